@@ -1,0 +1,28 @@
+import Testing
+@testable import DilatedViT
+
+@Suite struct PatchGridTests {
+    @Test func tokensAreRowMajorAndFeaturesFollowConvWeightLayout() {
+        // 4×2 image, patch 2 → grid 1 row × 2 columns.
+        var pixels = [UInt8]()
+        for y in 0..<2 { for x in 0..<4 { for c in 0..<3 { pixels.append(UInt8(100 * c + 10 * y + x)) } } }
+        let image = RGBImage(width: 4, height: 2, pixels: pixels)
+        let grid = PatchGrid(image: image, patchSize: 2, mean: [0, 0, 0], std: [1, 1, 1])
+        #expect(grid.rows == 1 && grid.columns == 2 && grid.featuresPerToken == 12)
+        for t in 0..<2 {
+            for c in 0..<3 { for py in 0..<2 { for px in 0..<2 {
+                let expected = Float(100 * c + 10 * py + (t * 2 + px)) / 255
+                let got = grid.values[t * 12 + c * 4 + py * 2 + px]
+                #expect(abs(got - expected) < 1e-6)
+            } } }
+        }
+    }
+
+    @Test func normalisationUsesPerChannelMeanAndStd() {
+        let image = RGBImage(width: 1, height: 1, filledWith: (255, 0, 51))
+        let grid = PatchGrid(image: image, patchSize: 1, mean: [0.5, 0.25, 0.2], std: [0.5, 0.25, 0.1])
+        #expect(abs(grid.values[0] - 1) < 1e-6)
+        #expect(abs(grid.values[1] - (-1)) < 1e-6)
+        #expect(abs(grid.values[2] - 0) < 1e-6)
+    }
+}

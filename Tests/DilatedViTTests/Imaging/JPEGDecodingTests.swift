@@ -85,3 +85,23 @@ import Testing
         #expect(decoded.warnings.first?.contains("extraneous bytes") == true)
     }
 }
+
+@Suite struct ConcurrentDecodingTests {
+    /// libjpeg/libpng state is per call, so decoders run in parallel safely.
+    @Test func parallelDecodesAgree() async throws {
+        let jpeg = Fixtures.jpeg(Fixtures.smoothImage(width: 120, height: 80), .init(progressive: true))
+        let png = try ImageEncoder.png(Fixtures.smoothImage(width: 120, height: 80))
+        let expectedJPEG = try ImageDecoder.decode(jpeg)
+        let results = try await withThrowingTaskGroup(of: (Bool, RGBImage).self) { group in
+            for i in 0..<16 {
+                group.addTask {
+                    i % 2 == 0 ? (true, try ImageDecoder.decode(jpeg)) : (false, try ImageDecoder.decode(png))
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        for (isJPEG, image) in results {
+            #expect(image == (isJPEG ? expectedJPEG : Fixtures.smoothImage(width: 120, height: 80)))
+        }
+    }
+}

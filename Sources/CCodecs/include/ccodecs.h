@@ -4,6 +4,8 @@
 // returns a status code plus a message; nothing here ever calls exit(), aborts or
 // prints to stderr, whatever bytes it is given. Warnings are collected in the
 // diagnostics; the ones that mean pixel data is missing are promoted to errors.
+// Truncation is strict: data cut anywhere, even just before EOI/IEND with every pixel
+// present, is CCODECS_TRUNCATED, and a CRC mismatch in any PNG chunk is CCODECS_CORRUPT.
 //
 // This header deliberately includes neither jpeglib.h nor png.h, so Swift sees only
 // these few plain types.

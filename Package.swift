@@ -22,9 +22,13 @@ let package = Package(
         .systemLibrary(
             name: "COpenBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
+        // Crash-proof decoders/encoders over libjpeg and libpng (setjmp stays in C).
+        .target(
+            name: "CCodecs",
+            dependencies: ["CJPEG", "CPNG"]),
         .target(
             name: "DilatedViT",
-            dependencies: ["CJPEG", "CPNG", "COpenBLAS"]),
+            dependencies: ["CCodecs", "CJPEG", "CPNG", "COpenBLAS"]),
         .executableTarget(
             name: "dvit",
             dependencies: [
@@ -33,7 +37,7 @@ let package = Package(
             ]),
         .testTarget(
             name: "DilatedViTTests",
-            dependencies: ["DilatedViT"],
+            dependencies: ["DilatedViT", "CCodecs"],
             resources: [.copy("Fixtures")]),
     ]
 )

@@ -1,0 +1,160 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "jpeg_guard.h"
+
+static ccodecs_color_space simple_color_space(J_COLOR_SPACE space) {
+    switch (space) {
+    case JCS_GRAYSCALE: return CCODECS_CS_GRAY;
+    case JCS_RGB: return CCODECS_CS_RGB;
+    case JCS_YCbCr: return CCODECS_CS_YCBCR;
+    case JCS_CMYK: return CCODECS_CS_CMYK;
+    case JCS_YCCK: return CCODECS_CS_YCCK;
+    default: return CCODECS_CS_UNKNOWN;
+    }
+}
+
+static int valid_scale(int scale_denom) {
+    return scale_denom == 1 || scale_denom == 2 || scale_denom == 4 || scale_denom == 8;
+}
+
+/// Reads the header (keeping APP1 for EXIF) and chooses the output: RGB, or CMYK that
+/// we convert ourselves. Returns CCODECS_OK or CCODECS_UNSUPPORTED.
+static ccodecs_status read_header(j_decompress_ptr cinfo, const uint8_t *data, size_t size,
+                                  int scale_denom, ccodecs_diag_t *diag) {
+    jpeg_mem_src(cinfo, data, (unsigned long)size);
+    jpeg_save_markers(cinfo, JPEG_APP0 + 1, 0xFFFF);
+    jpeg_read_header(cinfo, TRUE);
+    switch (cinfo->jpeg_color_space) {
+    case JCS_GRAYSCALE: case JCS_RGB: case JCS_YCbCr:
+        cinfo->out_color_space = JCS_RGB;
+        break;
+    case JCS_CMYK: case JCS_YCCK:
+        cinfo->out_color_space = JCS_CMYK;  // libjpeg turns YCCK into CMYK
+        break;
+    default:
+        ccodecs_diag_error(diag, "JPEG colour space with this number of components is not supported");
+        return CCODECS_UNSUPPORTED;
+    }
+    cinfo->scale_num = 1;
+    cinfo->scale_denom = (unsigned int)scale_denom;
+    jpeg_calc_output_dimensions(cinfo);
+    return CCODECS_OK;
+}
+
+static int exif_orientation(j_decompress_ptr cinfo) {
+    for (jpeg_saved_marker_ptr m = cinfo->marker_list; m != NULL; m = m->next) {
+        if (m->marker == JPEG_APP0 + 1 && m->data_length >= 6 &&
+            memcmp(m->data, "Exif\0\0", 6) == 0)
+            return ccodecs_exif_orientation(m->data + 6, m->data_length - 6);
+    }
+    return 1;
+}
+
+ccodecs_status ccodecs_jpeg_info(const uint8_t *data, size_t size, int scale_denom,
+                                 ccodecs_jpeg_info_t *out, ccodecs_diag_t *diag) {
+    ccodecs_diag_reset(diag);
+    memset(out, 0, sizeof *out);
+    if (!valid_scale(scale_denom)) {
+        ccodecs_diag_error(diag, "JPEG scale denominator must be 1, 2, 4 or 8");
+        return CCODECS_FAILURE;
+    }
+    struct jpeg_decompress_struct cinfo;
+    memset(&cinfo, 0, sizeof cinfo);
+    ccodecs_jpeg_guard guard;
+    cinfo.err = ccodecs_jpeg_guard_install(&guard, diag, CCODECS_CORRUPT);
+    if (setjmp(guard.jump)) {
+        // libjpeg refuses sizes over 65500 after reading them: report them anyway.
+        out->width = (int)cinfo.image_width;
+        out->height = (int)cinfo.image_height;
+        jpeg_destroy_decompress(&cinfo);
+        return guard.status;
+    }
+    jpeg_create_decompress(&cinfo);
+    ccodecs_status status = read_header(&cinfo, data, size, scale_denom, diag);
+    out->width = (int)cinfo.image_width;
+    out->height = (int)cinfo.image_height;
+    out->output_width = (int)cinfo.output_width;
+    out->output_height = (int)cinfo.output_height;
+    out->components = cinfo.num_components;
+    out->color_space = simple_color_space(cinfo.jpeg_color_space);
+    out->progressive = cinfo.progressive_mode ? 1 : 0;
+    out->adobe = cinfo.saw_Adobe_marker ? 1 : 0;
+    out->orientation = exif_orientation(&cinfo);
+    jpeg_destroy_decompress(&cinfo);
+    return status;
+}
+
+static inline uint8_t mul_div255(unsigned a, unsigned b) {
+    return (uint8_t)((a * b + 127) / 255);  // round(a*b/255); exact since 255 is odd
+}
+
+/// CMYK → RGB by R = (255 − C)(255 − K)/255, etc. Adobe (Photoshop) files store every
+/// ink inverted, so there R = C'·K'/255 directly on the stored values.
+static void cmyk_to_rgb(const uint8_t *cmyk, uint8_t *rgb, size_t pixels, int inverted) {
+    for (size_t i = 0; i < pixels; i++, cmyk += 4, rgb += 3) {
+        unsigned c = cmyk[0], m = cmyk[1], y = cmyk[2], k = cmyk[3];
+        if (!inverted) { c = 255 - c; m = 255 - m; y = 255 - y; k = 255 - k; }
+        rgb[0] = mul_div255(c, k);
+        rgb[1] = mul_div255(m, k);
+        rgb[2] = mul_div255(y, k);
+    }
+}
+
+ccodecs_status ccodecs_jpeg_decode(const uint8_t *data, size_t size, int scale_denom,
+                                   uint8_t *rgb_out, size_t out_capacity, int *out_width,
+                                   int *out_height, ccodecs_diag_t *diag) {
+    ccodecs_diag_reset(diag);
+    *out_width = 0;
+    *out_height = 0;
+    if (!valid_scale(scale_denom)) {
+        ccodecs_diag_error(diag, "JPEG scale denominator must be 1, 2, 4 or 8");
+        return CCODECS_FAILURE;
+    }
+    struct jpeg_decompress_struct cinfo;
+    memset(&cinfo, 0, sizeof cinfo);
+    ccodecs_jpeg_guard guard;
+    uint8_t *volatile cmyk_row = NULL;
+    cinfo.err = ccodecs_jpeg_guard_install(&guard, diag, CCODECS_CORRUPT);
+    if (setjmp(guard.jump)) {
+        free(cmyk_row);
+        jpeg_destroy_decompress(&cinfo);
+        return guard.status;
+    }
+    jpeg_create_decompress(&cinfo);
+    ccodecs_status status = read_header(&cinfo, data, size, scale_denom, diag);
+    if (status != CCODECS_OK) {
+        jpeg_destroy_decompress(&cinfo);
+        return status;
+    }
+    size_t width = cinfo.output_width, height = cinfo.output_height;
+    if (out_capacity / 3 / width < height) {
+        ccodecs_diag_error(diag, "output buffer too small for the decoded JPEG");
+        jpeg_destroy_decompress(&cinfo);
+        return CCODECS_CAPACITY;
+    }
+    int cmyk = cinfo.out_color_space == JCS_CMYK;
+    int inverted = cinfo.saw_Adobe_marker;
+    jpeg_start_decompress(&cinfo);
+    if (cmyk) {
+        cmyk_row = malloc(width * 4);
+        if (cmyk_row == NULL) {
+            ccodecs_diag_error(diag, "out of memory");
+            jpeg_destroy_decompress(&cinfo);
+            return CCODECS_FAILURE;
+        }
+    }
+    while (cinfo.output_scanline < cinfo.output_height) {
+        uint8_t *rgb_row = rgb_out + (size_t)cinfo.output_scanline * width * 3;
+        JSAMPROW row = cmyk ? cmyk_row : rgb_row;
+        if (jpeg_read_scanlines(&cinfo, &row, 1) != 1) break;
+        if (cmyk) cmyk_to_rgb(cmyk_row, rgb_row, width, inverted);
+    }
+    // Reads on to EOI, so data cut after the last scanline still counts as truncated.
+    jpeg_finish_decompress(&cinfo);
+    free(cmyk_row);
+    jpeg_destroy_decompress(&cinfo);
+    *out_width = (int)width;
+    *out_height = (int)height;
+    return CCODECS_OK;
+}

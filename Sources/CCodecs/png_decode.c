@@ -1,0 +1,123 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "png_guard.h"
+
+static int exif_orientation(png_structp png, png_infop info) {
+    png_uint_32 size = 0;
+    png_bytep exif = NULL;
+    if (!png_get_eXIf_1(png, info, &size, &exif)) return 1;
+    return ccodecs_exif_orientation(exif, size);
+}
+
+ccodecs_status ccodecs_png_info(const uint8_t *data, size_t size, ccodecs_png_info_t *out,
+                                ccodecs_diag_t *diag) {
+    ccodecs_diag_reset(diag);
+    memset(out, 0, sizeof *out);
+    ccodecs_png_guard guard = { diag, CCODECS_CORRUPT, data, size, 0 };
+    png_structp png = ccodecs_png_create_reader(&guard);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (info == NULL) {
+        png_destroy_read_struct(&png, NULL, NULL);
+        ccodecs_diag_error(diag, "out of memory");
+        return CCODECS_FAILURE;
+    }
+    if (setjmp(png_jmpbuf(png))) {
+        png_destroy_read_struct(&png, &info, NULL);
+        return guard.status;
+    }
+    png_read_info(png, info);  // everything up to the first IDAT
+    out->width = (int)png_get_image_width(png, info);
+    out->height = (int)png_get_image_height(png, info);
+    out->color_type = png_get_color_type(png, info);
+    out->bit_depth = png_get_bit_depth(png, info);
+    out->interlaced = png_get_interlace_type(png, info) != PNG_INTERLACE_NONE;
+    out->has_alpha = (out->color_type & PNG_COLOR_MASK_ALPHA) ||
+                     png_get_valid(png, info, PNG_INFO_tRNS);
+    out->orientation = exif_orientation(png, info);
+    png_destroy_read_struct(&png, &info, NULL);
+    return CCODECS_OK;
+}
+
+/// out = (a·c + (255 − a)·bg + 127) / 255: the correctly rounded blend.
+static void composite(const uint8_t *rgba, uint8_t *rgb, size_t pixels,
+                      const uint8_t background[3]) {
+    for (size_t i = 0; i < pixels; i++, rgba += 4, rgb += 3) {
+        unsigned a = rgba[3];
+        for (int c = 0; c < 3; c++)
+            rgb[c] = (uint8_t)((a * rgba[c] + (255 - a) * background[c] + 127) / 255);
+    }
+}
+
+/// Asks libpng for 8-bit RGB or RGBA whatever the stored colour type and depth.
+static void request_rgb8(png_structp png, png_infop info) {
+    int color_type = png_get_color_type(png, info);
+    int bit_depth = png_get_bit_depth(png, info);
+    if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
+    if (color_type == PNG_COLOR_TYPE_GRAY && bit_depth < 8)
+        png_set_expand_gray_1_2_4_to_8(png);  // bit replication: exact v·255/(2^d − 1)
+    if (png_get_valid(png, info, PNG_INFO_tRNS)) png_set_tRNS_to_alpha(png);
+    if (bit_depth == 16) png_set_scale_16(png);  // rounds, unlike png_set_strip_16
+    if (!(color_type & PNG_COLOR_MASK_COLOR)) png_set_gray_to_rgb(png);
+}
+
+ccodecs_status ccodecs_png_decode(const uint8_t *data, size_t size,
+                                  const uint8_t background[3], uint8_t *rgb_out,
+                                  size_t out_capacity, int *out_width, int *out_height,
+                                  ccodecs_diag_t *diag) {
+    ccodecs_diag_reset(diag);
+    *out_width = 0;
+    *out_height = 0;
+    ccodecs_png_guard guard = { diag, CCODECS_CORRUPT, data, size, 0 };
+    png_structp png = ccodecs_png_create_reader(&guard);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (info == NULL) {
+        png_destroy_read_struct(&png, NULL, NULL);
+        ccodecs_diag_error(diag, "out of memory");
+        return CCODECS_FAILURE;
+    }
+    uint8_t *volatile rgba = NULL;  // alpha images: one row, or the whole image if interlaced
+    if (setjmp(png_jmpbuf(png))) {
+        free(rgba);
+        png_destroy_read_struct(&png, &info, NULL);
+        return guard.status;
+    }
+    png_read_info(png, info);
+    size_t width = png_get_image_width(png, info), height = png_get_image_height(png, info);
+    if (out_capacity / 3 / width < height) {
+        guard.status = CCODECS_CAPACITY;
+        png_error(png, "output buffer too small for the decoded PNG");
+    }
+    request_rgb8(png, info);
+    int passes = png_set_interlace_handling(png);
+    png_read_update_info(png, info);
+    int alpha = png_get_channels(png, info) == 4;
+
+    if (!alpha) {
+        // Rows land in place; later Adam7 passes fill in the same rows.
+        for (int pass = 0; pass < passes; pass++)
+            for (size_t y = 0; y < height; y++)
+                png_read_row(png, rgb_out + y * width * 3, NULL);
+    } else {
+        size_t rows = passes > 1 ? height : 1;
+        rgba = malloc(width * 4 * rows);
+        if (rgba == NULL) {
+            guard.status = CCODECS_FAILURE;
+            png_error(png, "out of memory");
+        }
+        for (int pass = 0; pass < passes; pass++)
+            for (size_t y = 0; y < height; y++) {
+                png_read_row(png, rgba + (rows > 1 ? y : 0) * width * 4, NULL);
+                if (rows == 1) composite(rgba, rgb_out + y * width * 3, width, background);
+            }
+        if (rows > 1) composite(rgba, rgb_out, width * height, background);
+    }
+    // Reads up to IEND, checking the remaining CRCs: a file cut after the pixels still
+    // counts as truncated.
+    png_read_end(png, NULL);
+    free(rgba);
+    png_destroy_read_struct(&png, &info, NULL);
+    *out_width = (int)width;
+    *out_height = (int)height;
+    return CCODECS_OK;
+}

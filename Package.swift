@@ -28,7 +28,7 @@ let package = Package(
             dependencies: ["CJPEG", "CPNG"]),
         .target(
             name: "DilatedViT",
-            dependencies: ["CCodecs", "CJPEG", "CPNG", "COpenBLAS"]),
+            dependencies: ["CCodecs", "COpenBLAS"]),
         .executableTarget(
             name: "dvit",
             dependencies: [

@@ -6,10 +6,22 @@
 /// rounded to the nearest 8-bit value.
 public enum Resampler {
     public static func resize(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
+        resize(image, width: width, height: height,
+               coveredWidth: Double(image.width), coveredHeight: Double(image.height))
+    }
+
+    /// Resizes the top-left `coveredWidth × coveredHeight` region of `image`, which may end
+    /// part-way through the last column or row. libjpeg's 1/n scaled decode of a side that is
+    /// not a multiple of n ends in such a partial pixel: mapping the full ⌈side/n⌉ pixels
+    /// would stretch the photo by up to n − 1 source pixels.
+    static func resize(_ image: RGBImage, width: Int, height: Int,
+                       coveredWidth: Double, coveredHeight: Double) -> RGBImage {
         precondition(width > 0 && height > 0 && image.width > 0 && image.height > 0)
-        if width == image.width && height == image.height { return image }
-        let horizontal = AxisWeights(source: image.width, target: width)
-        let vertical = AxisWeights(source: image.height, target: height)
+        precondition(coveredWidth <= Double(image.width) && coveredHeight <= Double(image.height))
+        if width == image.width && height == image.height
+            && coveredWidth == Double(width) && coveredHeight == Double(height) { return image }
+        let horizontal = AxisWeights(source: image.width, extent: coveredWidth, target: width)
+        let vertical = AxisWeights(source: image.height, extent: coveredHeight, target: height)
         // Horizontal pass into floats (source rows × target columns), then vertical.
         var rowsPass = [Float](repeating: 0, count: image.height * width * 3)
         image.pixels.withUnsafeBufferPointer { src in
@@ -53,22 +65,24 @@ public enum Resampler {
 }
 
 /// For each target index along one axis: the first source index it reads and the weights of
-/// the consecutive source samples from there (summing to 1).
+/// the consecutive source samples from there (summing to 1). The target spans source
+/// coordinates `[0, extent)`, `extent ≤ source`.
 struct AxisWeights {
     var first: [Int]
     var weights: [[Float]]
 
-    init(source: Int, target: Int) {
+    init(source: Int, extent: Double, target: Int) {
         first = []
         weights = []
         first.reserveCapacity(target)
         weights.reserveCapacity(target)
-        let scale = Double(source) / Double(target)
+        let scale = extent / Double(target)
         for t in 0..<target {
             if scale >= 1 {
                 // Area average over the source interval [t·scale, (t+1)·scale).
                 let start = Double(t) * scale, end = Double(t + 1) * scale
-                let firstIndex = Int(start), lastIndex = min(source - 1, Int((end - 1e-9).rounded(.down)))
+                let firstIndex = min(source - 1, Int(start))
+                let lastIndex = max(firstIndex, min(source - 1, Int((end - 1e-9).rounded(.down))))
                 var row = [Float]()
                 for s in firstIndex...lastIndex {
                     let covered = min(end, Double(s + 1)) - max(start, Double(s))
@@ -79,7 +93,7 @@ struct AxisWeights {
             } else {
                 // Bilinear at the target pixel centre mapped into source coordinates.
                 let centre = (Double(t) + 0.5) * scale - 0.5
-                let clamped = min(max(centre, 0), Double(source - 1))
+                let clamped = min(max(centre, 0), min(Double(source - 1), extent - 0.5))
                 let lower = Int(clamped.rounded(.down))
                 let fraction = Float(clamped - Double(lower))
                 if lower + 1 < source && fraction > 0 {

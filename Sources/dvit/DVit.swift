@@ -5,5 +5,6 @@ import DilatedViT
 struct DVit: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dvit",
-        abstract: "Label photos of any size with a dilated-attention vision transformer.")
+        abstract: "Label photos of any size with a dilated-attention vision transformer.",
+        subcommands: [Bench.self])
 }

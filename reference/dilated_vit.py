@@ -84,7 +84,8 @@ def _window_attention(q, k, v, key_bias, scale, use_fused):
     """Dense attention inside each window. q, k, v: (B1, B2, T, dh); key_bias: (B1, B2, 1, T) of 0/-inf, or None.
 
     Returns (out (B1, B2, T, dh), lse (B1, B2, T)), lse = logsumexp of the scaled scores over valid keys.
-    Rows whose keys are all padding (only padded queries, which the caller crops) give lse = -inf.
+    Rows whose keys are all padding (only padding-slot queries, whose results the caller discards)
+    give lse = -inf.
     """
     if use_fused:
         # PyTorch's fused CPU flash kernel returns the log-sum-exp too (private op).

@@ -119,9 +119,8 @@ def build_case(name, spec):
 
 def main():
     torch.set_num_threads(1)
-    if os.path.isdir(OUT):
-        shutil.rmtree(OUT)
     for name, spec in CASES.items():
+        shutil.rmtree(os.path.join(OUT, name), ignore_errors=True)   # start each case clean
         build_case(name, spec)
     total = sum(os.path.getsize(os.path.join(dp, f)) for dp, _, fs in os.walk(OUT) for f in fs)
     print(f"wrote {OUT} ({total / 1024:.0f} KiB)")

@@ -46,7 +46,8 @@ struct AttentionScratch {
         queries = zeroed(capacity * paddedHeadDimension)
         keysTransposed = zeroed(headDimension * keyStride)
         values = zeroed(capacity * paddedHeadDimension)
-        scores = zeroed(roundUpToVector(min(capacity, keyChunkLength)))
+        // Scores hold one key chunk, whatever the query capacity (dense blocks absorb all N keys).
+        scores = zeroed(roundUpToVector(keyChunkLength))
         let stateCapacity = withStates ? capacity : 0
         states = SoftmaxStates(maxima: zeroed(stateCapacity), sums: zeroed(stateCapacity),
                                accumulators: zeroed(stateCapacity * paddedHeadDimension))

@@ -71,6 +71,13 @@ public final class DilatedViTModel: Sendable {
         softmax(logits(for: grid, attention: attention))
     }
 
+    /// The tokens entering block 0 (`N × D`): patch embedding plus position code.
+    func embeddedTokens(for grid: PatchGrid) -> [Float] {
+        var tokens = [Float](repeating: 0, count: grid.tokenCount * config.dimension)
+        tokens.withUnsafeMutableBufferPointer { embed(grid, into: $0.baseAddress!) }
+        return tokens
+    }
+
     /// Patch embedding (one GEMM over all patches) plus the position code.
     private func embed(_ grid: PatchGrid, into tokens: UnsafeMutablePointer<Float>) {
         grid.values.withUnsafeBufferPointer { patches in

@@ -4,7 +4,8 @@ import Testing
 
 /// Checks against the PyTorch reference (`reference/make_fixtures.py` of the reference
 /// branch): each `Fixtures/reference/<case>/` holds a config, random weights and the
-/// expected outputs, computed in float64 from the stored weights and inputs.
+/// expected outputs, computed in float64 from the stored weights and inputs. The contract
+/// asks for 1e-4 on logits; we hold 1e-5 (observed ≤ 1.5e-6) to catch regressions early.
 @Suite struct ReferenceFixtureTests {
     static let root = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
         .appendingPathComponent("reference")
@@ -44,15 +45,15 @@ import Testing
     func dilatedFeaturesAndLogitsMatch(_ name: String) throws {
         let fixture = try Fixture(name)
         let features = fixture.model.features(for: fixture.grid, attention: .dilated)
-        #expect(maxAbsDifference(features, fixture.io["features"]!.values) < 1e-4)
-        #expect(maxAbsDifference(fixture.model.logits(forFeatures: features), fixture.io["logits"]!.values) < 1e-4)
+        #expect(maxAbsDifference(features, fixture.io["features"]!.values) < 1e-5)
+        #expect(maxAbsDifference(fixture.model.logits(forFeatures: features), fixture.io["logits"]!.values) < 1e-5)
     }
 
     @Test(arguments: cases)
     func denseLogitsMatch(_ name: String) throws {
         let fixture = try Fixture(name)
         #expect(maxAbsDifference(fixture.model.logits(for: fixture.grid, attention: .dense),
-                                 fixture.io["logits_dense"]!.values) < 1e-4)
+                                 fixture.io["logits_dense"]!.values) < 1e-5)
     }
 
     @Test(arguments: cases)

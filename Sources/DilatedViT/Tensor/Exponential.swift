@@ -6,8 +6,8 @@
 /// lanes drop out of sums.
 @inline(__always) func exponential(_ x: FloatVector) -> FloatVector {
     let lowest: Float = -87.33654, highest: Float = 88.0
-    let clamped = x.clamped(lowerBound: FloatVector(repeating: lowest),
-                            upperBound: FloatVector(repeating: highest))
+    let low = FloatVector(repeating: lowest), high = FloatVector(repeating: highest)
+    let clamped = select(x .> high, high, select(x .< low, low, x))
     // Round x·log2(e) to the nearest integer with the 1.5·2²³ trick: the integer lands
     // in the low mantissa bits, so no float→int vector conversion is needed.
     let magic: Float = 12582912
@@ -25,5 +25,5 @@
     let integerBits = unsafeBitCast(shifted, to: SIMD16<UInt32>.self)
         &- unsafeBitCast(FloatVector(repeating: magic), to: SIMD16<UInt32>.self)
     let scale = unsafeBitCast((integerBits &+ 127) &<< 23, to: FloatVector.self)
-    return (polynomial * scale).replacing(with: 0, where: x .< lowest)
+    return select(x .< low, FloatVector(), polynomial * scale)
 }

@@ -22,7 +22,7 @@ func layerNorm(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<
         c = 0
         while c < vectorEnd {
             let d = x.loadVector(at: c) - mean
-            squaresVector.addProduct(d, d)
+            squaresVector += d * d
             c += floatVectorWidth
         }
         var squares = squaresVector.sum()

@@ -1,5 +1,9 @@
 /// Unaligned SIMD loads and stores on raw float buffers: the kernels' only way to
 /// touch memory in vector-sized pieces.
+///
+/// Kernels write `a += b * c`, never `addProduct`/`addingProduct`: on a baseline x86-64
+/// target those lower to one libm `fmaf` call per lane, ~30× slower, whereas plain
+/// multiply-add vectorises on any target (and fuses when FMA is available).
 typealias FloatVector = SIMD16<Float>
 let floatVectorWidth = FloatVector.scalarCount
 
@@ -22,4 +26,23 @@ extension UnsafeMutablePointer<Float> {
 /// `value` rounded up to a multiple of the vector width.
 @inline(__always) func roundUpToVector(_ value: Int) -> Int {
     (value + floatVectorWidth - 1) / floatVectorWidth * floatVectorWidth
+}
+
+/// Lane-wise `mask ? whenTrue : whenFalse` as bit operations.
+///
+/// The standard library's `replacing(with:where:)`, `pointwiseMax` and `clamped` are
+/// lane-by-lane loops (NaN-aware for max) that compile to scalar code with spills;
+/// comparisons and integer bit operations on concrete SIMD types are single vector
+/// instructions. A true mask lane is all ones, so it selects through `&` and `|`.
+@inline(__always) func select(_ mask: SIMDMask<SIMD16<Int32>>,
+                              _ whenTrue: FloatVector, _ whenFalse: FloatVector) -> FloatVector {
+    let bits = unsafeBitCast(mask, to: SIMD16<UInt32>.self)
+    let t = unsafeBitCast(whenTrue, to: SIMD16<UInt32>.self)
+    let f = unsafeBitCast(whenFalse, to: SIMD16<UInt32>.self)
+    return unsafeBitCast((t & bits) | (f & ~bits), to: FloatVector.self)
+}
+
+/// Lane-wise maximum (either operand when equal; no NaN handling, as scores are finite or −∞).
+@inline(__always) func lanewiseMax(_ a: FloatVector, _ b: FloatVector) -> FloatVector {
+    select(a .> b, a, b)
 }

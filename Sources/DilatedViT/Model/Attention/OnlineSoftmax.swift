@@ -103,6 +103,9 @@ func absorbKeys(queries: UnsafePointer<Float>, queryCount: Int,
 }
 
 /// One query against one chunk of keys: scores, online-softmax rescale, weighted values.
+///
+/// The loops keep four independent accumulators: a single running sum would be a chain
+/// of dependent multiply-adds, limited by their latency rather than throughput.
 @inline(__always)
 private func absorbChunk(query q: UnsafePointer<Float>,
                          keysTransposed kt: UnsafePointer<Float>, keyStride: Int, keyCount: Int,
@@ -111,25 +114,18 @@ private func absorbChunk(query q: UnsafePointer<Float>,
                          scores: UnsafeMutablePointer<Float>,
                          maximum: inout Float, sum: inout Float,
                          accumulator o: UnsafeMutablePointer<Float>) {
+    let w = floatVectorWidth
     let paddedCount = roundUpToVector(keyCount)
+    computeScores(query: q, keysTransposed: kt, keyStride: keyStride, paddedCount: paddedCount,
+                  headDimension: dh, into: scores)
+    // Lanes past the last key read zero padding (or the next chunk's keys): mask them.
+    for j in keyCount..<paddedCount { scores[j] = -.infinity }
+
     var chunkMaximum = FloatVector(repeating: -.infinity)
     var j = 0
-    while j < paddedCount {
-        var score = FloatVector()
-        for d in 0..<dh {
-            score.addProduct(FloatVector(repeating: q[d]), kt.loadVector(at: d * keyStride + j))
-        }
-        if j + floatVectorWidth > keyCount {
-            // Lanes past the last key read zero padding (or the next chunk's keys): mask them.
-            let lane = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-            score.replace(with: -.infinity, where: lane .>= Int32(keyCount - j))
-        }
-        scores.storeVector(score, at: j)
-        chunkMaximum = pointwiseMax(chunkMaximum, score)
-        j += floatVectorWidth
-    }
-
-    let newMaximum = max(maximum, chunkMaximum.max())
+    while j < paddedCount { chunkMaximum = lanewiseMax(chunkMaximum, scores.loadVector(at: j)); j += w }
+    var newMaximum = maximum
+    for lane in 0..<w { newMaximum = max(newMaximum, chunkMaximum[lane]) }
     // exp(−∞) is 0: the first chunk simply starts the sums.
     let rescale = expf(maximum - newMaximum)
     var chunkSum = FloatVector()
@@ -138,18 +134,68 @@ private func absorbChunk(query q: UnsafePointer<Float>,
         let p = exponential(scores.loadVector(at: j) - newMaximum)
         scores.storeVector(p, at: j)
         chunkSum += p
-        j += floatVectorWidth
+        j += w
     }
     sum = sum * rescale + chunkSum.sum()
     maximum = newMaximum
 
     var c = 0
     while c < dhp {
-        var accumulated = o.loadVector(at: c) * rescale
-        for key in 0..<keyCount {
-            accumulated.addProduct(FloatVector(repeating: scores[key]), v.loadVector(at: key * dhp + c))
+        var a0 = o.loadVector(at: c) * rescale, a1 = FloatVector(), a2 = FloatVector(), a3 = FloatVector()
+        var key = 0
+        while key + 4 <= keyCount {
+            let row = v + key * dhp + c
+            a0 += scores[key] * row.loadVector(at: 0)
+            a1 += scores[key + 1] * row.loadVector(at: dhp)
+            a2 += scores[key + 2] * row.loadVector(at: 2 * dhp)
+            a3 += scores[key + 3] * row.loadVector(at: 3 * dhp)
+            key += 4
         }
-        o.storeVector(accumulated, at: c)
-        c += floatVectorWidth
+        while key < keyCount { a0 += scores[key] * v.loadVector(at: key * dhp + c); key += 1 }
+        o.storeVector((a0 + a1) + (a2 + a3), at: c)
+        c += w
+    }
+}
+
+/// `scores[j] = q · k_j` for `j < paddedCount` (a multiple of the vector width), keys
+/// stored transposed: each feature `d` contributes one broadcast multiply-add per 16 keys.
+@inline(__always)
+private func computeScores(query q: UnsafePointer<Float>, keysTransposed kt: UnsafePointer<Float>,
+                           keyStride: Int, paddedCount: Int, headDimension dh: Int,
+                           into scores: UnsafeMutablePointer<Float>) {
+    let w = floatVectorWidth
+    var j = 0
+    // Four key vectors at a time share each broadcast of q[d].
+    while j + 4 * w <= paddedCount {
+        var s0 = FloatVector(), s1 = FloatVector(), s2 = FloatVector(), s3 = FloatVector()
+        for d in 0..<dh {
+            let qd = q[d]
+            let row = kt + d * keyStride + j
+            s0 += qd * row.loadVector(at: 0)
+            s1 += qd * row.loadVector(at: w)
+            s2 += qd * row.loadVector(at: 2 * w)
+            s3 += qd * row.loadVector(at: 3 * w)
+        }
+        scores.storeVector(s0, at: j)
+        scores.storeVector(s1, at: j + w)
+        scores.storeVector(s2, at: j + 2 * w)
+        scores.storeVector(s3, at: j + 3 * w)
+        j += 4 * w
+    }
+    // Remaining key vectors (all of a small window): split the features four ways instead.
+    while j < paddedCount {
+        var s0 = FloatVector(), s1 = FloatVector(), s2 = FloatVector(), s3 = FloatVector()
+        var d = 0
+        while d + 4 <= dh {
+            let row = kt + d * keyStride + j
+            s0 += q[d] * row.loadVector(at: 0)
+            s1 += q[d + 1] * row.loadVector(at: keyStride)
+            s2 += q[d + 2] * row.loadVector(at: 2 * keyStride)
+            s3 += q[d + 3] * row.loadVector(at: 3 * keyStride)
+            d += 4
+        }
+        while d < dh { s0 += q[d] * kt.loadVector(at: d * keyStride + j); d += 1 }
+        scores.storeVector((s0 + s1) + (s2 + s3), at: j)
+        j += w
     }
 }

@@ -1,13 +1,14 @@
-/// `exp(x)` on 16 lanes at once, for the attention softmax.
+/// `exp(x)` for `x ≤ 0` on 16 lanes at once, for the attention softmax (whose inputs
+/// are scores minus their maximum).
 ///
 /// Cephes-style: `x = n·ln2 + f` with `|f| ≤ ln2/2`, a degree-6 polynomial for `e^f`,
 /// then `2^n` built in the exponent bits. Relative error about 2 ulp over the normal
 /// range. Inputs below −87.3 (including −∞ for masked scores) give exactly 0, so masked
-/// lanes drop out of sums.
+/// lanes drop out of sums; so would inputs above +87.3, which softmax never produces.
 @inline(__always) func exponential(_ x: FloatVector) -> FloatVector {
-    let lowest: Float = -87.33654, highest: Float = 88.0
-    let low = FloatVector(repeating: lowest), high = FloatVector(repeating: highest)
-    let clamped = select(x .> high, high, select(x .< low, low, x))
+    // Beyond −87.3 the result is below the smallest normal float: flush it to zero.
+    let inRange = magnitudeBelow(x, 87.33654)
+    let clamped = clampMagnitude(x, to: 87.33654)
     // Round x·log2(e) to the nearest integer with the 1.5·2²³ trick: the integer lands
     // in the low mantissa bits, so no float→int vector conversion is needed.
     let magic: Float = 12582912
@@ -25,5 +26,5 @@
     let integerBits = unsafeBitCast(shifted, to: SIMD16<UInt32>.self)
         &- unsafeBitCast(FloatVector(repeating: magic), to: SIMD16<UInt32>.self)
     let scale = unsafeBitCast((integerBits &+ 127) &<< 23, to: FloatVector.self)
-    return select(x .< low, FloatVector(), polynomial * scale)
+    return select(inRange, polynomial * scale, FloatVector())
 }

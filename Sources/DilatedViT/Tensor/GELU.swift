@@ -14,8 +14,7 @@
 /// Absolute error ≤ 4.2e-7 over the real line (GELU error ≤ 7e-7); the scalar libm
 /// `erff` it replaces was a third of the MLP's time.
 @inline(__always) func errorFunction(_ input: FloatVector) -> FloatVector {
-    let limit = FloatVector(repeating: 4)
-    let x = select(input .> limit, limit, select(input .< -limit, -limit, input))
+    let x = clampMagnitude(input, to: 4)
     let x2 = x * x
     var p = x2 * -2.72614225801306e-10 + 2.77068142495902e-08
     p = p * x2 - 2.10102402082508e-06

@@ -46,3 +46,28 @@ extension UnsafeMutablePointer<Float> {
 @inline(__always) func lanewiseMax(_ a: FloatVector, _ b: FloatVector) -> FloatVector {
     select(a .> b, a, b)
 }
+
+/// All-ones lanes where `|x| < limit`, zero elsewhere (`limit` positive and finite).
+///
+/// Pure integer arithmetic on the bit patterns: for non-negative floats the bit order is
+/// the numeric order, so `bits(|x|) − bits(limit)` is negative exactly when `|x| < limit`
+/// and its arithmetic shift by 31 spreads the sign over the lane. No `SIMDMask`, which
+/// compiles to a lane-by-lane mask assembly.
+@inline(__always) func magnitudeBelow(_ x: FloatVector, _ limit: Float) -> SIMD16<Int32> {
+    let magnitude = unsafeBitCast(x, to: SIMD16<Int32>.self) & 0x7FFF_FFFF
+    return (magnitude &- Int32(bitPattern: limit.bitPattern)) &>> 31
+}
+
+/// Lane-wise `mask ? whenTrue : whenFalse` for an all-ones/zero integer mask.
+@inline(__always) func select(_ mask: SIMD16<Int32>, _ whenTrue: FloatVector, _ whenFalse: FloatVector) -> FloatVector {
+    let t = unsafeBitCast(whenTrue, to: SIMD16<Int32>.self)
+    let f = unsafeBitCast(whenFalse, to: SIMD16<Int32>.self)
+    return unsafeBitCast((t & mask) | (f & ~mask), to: FloatVector.self)
+}
+
+/// `x` with its magnitude clamped to `limit`, sign kept.
+@inline(__always) func clampMagnitude(_ x: FloatVector, to limit: Float) -> FloatVector {
+    let sign = unsafeBitCast(x, to: SIMD16<Int32>.self) & Int32(bitPattern: 0x8000_0000)
+    let bound = unsafeBitCast(sign | Int32(bitPattern: limit.bitPattern), to: FloatVector.self)
+    return select(magnitudeBelow(x, limit), x, bound)
+}

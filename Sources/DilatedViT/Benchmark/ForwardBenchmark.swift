@@ -12,15 +12,19 @@ public struct ForwardBenchmark: Sendable {
         public let attention: String
         /// Mean wall time of one forward pass (features + head).
         public let milliseconds: Double
+        /// Fastest of the timed passes: the steadier figure on a shared machine.
+        public let bestMilliseconds: Double
         /// Peak resident set of the process so far, if the platform reports it.
         public let peakResidentMegabytes: Double?
 
+        /// Mean time per token.
         public var millisecondsPerToken: Double { milliseconds / Double(tokens) }
 
         public var description: String {
             let peak = peakResidentMegabytes.map { String(format: "%.0f MB", $0) } ?? "n/a"
-            return String(format: "%@ %6d tokens (%d×%d): %10.1f ms, %.4f ms/token, peak RSS %@",
-                          attention, tokens, rows, columns, milliseconds, millisecondsPerToken, peak)
+            return String(format: "%@ %6d tokens (%d×%d): mean %.1f ms, best %.1f ms, %.4f ms/token (best), peak RSS %@",
+                          attention, tokens, rows, columns, milliseconds, bestMilliseconds,
+                          bestMilliseconds / Double(tokens), peak)
         }
     }
 
@@ -52,7 +56,7 @@ public struct ForwardBenchmark: Sendable {
         return (root, (tokens + root - 1) / root)
     }
 
-    /// One warm-up pass, then the mean of `repetitions` timed passes on a random grid.
+    /// One warm-up pass, then `repetitions` timed passes on a random grid.
     public func measure(tokens: Int, attention: AttentionMode, repetitions: Int = 1) -> Measurement {
         precondition(repetitions > 0)
         let (rows, columns) = Self.gridShape(forTokens: tokens)
@@ -63,12 +67,13 @@ public struct ForwardBenchmark: Sendable {
 
         _ = model.logits(for: grid, attention: attention)
         let clock = ContinuousClock()
-        let elapsed = clock.measure {
-            for _ in 0..<repetitions { _ = model.logits(for: grid, attention: attention) }
+        let times = (0..<repetitions).map { _ in
+            let elapsed = clock.measure { _ = model.logits(for: grid, attention: attention) }
+            return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) * 1e-15
         }
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         return Measurement(tokens: rows * columns, rows: rows, columns: columns, attention: attention.rawValue,
-                           milliseconds: seconds * 1000 / Double(repetitions),
+                           milliseconds: times.reduce(0, +) / Double(repetitions),
+                           bestMilliseconds: times.min()!,
                            peakResidentMegabytes: Self.peakResidentBytes().map { Double($0) / 1_048_576 })
     }
 

@@ -13,7 +13,8 @@ public final class DilatedViTModel: Sendable {
 
     public init(config: ModelConfig, weights: ModelWeights, tokenBlockLength: Int = 1024) {
         precondition(tokenBlockLength > 0, "DilatedViTModel: tokenBlockLength must be positive")
-        precondition(weights.blocks.count == config.depth && weights.patchSize == config.patchSize,
+        precondition((try? config.validate()) != nil, "DilatedViTModel: invalid config")
+        precondition(weights.tensors.mapValues(\.shape) == ModelWeights.expectedShapes(for: config),
                      "DilatedViTModel: weights were validated against another config")
         self.config = config
         self.weights = weights

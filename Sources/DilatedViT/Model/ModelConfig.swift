@@ -3,8 +3,9 @@ import Foundation
 /// Architecture and preprocessing of a DilatedViT model: the JSON that ships beside the
 /// weights. Keys are snake_case (see `CodingKeys`); `attention`, `position_code`,
 /// `pooling`, `layer_norm_eps`, `train_resolution` and `default_max_tokens` may be
-/// omitted and then take the documented defaults. Every instance is valid: the
-/// initialisers validate and throw `ModelConfigError` naming the key at fault.
+/// omitted and then take the documented defaults. The initialisers validate and throw
+/// `ModelConfigError` naming the key at fault; code that changes properties afterwards
+/// should call `validate()` again (`DilatedViTModel` insists on a valid config).
 public struct ModelConfig: Sendable, Equatable {
     public static let formatIdentifier = "dilatedvit-v1"
 

@@ -59,6 +59,20 @@ import Testing
         #expect(model.logits(for: grid) != model.logits(for: grid, attention: .dilated))
     }
 
+    @Test func concurrentCallsShareOneModel() async {
+        let config = tinyConfig()
+        let model = DilatedViTModel(config: config, weights: ModelWeights(randomFor: config, seed: 33))
+        let grids = (0..<6).map { Self.grid(rows: 5 + $0, columns: 9, patchSize: config.patchSize, seed: 34 + UInt64($0)) }
+        let serial = grids.map { model.logits(for: $0) }
+        let concurrent = await withTaskGroup(of: (Int, [Float]).self) { group in
+            for (i, grid) in grids.enumerated() { group.addTask { (i, model.logits(for: grid)) } }
+            var results = [[Float]](repeating: [], count: grids.count)
+            for await (i, logits) in group { results[i] = logits }
+            return results
+        }
+        #expect(concurrent == serial)
+    }
+
     @Test func savesAndLoadsFromADirectory() throws {
         let config = tinyConfig()
         let weights = ModelWeights(randomFor: config, seed: 31)

@@ -1,0 +1,95 @@
+import Foundation
+
+/// Times single-image forward passes of a model with random weights.
+///
+/// Peak memory is the process's high-water mark (`VmHWM` in `/proc/self/status`), which
+/// never goes down: measure one token count per process for meaningful peaks.
+public struct ForwardBenchmark: Sendable {
+    public struct Measurement: Sendable, Codable, CustomStringConvertible {
+        public let tokens: Int
+        public let rows: Int
+        public let columns: Int
+        public let attention: String
+        /// Mean wall time of one forward pass (features + head).
+        public let milliseconds: Double
+        /// Fastest of the timed passes: the steadier figure on a shared machine.
+        public let bestMilliseconds: Double
+        /// Peak resident set of the process so far, if the platform reports it.
+        public let peakResidentMegabytes: Double?
+
+        /// Mean time per token.
+        public var millisecondsPerToken: Double { milliseconds / Double(tokens) }
+
+        public var description: String {
+            let peak = peakResidentMegabytes.map { String(format: "%.0f MB", $0) } ?? "n/a"
+            return String(format: "%@ %6d tokens (%d×%d): mean %.1f ms, best %.1f ms, %.4f ms/token (best), peak RSS %@",
+                          attention, tokens, rows, columns, milliseconds, bestMilliseconds,
+                          bestMilliseconds / Double(tokens), peak)
+        }
+    }
+
+    public let model: DilatedViTModel
+
+    /// A model for `config` with `ModelWeights(randomFor:seed:)`.
+    public init(config: ModelConfig, seed: UInt64 = 0) {
+        model = DilatedViTModel(config: config, weights: ModelWeights(randomFor: config, seed: seed))
+    }
+
+    /// The reference size for timings: D = 192, 6 blocks, 6 heads, 8-pixel patches, MLP ×4,
+    /// levels (4,1) (8,2) (16,4) (32,8) — every level a 4×4 window, 6 classes.
+    public static func standardConfig() -> ModelConfig {
+        // Constant, valid values.
+        try! ModelConfig(dimension: 192, depth: 6, heads: 6, patchSize: 8, mlpRatio: 4,
+                         levels: [.init(segment: 4, dilation: 1), .init(segment: 8, dilation: 2),
+                                  .init(segment: 16, dilation: 4), .init(segment: 32, dilation: 8)],
+                         labels: ["buildings", "forest", "glacier", "mountain", "sea", "street"])
+    }
+
+    /// The most nearly square grid of exactly `tokens` tokens (256 → 16×16, 2048 → 32×64);
+    /// when that would be thinner than 1:4 (e.g. a prime count), `⌊√n⌋ × ⌈n/⌊√n⌋⌉`,
+    /// which may hold a few more tokens.
+    public static func gridShape(forTokens tokens: Int) -> (rows: Int, columns: Int) {
+        precondition(tokens > 0)
+        let root = Int(Double(tokens).squareRoot())
+        let divisor = (1...max(root, 1)).last { tokens % $0 == 0 }!
+        if tokens / divisor <= 4 * divisor { return (divisor, tokens / divisor) }
+        return (root, (tokens + root - 1) / root)
+    }
+
+    /// One warm-up pass, then `repetitions` timed passes on a random grid.
+    public func measure(tokens: Int, attention: AttentionMode, repetitions: Int = 1) -> Measurement {
+        precondition(repetitions > 0)
+        let (rows, columns) = Self.gridShape(forTokens: tokens)
+        let p = model.config.patchSize
+        var generator = SplitMix64(seed: UInt64(tokens))
+        let values = (0..<rows * columns * 3 * p * p).map { _ in generator.nextSigned() }
+        let grid = PatchGrid(rows: rows, columns: columns, patchSize: p, values: values)
+
+        _ = model.logits(for: grid, attention: attention)
+        let clock = ContinuousClock()
+        let times = (0..<repetitions).map { _ in
+            let elapsed = clock.measure { _ = model.logits(for: grid, attention: attention) }
+            return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) * 1e-15
+        }
+        return Measurement(tokens: rows * columns, rows: rows, columns: columns, attention: attention.rawValue,
+                           milliseconds: times.reduce(0, +) / Double(repetitions),
+                           bestMilliseconds: times.min()!,
+                           peakResidentMegabytes: Self.peakResidentBytes().map { Double($0) / 1_048_576 })
+    }
+
+    /// `measure(tokens:attention:repetitions:)` for each count in turn. The peaks are
+    /// cumulative: only the first (or the largest, if ascending) is that size's own.
+    public func measure(tokenCounts: [Int], attention: AttentionMode, repetitions: Int = 1) -> [Measurement] {
+        tokenCounts.map { measure(tokens: $0, attention: attention, repetitions: repetitions) }
+    }
+
+    /// `VmHWM` of this process in bytes, or nil where `/proc` is unavailable.
+    public static func peakResidentBytes() -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            if fields.count >= 2, let kilobytes = Int(fields[1]) { return kilobytes * 1024 }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+
+/// A DilatedViT image classifier: immutable weights, safe to share across threads
+/// (each call allocates its own activations).
+///
+/// Accepts any grid from 1×1 upward; the cost of a call is linear in the token count in
+/// dilated mode and quadratic in dense mode. See docs/MODEL.md for the computation.
+public final class DilatedViTModel: Sendable {
+    public let config: ModelConfig
+    public let weights: ModelWeights
+    /// Tokens per MLP block: bounds the `hidden`-wide activations to this many rows.
+    public let tokenBlockLength: Int
+
+    public init(config: ModelConfig, weights: ModelWeights, tokenBlockLength: Int = 1024) {
+        precondition(tokenBlockLength > 0, "DilatedViTModel: tokenBlockLength must be positive")
+        precondition((try? config.validate()) != nil, "DilatedViTModel: invalid config")
+        precondition(weights.tensors.mapValues(\.shape) == ModelWeights.expectedShapes(for: config),
+                     "DilatedViTModel: weights were validated against another config")
+        self.config = config
+        self.weights = weights
+        self.tokenBlockLength = tokenBlockLength
+    }
+
+    /// Loads a config JSON and a safetensors file, validating both.
+    public convenience init(configURL: URL, weightsURL: URL) throws {
+        let config = try ModelConfig(contentsOf: configURL)
+        let weights = try ModelWeights(contentsOf: weightsURL, config: config)
+        self.init(config: config, weights: weights)
+    }
+
+    /// Loads `config.json` and `model.safetensors` from `directory`.
+    public convenience init(contentsOf directory: URL) throws {
+        try self.init(configURL: directory.appendingPathComponent("config.json"),
+                      weightsURL: directory.appendingPathComponent("model.safetensors"))
+    }
+
+    /// The pooled `D`-vector fed to the head: final LayerNorm, then the mean over tokens.
+    /// `attention` defaults to the config's mode.
+    public func features(for grid: PatchGrid, attention: AttentionMode? = nil) -> [Float] {
+        precondition(grid.patchSize == config.patchSize,
+                     "DilatedViTModel: grid of \(grid.patchSize)-pixel patches for a model with patch \(config.patchSize)")
+        let mode = attention ?? config.attention
+        let workspace = ForwardWorkspace(tokenCount: grid.tokenCount, dimension: config.dimension,
+                                         hiddenDimension: config.hiddenDimension, blockLength: tokenBlockLength)
+        defer { workspace.deallocate() }
+        embed(grid, into: workspace.residual)
+        for block in weights.blocks {
+            block.apply(to: workspace, grid: (grid.rows, grid.columns), config: config, attention: mode)
+        }
+        return pool(workspace)
+    }
+
+    /// Class scores before the softmax, in `config.labels` order.
+    public func logits(for grid: PatchGrid, attention: AttentionMode? = nil) -> [Float] {
+        logits(forFeatures: features(for: grid, attention: attention))
+    }
+
+    /// The head applied to pooled features.
+    public func logits(forFeatures features: [Float]) -> [Float] {
+        precondition(features.count == config.dimension)
+        var logits = [Float](repeating: 0, count: config.classCount)
+        features.withUnsafeBufferPointer { input in
+            logits.withUnsafeMutableBufferPointer { output in
+                weights.head.apply(input.baseAddress!, rows: 1, into: output.baseAddress!)
+            }
+        }
+        return logits
+    }
+
+    /// Class probabilities (softmax of the logits), in `config.labels` order.
+    public func probabilities(for grid: PatchGrid, attention: AttentionMode? = nil) -> [Float] {
+        softmax(logits(for: grid, attention: attention))
+    }
+
+    /// The tokens entering block 0 (`N × D`): patch embedding plus position code.
+    func embeddedTokens(for grid: PatchGrid) -> [Float] {
+        var tokens = [Float](repeating: 0, count: grid.tokenCount * config.dimension)
+        tokens.withUnsafeMutableBufferPointer { embed(grid, into: $0.baseAddress!) }
+        return tokens
+    }
+
+    /// Patch embedding (one GEMM over all patches) plus the position code.
+    private func embed(_ grid: PatchGrid, into tokens: UnsafeMutablePointer<Float>) {
+        grid.values.withUnsafeBufferPointer { patches in
+            weights.patchEmbedding.apply(patches.baseAddress!, rows: grid.tokenCount, into: tokens)
+        }
+        config.positionCode.add(to: tokens, rows: grid.rows, columns: grid.columns, dimension: config.dimension)
+    }
+
+    /// Final LayerNorm and mean pooling, block by block through the MLP scratch rows.
+    private func pool(_ workspace: ForwardWorkspace) -> [Float] {
+        let d = config.dimension
+        switch config.pooling {
+        case .mean:
+            // Per-block float sums, accumulated in double so 100k-token means stay exact.
+            var total = [Double](repeating: 0, count: d)
+            var blockSum = [Float](repeating: 0, count: d)
+            for (start, count) in workspace.blocks {
+                weights.norm.weight.withUnsafeBufferPointer { weight in
+                    weights.norm.bias.withUnsafeBufferPointer { bias in
+                        layerNorm(workspace.residual + start * d, into: workspace.blockNormalised,
+                                  rows: count, columns: d, weight: weight.baseAddress!,
+                                  bias: bias.baseAddress!, epsilon: config.layerNormEpsilon)
+                    }
+                }
+                blockSum.withUnsafeMutableBufferPointer { sum in
+                    sum.update(repeating: 0)
+                    for row in 0..<count {
+                        addInPlace(workspace.blockNormalised + row * d, to: sum.baseAddress!, count: d)
+                    }
+                }
+                for c in 0..<d { total[c] += Double(blockSum[c]) }
+            }
+            let count = Double(workspace.tokenCount)
+            return total.map { Float($0 / count) }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+
+/// Architecture and preprocessing of a DilatedViT model: the JSON that ships beside the
+/// weights. Keys are snake_case (see `CodingKeys`); `attention`, `position_code`,
+/// `pooling`, `layer_norm_eps`, `train_resolution` and `default_max_tokens` may be
+/// omitted and then take the documented defaults. The initialisers validate and throw
+/// `ModelConfigError` naming the key at fault; code that changes properties afterwards
+/// should call `validate()` again (`DilatedViTModel` insists on a valid config).
+public struct ModelConfig: Sendable, Equatable {
+    public static let formatIdentifier = "dilatedvit-v1"
+
+    /// Token width `D`.
+    public var dimension: Int
+    /// Number of transformer blocks.
+    public var depth: Int
+    public var heads: Int
+    /// Side `p` of the square patches.
+    public var patchSize: Int
+    /// Hidden width of the MLP as a multiple of `dimension`.
+    public var mlpRatio: Double
+    /// Dilated-attention levels; the first has dilation 1 so every token is covered.
+    public var levels: [AttentionLevel]
+    /// The attention used when a caller does not choose one.
+    public var attention: AttentionMode
+    public var positionCode: PositionCode
+    public var pooling: Pooling
+    public var layerNormEpsilon: Float
+    /// Per-channel pixel normalisation `(x/255 − mean) / std`.
+    public var mean: [Float]
+    public var std: [Float]
+    /// Class names, in logit order.
+    public var labels: [String]
+    /// Image side the model was trained at, if recorded.
+    public var trainResolution: Int?
+    /// Default token budget for choosing an image's working resolution.
+    public var defaultMaxTokens: Int
+
+    public init(dimension: Int, depth: Int, heads: Int, patchSize: Int, mlpRatio: Double = 4,
+                levels: [AttentionLevel], attention: AttentionMode = .dilated,
+                positionCode: PositionCode = .sinCos2D, pooling: Pooling = .mean,
+                layerNormEpsilon: Float = 1e-6,
+                mean: [Float] = [0.5, 0.5, 0.5], std: [Float] = [0.5, 0.5, 0.5],
+                labels: [String], trainResolution: Int? = nil,
+                defaultMaxTokens: Int = 1024) throws(ModelConfigError) {
+        self.dimension = dimension
+        self.depth = depth
+        self.heads = heads
+        self.patchSize = patchSize
+        self.mlpRatio = mlpRatio
+        self.levels = levels
+        self.attention = attention
+        self.positionCode = positionCode
+        self.pooling = pooling
+        self.layerNormEpsilon = layerNormEpsilon
+        self.mean = mean
+        self.std = std
+        self.labels = labels
+        self.trainResolution = trainResolution
+        self.defaultMaxTokens = defaultMaxTokens
+        try validate()
+    }
+
+    public var headDimension: Int { dimension / heads }
+    public var hiddenDimension: Int { Int((mlpRatio * Double(dimension)).rounded()) }
+    public var classCount: Int { labels.count }
+    /// Floats per token in a `PatchGrid`: `3·p·p`.
+    public var patchFeatures: Int { 3 * patchSize * patchSize }
+
+    /// Checks every rule the model relies on.
+    public func validate() throws(ModelConfigError) {
+        func require(_ condition: Bool, _ key: String, _ reason: @autoclosure () -> String) throws(ModelConfigError) {
+            if !condition { throw .invalidValue(key: key, reason: reason()) }
+        }
+        try require(dimension > 0, "dim", "must be positive, found \(dimension)")
+        try require(depth > 0, "depth", "must be positive, found \(depth)")
+        try require(heads > 0, "heads", "must be positive, found \(heads)")
+        try require(dimension % heads == 0, "dim", "(\(dimension)) must be divisible by heads (\(heads))")
+        try require(dimension % 4 == 0, "dim",
+                    "(\(dimension)) must be divisible by 4 for the 2D sin-cos position code")
+        try require(patchSize > 0, "patch_size", "must be positive, found \(patchSize)")
+        let hidden = mlpRatio * Double(dimension)
+        try require(mlpRatio > 0 && hidden == hidden.rounded(), "mlp_ratio",
+                    "(\(mlpRatio)) × dim (\(dimension)) must be a positive whole number")
+        try require(!levels.isEmpty, "levels", "must list at least one level")
+        for (i, level) in levels.enumerated() {
+            try require(level.segment > 0, "levels[\(i)].segment", "must be positive, found \(level.segment)")
+            try require(level.dilation > 0, "levels[\(i)].dilation", "must be positive, found \(level.dilation)")
+            try require(level.segment % level.dilation == 0, "levels[\(i)].segment",
+                        "(\(level.segment)) must be a multiple of its dilation (\(level.dilation))")
+        }
+        try require(levels[0].dilation == 1, "levels[0].dilation",
+                    "must be 1 so that every token is attended, found \(levels[0].dilation)")
+        try require(layerNormEpsilon > 0 && layerNormEpsilon.isFinite, "layer_norm_eps",
+                    "must be positive, found \(layerNormEpsilon)")
+        try require(mean.count == 3, "mean", "must have 3 entries (R, G, B), found \(mean.count)")
+        try require(std.count == 3, "std", "must have 3 entries (R, G, B), found \(std.count)")
+        try require(std.allSatisfy { $0 > 0 && $0.isFinite }, "std", "entries must be positive")
+        try require(!labels.isEmpty, "labels", "must name at least one class")
+        if let trainResolution {
+            try require(trainResolution > 0, "train_resolution", "must be positive, found \(trainResolution)")
+        }
+        try require(defaultMaxTokens > 0, "default_max_tokens", "must be positive, found \(defaultMaxTokens)")
+    }
+}

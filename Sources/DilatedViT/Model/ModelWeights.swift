@@ -1,0 +1,128 @@
+import Foundation
+
+/// The parameters of a DilatedViT model, validated against its config.
+///
+/// Tensor names and layouts follow the equivalent PyTorch modules (`patch_embed.proj`,
+/// `blocks.{i}.attn.qkv`, …, `head`), so `tensors` round-trips through safetensors and
+/// PyTorch's `load_state_dict`. Linear weights are `(out, in)`.
+public struct ModelWeights: Sendable {
+    struct Norm: Sendable {
+        let weight: [Float]
+        let bias: [Float]
+    }
+
+    struct Block: Sendable {
+        let norm1: Norm
+        let qkv: Linear
+        let projection: Linear
+        let norm2: Norm
+        let fc1: Linear
+        let fc2: Linear
+    }
+
+    /// `(D, 3·p·p)`: the Conv2d kernel flattened in `(channel, y, x)` order.
+    let patchEmbedding: Linear
+    let patchSize: Int
+    let blocks: [Block]
+    let norm: Norm
+    let head: Linear
+
+    /// Every tensor name the config calls for, with its shape.
+    public static func expectedShapes(for config: ModelConfig) -> [String: [Int]] {
+        let d = config.dimension, p = config.patchSize, hidden = config.hiddenDimension
+        var shapes: [String: [Int]] = [
+            "patch_embed.proj.weight": [d, 3, p, p], "patch_embed.proj.bias": [d],
+            "norm.weight": [d], "norm.bias": [d],
+            "head.weight": [config.classCount, d], "head.bias": [config.classCount],
+        ]
+        for i in 0..<config.depth {
+            let prefix = "blocks.\(i)."
+            shapes[prefix + "norm1.weight"] = [d]
+            shapes[prefix + "norm1.bias"] = [d]
+            shapes[prefix + "attn.qkv.weight"] = [3 * d, d]
+            shapes[prefix + "attn.qkv.bias"] = [3 * d]
+            shapes[prefix + "attn.proj.weight"] = [d, d]
+            shapes[prefix + "attn.proj.bias"] = [d]
+            shapes[prefix + "norm2.weight"] = [d]
+            shapes[prefix + "norm2.bias"] = [d]
+            shapes[prefix + "mlp.fc1.weight"] = [hidden, d]
+            shapes[prefix + "mlp.fc1.bias"] = [hidden]
+            shapes[prefix + "mlp.fc2.weight"] = [d, hidden]
+            shapes[prefix + "mlp.fc2.bias"] = [d]
+        }
+        return shapes
+    }
+
+    /// Checks names and shapes against `config`: the first problem in name order is thrown,
+    /// missing tensors before unexpected ones before wrong shapes.
+    public init(tensors: [String: Tensor], config: ModelConfig) throws(ModelWeightsError) {
+        let expected = Self.expectedShapes(for: config)
+        for name in expected.keys.sorted() where tensors[name] == nil {
+            throw .missingTensor(name: name, expectedShape: expected[name]!)
+        }
+        for name in tensors.keys.sorted() where expected[name] == nil {
+            throw .unexpectedTensor(name: name, shape: tensors[name]!.shape)
+        }
+        for name in expected.keys.sorted() where tensors[name]!.shape != expected[name]! {
+            throw .wrongShape(name: name, expected: expected[name]!, found: tensors[name]!.shape)
+        }
+
+        func vector(_ name: String) -> [Float] { tensors[name]!.values }
+        func linear(_ name: String) -> Linear {
+            let weight = tensors[name + ".weight"]!
+            let rows = weight.shape[0]
+            let matrix = Matrix(rows: rows, columns: weight.elementCount / max(rows, 1), values: weight.values)
+            return Linear(weight: matrix, bias: vector(name + ".bias"))
+        }
+        func normWeights(_ name: String) -> Norm { Norm(weight: vector(name + ".weight"), bias: vector(name + ".bias")) }
+
+        patchEmbedding = linear("patch_embed.proj")
+        patchSize = config.patchSize
+        blocks = (0..<config.depth).map { i in
+            let prefix = "blocks.\(i)."
+            return Block(norm1: normWeights(prefix + "norm1"), qkv: linear(prefix + "attn.qkv"),
+                         projection: linear(prefix + "attn.proj"), norm2: normWeights(prefix + "norm2"),
+                         fc1: linear(prefix + "mlp.fc1"), fc2: linear(prefix + "mlp.fc2"))
+        }
+        norm = normWeights("norm")
+        head = linear("head")
+    }
+
+    /// Loads a safetensors file (F32, F16 or BF16) and validates it against `config`.
+    public init(contentsOf url: URL, config: ModelConfig) throws(ModelWeightsError) {
+        let file: SafeTensors
+        do {
+            file = try SafeTensors(contentsOf: url)
+        } catch {
+            throw .file(error)
+        }
+        try self.init(tensors: file.tensors, config: config)
+    }
+
+    /// All parameters under their PyTorch names, ready for `SafeTensors(tensors:)`.
+    public var tensors: [String: Tensor] {
+        var result: [String: Tensor] = [:]
+        func add(_ name: String, _ linear: Linear, shape: [Int]? = nil) {
+            result[name + ".weight"] = Tensor(shape: shape ?? [linear.outputs, linear.inputs],
+                                              values: linear.weight.values)
+            result[name + ".bias"] = Tensor(shape: [linear.outputs], values: linear.bias)
+        }
+        func add(_ name: String, _ norm: Norm) {
+            result[name + ".weight"] = Tensor(shape: [norm.weight.count], values: norm.weight)
+            result[name + ".bias"] = Tensor(shape: [norm.bias.count], values: norm.bias)
+        }
+        add("patch_embed.proj", patchEmbedding, shape: [patchEmbedding.outputs, 3, patchSize, patchSize])
+        for (i, block) in blocks.enumerated() {
+            let prefix = "blocks.\(i)."
+            add(prefix + "norm1", block.norm1)
+            add(prefix + "attn.qkv", block.qkv)
+            add(prefix + "attn.proj", block.projection)
+            add(prefix + "norm2", block.norm2)
+            add(prefix + "mlp.fc1", block.fc1)
+            add(prefix + "mlp.fc2", block.fc2)
+        }
+        add("norm", norm)
+        add("head", head)
+        return result
+    }
+}

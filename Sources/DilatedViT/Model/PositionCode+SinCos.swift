@@ -1,0 +1,53 @@
+import Foundation
+
+extension PositionCode {
+    /// Adds the position code of a `rows × columns` grid to `tokens` (`rows·columns × dimension`).
+    func add(to tokens: UnsafeMutablePointer<Float>, rows: Int, columns: Int, dimension: Int) {
+        switch self {
+        case .sinCos2D:
+            addSinCos2D(to: tokens, rows: rows, columns: columns, dimension: dimension)
+        }
+    }
+}
+
+/// The 2D sine-cosine code of token (y, x): with `F = D/4` and `ω_i = 1/10000^(i/F)`,
+/// `[sin(y·ω), cos(y·ω), sin(x·ω), cos(x·ω)]`, four blocks of `F`.
+///
+/// Computed in double precision and rounded once, so large grids lose no accuracy in
+/// the angle. The code is separable: one table per row and per column, then a copy.
+func addSinCos2D(to tokens: UnsafeMutablePointer<Float>, rows: Int, columns: Int, dimension: Int) {
+    let f = dimension / 4
+    let frequencies = (0..<f).map { 1 / pow(10000, Double($0) / Double(f)) }
+    func table(_ count: Int) -> [Float] {
+        var values = [Float](repeating: 0, count: count * 2 * f)
+        for position in 0..<count {
+            for i in 0..<f {
+                let angle = Double(position) * frequencies[i]
+                values[position * 2 * f + i] = Float(sin(angle))
+                values[position * 2 * f + f + i] = Float(cos(angle))
+            }
+        }
+        return values
+    }
+    let rowCodes = table(rows), columnCodes = table(columns)
+    rowCodes.withUnsafeBufferPointer { rowCode in
+        columnCodes.withUnsafeBufferPointer { columnCode in
+            for y in 0..<rows {
+                for x in 0..<columns {
+                    let token = tokens + (y * columns + x) * dimension
+                    addInPlace(rowCode.baseAddress! + y * 2 * f, to: token, count: 2 * f)
+                    addInPlace(columnCode.baseAddress! + x * 2 * f, to: token + 2 * f, count: 2 * f)
+                }
+            }
+        }
+    }
+}
+
+/// The position code alone, `rows·columns × dimension` row-major (for tests and tools).
+public func sinCos2DPositionCode(rows: Int, columns: Int, dimension: Int) -> [Float] {
+    var code = [Float](repeating: 0, count: rows * columns * dimension)
+    code.withUnsafeMutableBufferPointer {
+        addSinCos2D(to: $0.baseAddress!, rows: rows, columns: columns, dimension: dimension)
+    }
+    return code
+}

@@ -1,0 +1,54 @@
+/// Why a safetensors file was rejected. Every case that concerns one tensor names it.
+public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
+    /// The file is shorter than its own 8-byte header-length prefix.
+    case missingHeaderLength(fileSize: Int)
+    /// The header length points past the end of the file.
+    case headerLengthBeyondFile(headerLength: UInt64, fileSize: Int)
+    /// The header is not a JSON object.
+    case headerNotJSON(reason: String)
+    /// A header entry lacks `dtype`, `shape` or `data_offsets`, or has them in the wrong form.
+    case malformedEntry(tensor: String, reason: String)
+    case unsupportedDType(tensor: String, dtype: String)
+    /// `data_offsets` are negative or decreasing.
+    case invalidOffsets(tensor: String, begin: Int, end: Int)
+    /// `shape × dtype size` differs from the tensor's byte range.
+    case byteCountMismatch(tensor: String, shape: [Int], dtype: String, expected: Int, found: Int)
+    /// A consistent header whose data section is cut short.
+    case truncated(declaredDataBytes: Int, availableDataBytes: Int)
+    /// A tensor's byte range lies (partly) past the data section.
+    case offsetsOutOfRange(tensor: String, begin: Int, end: Int, dataBytes: Int)
+    case overlappingOffsets(tensor: String, other: String)
+    /// Bytes of the data section that no tensor claims (a gap, or bytes after the last tensor).
+    case uncoveredBytes(begin: Int, end: Int, before: String?)
+    case cannotRead(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .missingHeaderLength(size):
+            "safetensors: file of \(size) bytes is truncated before its 8-byte header length"
+        case let .headerLengthBeyondFile(length, size):
+            "safetensors: header length \(length) goes beyond the end of the \(size)-byte file"
+        case let .headerNotJSON(reason):
+            "safetensors: header is not a JSON object (\(reason))"
+        case let .malformedEntry(tensor, reason):
+            "safetensors: tensor '\(tensor)': \(reason)"
+        case let .unsupportedDType(tensor, dtype):
+            "safetensors: tensor '\(tensor)' has dtype \(dtype); supported: F32, F16, BF16"
+        case let .invalidOffsets(tensor, begin, end):
+            "safetensors: tensor '\(tensor)' has invalid data_offsets [\(begin), \(end)]"
+        case let .byteCountMismatch(tensor, shape, dtype, expected, found):
+            "safetensors: tensor '\(tensor)' of shape \(shape) and dtype \(dtype) needs \(expected) bytes but data_offsets span \(found)"
+        case let .truncated(declared, available):
+            "safetensors: file is truncated: the header declares \(declared) data bytes, only \(available) are present"
+        case let .offsetsOutOfRange(tensor, begin, end, dataBytes):
+            "safetensors: tensor '\(tensor)' data_offsets [\(begin), \(end)] are out of range of the \(dataBytes)-byte data section"
+        case let .overlappingOffsets(tensor, other):
+            "safetensors: tensor '\(tensor)' overlaps tensor '\(other)'"
+        case let .uncoveredBytes(begin, end, before):
+            "safetensors: data bytes [\(begin), \(end)) belong to no tensor"
+                + (before.map { " (gap before tensor '\($0)')" } ?? " (after the last tensor)")
+        case let .cannotRead(path, reason):
+            "safetensors: cannot read \(path): \(reason)"
+        }
+    }
+}

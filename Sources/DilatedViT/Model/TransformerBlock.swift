@@ -1,0 +1,50 @@
+/// One pre-norm transformer block (MODEL.md §4) applied in place to the residual stream.
+extension ModelWeights.Block {
+    func apply(to workspace: ForwardWorkspace, grid: (rows: Int, columns: Int), config: ModelConfig,
+               attention mode: AttentionMode) {
+        let n = workspace.tokenCount, d = config.dimension
+        let epsilon = config.layerNormEpsilon
+
+        // x = x + Proj(Attn(LN1(x)))
+        norm1.weight.withUnsafeBufferPointer { weight in
+            norm1.bias.withUnsafeBufferPointer { bias in
+                layerNorm(workspace.residual, into: workspace.normalised, rows: n, columns: d,
+                          weight: weight.baseAddress!, bias: bias.baseAddress!, epsilon: epsilon)
+            }
+        }
+        qkv.apply(workspace.normalised, rows: n, into: workspace.qkv)
+        let problem = AttentionProblem(
+            queries: workspace.qkv, keys: workspace.qkv + d, values: workspace.qkv + 2 * d,
+            rowStride: 3 * d, rows: grid.rows, columns: grid.columns,
+            heads: config.heads, headDimension: config.headDimension)
+        multiHeadAttention(problem, mode: mode, levels: config.levels, output: workspace.normalised)
+        projection.apply(workspace.normalised, rows: n, into: workspace.residual, accumulate: true)
+
+        // x = x + FC2(GELU(FC1(LN2(x)))), one token block at a time.
+        for (start, count) in workspace.blocks {
+            applyMLP(to: workspace.residual + start * d, rows: count, workspace: workspace, epsilon: epsilon)
+        }
+    }
+
+    /// The MLP residual branch on `rows` consecutive tokens of the residual stream.
+    func applyMLP(to tokens: UnsafeMutablePointer<Float>, rows: Int,
+                  workspace: ForwardWorkspace, epsilon: Float) {
+        let d = fc1.inputs
+        norm2.weight.withUnsafeBufferPointer { weight in
+            norm2.bias.withUnsafeBufferPointer { bias in
+                layerNorm(tokens, into: workspace.blockNormalised, rows: rows, columns: d,
+                          weight: weight.baseAddress!, bias: bias.baseAddress!, epsilon: epsilon)
+            }
+        }
+        // FC1 without its bias: the bias add is fused into the GELU pass.
+        fc1.weight.values.withUnsafeBufferPointer { w in
+            sgemm(transposeB: true, m: rows, n: fc1.outputs, k: d,
+                  a: workspace.blockNormalised, lda: d, b: w.baseAddress!, ldb: d,
+                  c: workspace.blockHidden, ldc: fc1.outputs)
+        }
+        fc1.bias.withUnsafeBufferPointer { bias in
+            addBiasAndGELU(bias.baseAddress!, to: workspace.blockHidden, rows: rows, columns: fc1.outputs)
+        }
+        fc2.apply(workspace.blockHidden, rows: rows, into: tokens, accumulate: true)
+    }
+}

@@ -1,0 +1,66 @@
+import COpenBLAS
+
+/// Row-major single-precision GEMM: `C = alpha · op(A) · op(B) + beta · C`, where
+/// `op(A)` is `m × k`, `op(B)` is `k × n` and `C` is `m × n`.
+///
+/// `lda`, `ldb`, `ldc` are the row strides of the matrices as stored. The library is the
+/// one threading owner (DESIGN.md): OpenBLAS runs single-threaded and large products
+/// are split into row bands of C on `parallelFor`. With OpenBLAS's own pool, its idle
+/// threads spin (`sched_yield`) for a while after every call and steal the cores from
+/// the attention and GELU loops that follow.
+func sgemm(transposeA: Bool = false, transposeB: Bool = false,
+           m: Int, n: Int, k: Int, alpha: Float = 1,
+           a: UnsafePointer<Float>, lda: Int,
+           b: UnsafePointer<Float>, ldb: Int,
+           beta: Float = 0,
+           c: UnsafeMutablePointer<Float>, ldc: Int) {
+    guard m > 0, n > 0 else { return }
+    _ = blasIsSingleThreaded
+    // Bands of at least 64 rows: below that, splitting costs more than it saves.
+    let bands = max(1, min(parallelWorkerCount, m / 64))
+    parallelFor(bands) { band in
+        let start = m * band / bands, end = m * (band + 1) / bands
+        cblas_sgemm(CblasRowMajor,
+                    transposeA ? CblasTrans : CblasNoTrans,
+                    transposeB ? CblasTrans : CblasNoTrans,
+                    blasint(end - start), blasint(n), blasint(k), alpha,
+                    transposeA ? a + start : a + start * lda, blasint(lda), b, blasint(ldb),
+                    beta, c + start * ldc, blasint(ldc))
+    }
+}
+
+/// Switches OpenBLAS to one thread, once per process, before the first product. This is
+/// process-wide: code that calls OpenBLAS directly should go through `sgemm` too.
+private let blasIsSingleThreaded: Bool = {
+    openblas_set_num_threads(1)
+    return true
+}()
+
+/// A PyTorch `nn.Linear`: `weight` is `(out, in)`, `bias` has `out` entries.
+struct Linear: Sendable {
+    let weight: Matrix
+    let bias: [Float]
+
+    var inputs: Int { weight.columns }
+    var outputs: Int { weight.rows }
+
+    init(weight: Matrix, bias: [Float]) {
+        precondition(bias.count == weight.rows, "Linear: bias of \(bias.count) for \(weight.rows) outputs")
+        self.weight = weight
+        self.bias = bias
+    }
+
+    /// `output[i] = input[i] · Wᵀ + b` for `rows` input rows (row strides = widths).
+    /// With `accumulate`, adds the result onto `output` instead (a residual connection).
+    func apply(_ input: UnsafePointer<Float>, rows: Int,
+               into output: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
+        weight.values.withUnsafeBufferPointer { w in
+            sgemm(transposeB: true, m: rows, n: outputs, k: inputs,
+                  a: input, lda: inputs, b: w.baseAddress!, ldb: inputs,
+                  beta: accumulate ? 1 : 0, c: output, ldc: outputs)
+        }
+        bias.withUnsafeBufferPointer { b in
+            addRowVector(b.baseAddress!, to: output, rows: rows, columns: outputs)
+        }
+    }
+}

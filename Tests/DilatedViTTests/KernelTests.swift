@@ -1,0 +1,131 @@
+import Foundation
+import Testing
+@testable import DilatedViT
+
+@Suite struct KernelTests {
+    @Test(arguments: [1, 7, 16, 33, 192])
+    func layerNormMatchesDoublePrecision(columns: Int) {
+        let rows = 5
+        // Offset activations, where a one-pass variance would lose digits.
+        let input = randomValues(rows * columns, seed: 11, scale: 3).map { $0 + 40 }
+        let weight = randomValues(columns, seed: 12).map { 1 + 0.5 * $0 }
+        let bias = randomValues(columns, seed: 13)
+        var output = [Float](repeating: .nan, count: rows * columns)
+        output.withUnsafeMutableBufferPointer { out in
+            layerNorm(input, into: out.baseAddress!, rows: rows, columns: columns,
+                      weight: weight, bias: bias, epsilon: 1e-6)
+        }
+        var expected: [Double] = []
+        for r in 0..<rows {
+            let x = input[r * columns..<(r + 1) * columns].map(Double.init)
+            let mean = x.reduce(0, +) / Double(columns)
+            let variance = x.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(columns)
+            for c in 0..<columns {
+                expected.append((x[c] - mean) / (variance + 1e-6).squareRoot() * Double(weight[c]) + Double(bias[c]))
+            }
+        }
+        #expect(maxAbsDifference(output, expected) < 2e-5)
+    }
+
+    @Test func geluIsTheExactErfForm() {
+        var worstGELU = 0.0, worstErf = 0.0
+        for i in -4000...4000 {
+            let x = Double(i) / 400
+            let expected = 0.5 * x * (1 + erf(x / 2.0.squareRoot()))
+            // Relative to max(1, |x|): for large x the float rounding of x itself dominates.
+            worstGELU = max(worstGELU, abs(Double(gelu(Float(x))) - expected) / max(1, abs(x)))
+            worstErf = max(worstErf, abs(Double(errorFunction(FloatVector(repeating: Float(x)))[0]) - erf(Double(Float(x)))))
+        }
+        #expect(worstErf < 5e-7)
+        #expect(worstGELU < 1e-6)
+        // The tanh approximation is ~1e-4 off at x = 2: make sure it is not what we use.
+        let tanhForm = 0.5 * 2 * (1 + tanh((2 / Double.pi).squareRoot() * (2 + 0.044715 * 8)))
+        #expect(abs(Double(gelu(2)) - tanhForm) > 5e-5)
+    }
+
+    @Test func biasAndGELUFuseAcrossRows() {
+        let rows = 37, columns = 24
+        let input = randomValues(rows * columns, seed: 14, scale: 4)
+        let bias = randomValues(columns, seed: 15)
+        var output = input
+        output.withUnsafeMutableBufferPointer { addBiasAndGELU(bias, to: $0.baseAddress!, rows: rows, columns: columns) }
+        let expected = (0..<rows * columns).map { gelu(input[$0] + bias[$0 % columns]) }
+        #expect(output == expected)
+    }
+
+    @Test func vectorExponentialIsAccurate() {
+        var worst: Float = 0
+        for i in stride(from: -8700, through: 0, by: 1) {
+            let x = Float(i) / 100
+            let value = exponential(FloatVector(repeating: x))[3]
+            let expected = Float(exp(Double(x)))
+            worst = max(worst, abs(value - expected) / expected)
+        }
+        #expect(worst < 5e-7)
+        #expect(exponential(FloatVector(repeating: -.infinity)) == FloatVector())
+        #expect(exponential(FloatVector(repeating: -100)) == FloatVector())
+    }
+
+    @Test func softmaxIsShiftInvariantAndNormalised() {
+        let p = softmax([1000, 1001, 1002])
+        let q = softmax([0, 1, 2])
+        #expect(maxAbsDifference(p, q) < 1e-6)
+        #expect(abs(p.reduce(0, +) - 1) < 1e-6)
+        #expect(abs(q[2] - Float(exp(2.0) / (1 + exp(1.0) + exp(2.0)))) < 1e-6)
+    }
+
+    @Test func elementwiseAddsHandleRemainders() {
+        let rows = 3, columns = 19
+        var matrix = randomValues(rows * columns, seed: 16)
+        let before = matrix
+        let bias = randomValues(columns, seed: 17)
+        matrix.withUnsafeMutableBufferPointer { addRowVector(bias, to: $0.baseAddress!, rows: rows, columns: columns) }
+        #expect(matrix == (0..<rows * columns).map { before[$0] + bias[$0 % columns] })
+        var sum = before
+        sum.withUnsafeMutableBufferPointer { addInPlace(matrix, to: $0.baseAddress!, count: rows * columns) }
+        #expect(sum == (0..<rows * columns).map { before[$0] + matrix[$0] })
+    }
+
+    @Test func sgemmComputesTransposedProducts() {
+        let m = 3, n = 5, k = 4
+        let a = randomValues(m * k, seed: 18), b = randomValues(n * k, seed: 19)
+        var c = [Float](repeating: 1, count: m * n)
+        c.withUnsafeMutableBufferPointer {
+            sgemm(transposeB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, beta: 1, c: $0.baseAddress!, ldc: n)
+        }
+        for i in 0..<m {
+            for j in 0..<n {
+                let dot = (0..<k).reduce(Float(1)) { $0 + a[i * k + $1] * b[j * k + $1] }
+                #expect(abs(c[i * n + j] - dot) < 1e-5)
+            }
+        }
+    }
+}
+
+@Suite struct PositionCodeTests {
+    @Test(arguments: [(1, 1, 4), (3, 5, 32), (16, 9, 192)])
+    func matchesTheFormula(rows: Int, columns: Int, dimension: Int) {
+        let code = sinCos2DPositionCode(rows: rows, columns: columns, dimension: dimension)
+        let f = dimension / 4
+        var worst = 0.0
+        for y in 0..<rows {
+            for x in 0..<columns {
+                for i in 0..<f {
+                    let omega = 1 / pow(10000, Double(i) / Double(f))
+                    let base = (y * columns + x) * dimension
+                    let expected = [sin(Double(y) * omega), cos(Double(y) * omega),
+                                    sin(Double(x) * omega), cos(Double(x) * omega)]
+                    for block in 0..<4 {
+                        worst = max(worst, abs(Double(code[base + block * f + i]) - expected[block]))
+                    }
+                }
+            }
+        }
+        #expect(worst < 1e-7)
+    }
+
+    @Test func originIsSinZeroCosOne() {
+        let code = sinCos2DPositionCode(rows: 1, columns: 1, dimension: 8)
+        #expect(code == [0, 0, 1, 1, 0, 0, 1, 1])
+    }
+}

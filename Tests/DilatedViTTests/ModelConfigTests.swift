@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+@testable import DilatedViT
+
+@Suite struct ModelConfigTests {
+    static let sample = """
+    {"format":"dilatedvit-v1","dim":32,"depth":2,"heads":4,"patch_size":4,"mlp_ratio":4,
+     "levels":[{"segment":4,"dilation":1},{"segment":8,"dilation":2}],"attention":"dilated",
+     "position_code":"sincos2d","pooling":"mean","layer_norm_eps":1e-6,
+     "mean":[0.5,0.5,0.5],"std":[0.5,0.5,0.5],"labels":["a","b","c"],
+     "train_resolution":128,"default_max_tokens":1024}
+    """
+
+    /// The sample with `key` replaced by `json` (or removed when `json` is nil).
+    static func variant(_ key: String, _ json: String?) -> Data {
+        var object = try! JSONSerialization.jsonObject(with: Data(sample.utf8)) as! [String: Any]
+        object[key] = json.map { try! JSONSerialization.jsonObject(with: Data($0.utf8), options: .fragmentsAllowed) }
+        return try! JSONSerialization.data(withJSONObject: object)
+    }
+
+    static func error(_ data: Data) -> ModelConfigError? {
+        do {
+            _ = try ModelConfig(jsonData: data)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func decodesTheSharedContract() throws {
+        let config = try ModelConfig(jsonData: Data(Self.sample.utf8))
+        #expect(config.dimension == 32 && config.depth == 2 && config.heads == 4 && config.patchSize == 4)
+        #expect(config.hiddenDimension == 128 && config.headDimension == 8 && config.patchFeatures == 48)
+        #expect(config.levels == [AttentionLevel(segment: 4, dilation: 1), AttentionLevel(segment: 8, dilation: 2)])
+        #expect(config.attention == .dilated && config.positionCode == .sinCos2D && config.pooling == .mean)
+        #expect(config.layerNormEpsilon == 1e-6 && config.labels == ["a", "b", "c"])
+        #expect(config.trainResolution == 128 && config.defaultMaxTokens == 1024)
+    }
+
+    @Test func encodingRoundTrips() throws {
+        let config = try ModelConfig(jsonData: Data(Self.sample.utf8))
+        let again = try ModelConfig(jsonData: config.jsonData())
+        #expect(again == config)
+        let text = String(decoding: config.jsonData(), as: UTF8.self)
+        #expect(text.contains("\"patch_size\"") && text.contains("\"format\" : \"dilatedvit-v1\""))
+    }
+
+    @Test func optionalKeysTakeDefaults() throws {
+        var object = try JSONSerialization.jsonObject(with: Data(Self.sample.utf8)) as! [String: Any]
+        for key in ["attention", "position_code", "pooling", "layer_norm_eps", "train_resolution", "default_max_tokens"] {
+            object[key] = nil
+        }
+        let config = try ModelConfig(jsonData: JSONSerialization.data(withJSONObject: object))
+        #expect(config.attention == .dilated && config.layerNormEpsilon == 1e-6)
+        #expect(config.trainResolution == nil && config.defaultMaxTokens == 1024)
+    }
+
+    @Test func acceptsFractionalLookingMLPRatio() throws {
+        #expect(try ModelConfig(jsonData: Self.variant("mlp_ratio", "4.0")).hiddenDimension == 128)
+    }
+
+    @Test(arguments: [
+        ("attention", "\"sparse\"" as String?, ModelConfigError.unsupportedValue(key: "attention", value: "sparse", supported: ["dilated", "dense"])),
+        ("position_code", "\"rope\"", .unsupportedValue(key: "position_code", value: "rope", supported: ["sincos2d"])),
+        ("pooling", "\"cls\"", .unsupportedValue(key: "pooling", value: "cls", supported: ["mean"])),
+        ("format", "\"dilatedvit-v9\"", .unsupportedValue(key: "format", value: "dilatedvit-v9", supported: ["dilatedvit-v1"])),
+        ("dim", nil, .missingKey("dim")),
+        ("levels", nil, .missingKey("levels")),
+        ("heads", "\"four\"", .wrongType(key: "heads", expected: "an integer")),
+    ])
+    func rejectsUnknownOrMissingValues(key: String, json: String?, expected: ModelConfigError) {
+        #expect(Self.error(Self.variant(key, json)) == expected)
+    }
+
+    @Test(arguments: [
+        ("dim", "30", "dim"),                       // not divisible by heads = 4
+        ("heads", "3", "dim"),                      // 32 % 3 ≠ 0
+        ("heads", "0", "heads"),
+        ("depth", "0", "depth"),
+        ("patch_size", "-1", "patch_size"),
+        ("mlp_ratio", "0.01", "mlp_ratio"),         // 0.32 hidden units
+        ("levels", "[]", "levels"),
+        ("levels", #"[{"segment":4,"dilation":2}]"#, "levels[0].dilation"),
+        ("levels", #"[{"segment":4,"dilation":1},{"segment":6,"dilation":4}]"#, "levels[1].segment"),
+        ("levels", #"[{"segment":0,"dilation":1}]"#, "levels[0].segment"),
+        ("layer_norm_eps", "0", "layer_norm_eps"),
+        ("mean", "[0.5]", "mean"),
+        ("std", "[0.5, 0, 0.5]", "std"),
+        ("labels", "[]", "labels"),
+        ("default_max_tokens", "0", "default_max_tokens"),
+    ])
+    func invalidValuesNameTheirKey(key: String, json: String, namedKey: String) {
+        guard case .invalidValue(let reported, let reason) = Self.error(Self.variant(key, json)) else {
+            Issue.record("\(key) = \(json) was not rejected as an invalid value")
+            return
+        }
+        #expect(reported == namedKey, "\(reason)")
+    }
+
+    @Test func dimensionMustSuitThePositionCode() {
+        #expect(throws: ModelConfigError.invalidValue(key: "dim", reason: "(18) must be divisible by 4 for the 2D sin-cos position code")) {
+            try ModelConfig(dimension: 18, depth: 1, heads: 2, patchSize: 2, levels: [.init(segment: 2, dilation: 1)], labels: ["x"])
+        }
+    }
+
+    @Test func notJSONIsReported() {
+        guard case .notJSON = Self.error(Data("{".utf8)) else {
+            Issue.record("a broken document must be reported as not JSON")
+            return
+        }
+    }
+}

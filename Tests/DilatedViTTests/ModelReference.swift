@@ -1,0 +1,82 @@
+import Foundation
+@testable import DilatedViT
+
+/// The whole model written plainly from DESIGN.md §2–6 in double precision, reading the
+/// weights by their PyTorch names: an independent check of the optimised forward pass.
+enum ModelReference {
+    static func logits(config: ModelConfig, tensors: [String: Tensor], grid: PatchGrid,
+                       mode: AttentionMode) -> [Double] {
+        let n = grid.tokenCount, d = config.dimension, f = d / 4
+        func w(_ name: String) -> [Double] { tensors[name]!.values.map(Double.init) }
+        func linear(_ x: [Double], rows: Int, _ name: String) -> [Double] {
+            let weight = w(name + ".weight"), bias = w(name + ".bias")
+            let outputs = bias.count, inputs = weight.count / outputs
+            var y = [Double](repeating: 0, count: rows * outputs)
+            for r in 0..<rows {
+                for o in 0..<outputs {
+                    var sum = bias[o]
+                    for i in 0..<inputs { sum += x[r * inputs + i] * weight[o * inputs + i] }
+                    y[r * outputs + o] = sum
+                }
+            }
+            return y
+        }
+        func layerNorm(_ x: [Double], _ name: String) -> [Double] {
+            let weight = w(name + ".weight"), bias = w(name + ".bias")
+            var y = x
+            for r in 0..<x.count / d {
+                let row = x[r * d..<(r + 1) * d]
+                let mean = row.reduce(0, +) / Double(d)
+                let variance = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(d)
+                for c in 0..<d {
+                    y[r * d + c] = (x[r * d + c] - mean) / (variance + Double(config.layerNormEpsilon)).squareRoot()
+                        * weight[c] + bias[c]
+                }
+            }
+            return y
+        }
+
+        var x = linear(grid.values.map(Double.init), rows: n, "patch_embed.proj")
+        for y in 0..<grid.rows {
+            for xx in 0..<grid.columns {
+                for i in 0..<f {
+                    let omega = 1 / pow(10000, Double(i) / Double(f))
+                    let t = (y * grid.columns + xx) * d
+                    x[t + i] += sin(Double(y) * omega)
+                    x[t + f + i] += cos(Double(y) * omega)
+                    x[t + 2 * f + i] += sin(Double(xx) * omega)
+                    x[t + 3 * f + i] += cos(Double(xx) * omega)
+                }
+            }
+        }
+        for block in 0..<config.depth {
+            let prefix = "blocks.\(block)."
+            let qkv = linear(layerNorm(x, prefix + "norm1"), rows: n, prefix + "attn.qkv")
+            // The attention reference takes Float inputs; its arithmetic is double.
+            func part(_ k: Int) -> [Float] {
+                var values: [Float] = []
+                for t in 0..<n {
+                    let start = t * 3 * d + k * d
+                    for c in 0..<d { values.append(Float(qkv[start + c])) }
+                }
+                return values
+            }
+            let attended = switch mode {
+            case .dilated:
+                AttentionReference.dilated(q: part(0), k: part(1), v: part(2), rows: grid.rows,
+                                           columns: grid.columns, heads: config.heads, levels: config.levels)
+            case .dense:
+                AttentionReference.dense(q: part(0), k: part(1), v: part(2), tokens: n, heads: config.heads)
+            }
+            let projected = linear(attended, rows: n, prefix + "attn.proj")
+            for i in x.indices { x[i] += projected[i] }
+            let hidden = linear(layerNorm(x, prefix + "norm2"), rows: n, prefix + "mlp.fc1")
+                .map { 0.5 * $0 * (1 + erf($0 / 2.0.squareRoot())) }
+            let mlp = linear(hidden, rows: n, prefix + "mlp.fc2")
+            for i in x.indices { x[i] += mlp[i] }
+        }
+        let normed = layerNorm(x, "norm")
+        let pooled = (0..<d).map { c in (0..<n).reduce(0.0) { $0 + normed[$1 * d + c] } / Double(n) }
+        return linear(pooled, rows: 1, "head")
+    }
+}

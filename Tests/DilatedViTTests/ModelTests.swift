@@ -1,0 +1,154 @@
+import Foundation
+import Testing
+@testable import DilatedViT
+
+@Suite struct ModelTests {
+    static func grid(rows: Int, columns: Int, patchSize: Int, seed: UInt64) -> PatchGrid {
+        PatchGrid(rows: rows, columns: columns, patchSize: patchSize,
+                  values: randomValues(rows * columns * 3 * patchSize * patchSize, seed: seed))
+    }
+
+    @Test(arguments: [(1, 1), (7, 13), (1, 9), (6, 1), (9, 9)], AttentionMode.allCases)
+    func logitsMatchDoublePrecisionReference(size: (Int, Int), mode: AttentionMode) {
+        let config = tinyConfig(levels: [.init(segment: 3, dilation: 1), .init(segment: 4, dilation: 2),
+                                         .init(segment: 8, dilation: 4)])
+        let weights = ModelWeights(randomFor: config, seed: 21)
+        let model = DilatedViTModel(config: config, weights: weights)
+        let grid = Self.grid(rows: size.0, columns: size.1, patchSize: config.patchSize, seed: 22)
+        let expected = ModelReference.logits(config: config, tensors: weights.tensors, grid: grid, mode: mode)
+        let logits = model.logits(for: grid, attention: mode)
+        #expect(maxAbsDifference(logits, expected) < 1e-4)
+    }
+
+    @Test func tokenBlockedMLPEqualsUnblocked() {
+        let config = tinyConfig()
+        let weights = ModelWeights(randomFor: config, seed: 23)
+        let grid = Self.grid(rows: 7, columns: 13, patchSize: config.patchSize, seed: 24)
+        let whole = DilatedViTModel(config: config, weights: weights, tokenBlockLength: 4096)
+        for blockLength in [1, 5, 16, 90] {
+            let blocked = DilatedViTModel(config: config, weights: weights, tokenBlockLength: blockLength)
+            #expect(maxAbsDifference(blocked.features(for: grid), whole.features(for: grid)) < 1e-6,
+                    "block length \(blockLength)")
+        }
+    }
+
+    @Test func dilatedEqualsDenseWithOneLevelCoveringTheGrid() {
+        let config = tinyConfig(levels: [.init(segment: 16, dilation: 1)])
+        let model = DilatedViTModel(config: config, weights: ModelWeights(randomFor: config, seed: 25))
+        let grid = Self.grid(rows: 11, columns: 16, patchSize: config.patchSize, seed: 26)
+        #expect(maxAbsDifference(model.logits(for: grid, attention: .dilated),
+                                 model.logits(for: grid, attention: .dense)) < 1e-5)
+    }
+
+    @Test func probabilitiesAreTheSoftmaxOfLogits() {
+        let config = tinyConfig()
+        let model = DilatedViTModel(config: config, weights: ModelWeights(randomFor: config, seed: 27))
+        let grid = Self.grid(rows: 3, columns: 4, patchSize: config.patchSize, seed: 28)
+        let probabilities = model.probabilities(for: grid)
+        #expect(probabilities.count == 3 && abs(probabilities.reduce(0, +) - 1) < 1e-6)
+        #expect(maxAbsDifference(probabilities, softmax(model.logits(for: grid))) == 0)
+        #expect(model.logits(forFeatures: model.features(for: grid)) == model.logits(for: grid))
+    }
+
+    @Test func defaultModeComesFromConfig() throws {
+        var config = tinyConfig()
+        config.attention = .dense
+        let model = DilatedViTModel(config: config, weights: ModelWeights(randomFor: config, seed: 29))
+        let grid = Self.grid(rows: 5, columns: 6, patchSize: config.patchSize, seed: 30)
+        #expect(model.logits(for: grid) == model.logits(for: grid, attention: .dense))
+        #expect(model.logits(for: grid) != model.logits(for: grid, attention: .dilated))
+    }
+
+    @Test func concurrentCallsShareOneModel() async {
+        let config = tinyConfig()
+        let model = DilatedViTModel(config: config, weights: ModelWeights(randomFor: config, seed: 33))
+        let grids = (0..<6).map { Self.grid(rows: 5 + $0, columns: 9, patchSize: config.patchSize, seed: 34 + UInt64($0)) }
+        let serial = grids.map { model.logits(for: $0) }
+        let concurrent = await withTaskGroup(of: (Int, [Float]).self) { group in
+            for (i, grid) in grids.enumerated() { group.addTask { (i, model.logits(for: grid)) } }
+            var results = [[Float]](repeating: [], count: grids.count)
+            for await (i, logits) in group { results[i] = logits }
+            return results
+        }
+        #expect(concurrent == serial)
+    }
+
+    @Test func savesAndLoadsFromADirectory() throws {
+        let config = tinyConfig()
+        let weights = ModelWeights(randomFor: config, seed: 31)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dvit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try config.jsonData().write(to: directory.appendingPathComponent("config.json"))
+        try SafeTensors(tensors: weights.tensors).write(to: directory.appendingPathComponent("model.safetensors"))
+        let loaded = try DilatedViTModel(contentsOf: directory)
+        let grid = Self.grid(rows: 4, columns: 5, patchSize: config.patchSize, seed: 32)
+        #expect(loaded.logits(for: grid) == DilatedViTModel(config: config, weights: weights).logits(for: grid))
+    }
+}
+
+@Suite struct ModelWeightsTests {
+    static let config = tinyConfig()
+    static var tensors: [String: Tensor] { ModelWeights(randomFor: config, seed: 40).tensors }
+
+    static func error(_ tensors: [String: Tensor]) -> ModelWeightsError? {
+        do {
+            _ = try ModelWeights(tensors: tensors, config: config)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func exportsEveryExpectedTensor() {
+        let expected = ModelWeights.expectedShapes(for: Self.config)
+        #expect(Self.tensors.mapValues(\.shape) == expected)
+        #expect(expected["patch_embed.proj.weight"] == [32, 3, 2, 2])
+        #expect(expected["blocks.1.mlp.fc1.weight"] == [128, 32])
+        #expect(expected["head.weight"] == [3, 32])
+    }
+
+    @Test func rejectsMissingTensor() {
+        var tensors = Self.tensors
+        tensors["blocks.1.attn.proj.bias"] = nil
+        let error = Self.error(tensors)
+        #expect(error == .missingTensor(name: "blocks.1.attn.proj.bias", expectedShape: [32]))
+        #expect(error!.description.contains("missing tensor 'blocks.1.attn.proj.bias'"))
+    }
+
+    @Test func rejectsUnexpectedTensor() {
+        var tensors = Self.tensors
+        tensors["blocks.2.norm1.weight"] = Tensor(shape: [32], values: Array(repeating: 1, count: 32))
+        let error = Self.error(tensors)
+        #expect(error == .unexpectedTensor(name: "blocks.2.norm1.weight", shape: [32]))
+        #expect(error!.description.contains("unexpected tensor 'blocks.2.norm1.weight'"))
+    }
+
+    @Test func rejectsWrongShape() {
+        var tensors = Self.tensors
+        tensors["blocks.0.attn.qkv.weight"] = Tensor(shape: [32, 96], values: Array(repeating: 0, count: 96 * 32))
+        let error = Self.error(tensors)
+        #expect(error == .wrongShape(name: "blocks.0.attn.qkv.weight", expected: [96, 32], found: [32, 96]))
+        #expect(error!.description.contains("'blocks.0.attn.qkv.weight' has shape [32, 96], expected [96, 32]"))
+    }
+
+    @Test func reportsFileErrors() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("w-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Data([1, 0, 0]).write(to: url)
+        #expect(throws: ModelWeightsError.file(.missingHeaderLength(fileSize: 3))) {
+            try ModelWeights(contentsOf: url, config: Self.config)
+        }
+    }
+
+    @Test func loadsBFloat16Checkpoints() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("w-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try SafeTensors(tensors: Self.tensors).write(to: url, as: .bfloat16)
+        let loaded = try ModelWeights(contentsOf: url, config: Self.config)
+        let original = Self.tensors
+        for (name, tensor) in loaded.tensors {
+            #expect(maxAbsDifference(tensor.values, original[name]!.values) <= 1.0 / 128, "\(name)")
+        }
+    }
+}

@@ -6,5 +6,5 @@ struct DVit: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dvit",
         abstract: "Label photos of any size with a dilated-attention vision transformer.",
-        subcommands: [Bench.self])
+        subcommands: [Classify.self, Bench.self])
 }

@@ -1,0 +1,123 @@
+import Foundation
+
+/// Photos in, labels out: the photo pipeline (`PhotoLoader`) in front of a
+/// `DilatedViTModel`, configured from the model's own config (patch size, normalisation,
+/// default token budget). Immutable and `Sendable`: share one instance across tasks.
+public final class SceneClassifier: Sendable {
+    public let model: DilatedViTModel
+    public var config: ModelConfig { model.config }
+
+    public init(model: DilatedViTModel) {
+        self.model = model
+    }
+
+    /// Loads `config.json` and `model.safetensors` from a weights directory.
+    public convenience init(contentsOf directory: URL) throws {
+        self.init(model: try DilatedViTModel(contentsOf: directory))
+    }
+
+    /// The loader this model expects, for `maxTokens` (nil: the config's default budget).
+    public func photoLoader(maxTokens: Int? = nil, allowsUpscaling: Bool = false) -> PhotoLoader {
+        PhotoLoader(patchSize: config.patchSize, maxTokens: maxTokens ?? config.defaultMaxTokens,
+                    allowsUpscaling: allowsUpscaling, mean: config.mean, std: config.std)
+    }
+
+    /// Classifies the photo file at `path`; decoding errors name the file.
+    public func classify(contentsOf path: String, options: ClassificationOptions = .init())
+        throws(ImageDecodingError) -> Classification
+    {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let photo = try photoLoader(maxTokens: options.maxTokens, allowsUpscaling: options.allowsUpscaling)
+            .load(contentsOf: path)
+        return classify(photo, options: options, decodeTime: clock.now - start)
+    }
+
+    /// Classifies a JPEG or PNG held in memory.
+    public func classify(_ bytes: [UInt8], options: ClassificationOptions = .init())
+        throws(ImageDecodingError) -> Classification
+    {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let photo = try photoLoader(maxTokens: options.maxTokens, allowsUpscaling: options.allowsUpscaling)
+            .load(bytes)
+        return classify(photo, options: options, decodeTime: clock.now - start)
+    }
+
+    /// Classifies pixels the caller already decoded.
+    public func classify(_ image: RGBImage, options: ClassificationOptions = .init()) -> Classification {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let photo = photoLoader(maxTokens: options.maxTokens, allowsUpscaling: options.allowsUpscaling)
+            .load(image)
+        return classify(photo, options: options, decodeTime: clock.now - start)
+    }
+
+    private func classify(_ photo: LoadedPhoto, options: ClassificationOptions,
+                          decodeTime: Duration) -> Classification {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let probabilities = model.probabilities(for: photo.grid, attention: options.attention)
+        let modelTime = clock.now - start
+        let ranked = zip(config.labels, probabilities)
+            .map { LabelProbability(label: $0, probability: $1) }
+            .sorted { $0.probability > $1.probability }
+        return Classification(top: Array(ranked.prefix(max(1, options.topK))), photo: photo.summary,
+                              decodeMilliseconds: decodeTime.milliseconds,
+                              modelMilliseconds: modelTime.milliseconds)
+    }
+}
+
+/// Per-call settings of `SceneClassifier`.
+public struct ClassificationOptions: Sendable {
+    /// How many labels to return, most probable first.
+    public var topK: Int
+    /// Token budget (nil: the model config's `default_max_tokens`; 0: native resolution).
+    public var maxTokens: Int?
+    public var allowsUpscaling: Bool
+    /// nil: the model config's attention mode.
+    public var attention: AttentionMode?
+
+    public init(topK: Int = 3, maxTokens: Int? = nil, allowsUpscaling: Bool = false,
+                attention: AttentionMode? = nil) {
+        self.topK = topK
+        self.maxTokens = maxTokens
+        self.allowsUpscaling = allowsUpscaling
+        self.attention = attention
+    }
+}
+
+public struct LabelProbability: Sendable, Equatable, Codable {
+    public var label: String
+    public var probability: Float
+}
+
+/// The labels of one photo, with the sizes it went through and where the time went.
+public struct Classification: Sendable {
+    public var top: [LabelProbability]
+    public var photo: PhotoSummary
+    public var decodeMilliseconds: Double
+    public var modelMilliseconds: Double
+}
+
+/// The sizes a photo went through on its way to the model.
+public struct PhotoSummary: Sendable, Equatable {
+    /// As a viewer shows it (EXIF orientation applied).
+    public var originalWidth: Int
+    public var originalHeight: Int
+    public var jpegScaleDenominator: Int
+    public var resolution: WorkingResolution
+}
+
+extension LoadedPhoto {
+    public var summary: PhotoSummary {
+        PhotoSummary(originalWidth: originalWidth, originalHeight: originalHeight,
+                     jpegScaleDenominator: jpegScaleDenominator, resolution: resolution)
+    }
+}
+
+extension Duration {
+    var milliseconds: Double {
+        Double(components.seconds) * 1000 + Double(components.attoseconds) * 1e-15
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+
+/// Runs the `dvit` executable that `swift test` built next to the test bundle.
+enum DVitProcess {
+    static let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    static var executable: URL {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        // The runner may be inside the .xctest bundle on some platforms.
+        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("dvit").path),
+              directory.pathComponents.count > 1 {
+            directory.deleteLastPathComponent()
+        }
+        return directory.appendingPathComponent("dvit")
+    }
+
+    struct Result {
+        var status: Int32
+        var standardOutput: String
+        var standardError: String
+        var outputLines: [Substring] { standardOutput.split(separator: "\n") }
+        var errorLines: [Substring] { standardError.split(separator: "\n") }
+    }
+
+    static func run(_ arguments: [String], standardInput: String? = nil) throws -> Result {
+        // Files rather than pipes: a child that fills one pipe while we drain the other can't stall.
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dvit-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let paths = ["in", "out", "err"].map { directory.appendingPathComponent($0) }
+        try Data((standardInput ?? "").utf8).write(to: paths[0])
+        for path in paths.dropFirst() { FileManager.default.createFile(atPath: path.path, contents: nil) }
+
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.currentDirectoryURL = repositoryRoot
+        process.standardInput = try FileHandle(forReadingFrom: paths[0])
+        process.standardOutput = try FileHandle(forWritingTo: paths[1])
+        process.standardError = try FileHandle(forWritingTo: paths[2])
+        try process.run()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus,
+                      standardOutput: try String(contentsOf: paths[1], encoding: .utf8),
+                      standardError: try String(contentsOf: paths[2], encoding: .utf8))
+    }
+}

@@ -1,10 +1,33 @@
 import ArgumentParser
 import DilatedViT
+import Foundation
 
-@main
 struct DVit: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dvit",
         abstract: "Label photos of any size with a dilated-attention vision transformer.",
-        subcommands: [Classify.self, Bench.self])
+        subcommands: [Classify.self, Embed.self, Info.self, Bench.self])
+}
+
+/// Exit statuses follow the usual Unix convention: 0 success, 1 some inputs failed,
+/// 2 usage errors (swift-argument-parser's own default would be 64).
+@main
+enum Main {
+    static func main() {
+        do {
+            var command = try DVit.parseAsRoot()
+            try command.run()
+        } catch {
+            let code = DVit.exitCode(for: error)
+            let message = DVit.fullMessage(for: error)
+            if !message.isEmpty {
+                if code == .success { print(message) } else { printError(message) }
+            }
+            exit(code == .validationFailure ? 2 : code.rawValue)
+        }
+    }
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
 }

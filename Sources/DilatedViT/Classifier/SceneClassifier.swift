@@ -26,45 +26,49 @@ public final class SceneClassifier: Sendable {
     public func classify(contentsOf path: String, options: ClassificationOptions = .init())
         throws(ImageDecodingError) -> Classification
     {
-        let clock = ContinuousClock()
-        let start = clock.now
-        let photo = try photoLoader(maxTokens: options.maxTokens, allowsUpscaling: options.allowsUpscaling)
-            .load(contentsOf: path)
-        return classify(photo, options: options, decodeTime: clock.now - start)
+        let loader = photoLoader(maxTokens: options.maxTokens, allowsUpscaling: options.allowsUpscaling)
+        return try classify(options) { () throws(ImageDecodingError) in try loader.load(contentsOf: path) }
     }
 
     /// Classifies a JPEG or PNG held in memory.
     public func classify(_ bytes: [UInt8], options: ClassificationOptions = .init())
         throws(ImageDecodingError) -> Classification
     {
-        let clock = ContinuousClock()
-        let start = clock.now
-        let photo = try photoLoader(maxTokens: options.maxTokens, allowsUpscaling: options.allowsUpscaling)
-            .load(bytes)
-        return classify(photo, options: options, decodeTime: clock.now - start)
+        let loader = photoLoader(maxTokens: options.maxTokens, allowsUpscaling: options.allowsUpscaling)
+        return try classify(options) { () throws(ImageDecodingError) in try loader.load(bytes) }
     }
 
     /// Classifies pixels the caller already decoded.
     public func classify(_ image: RGBImage, options: ClassificationOptions = .init()) -> Classification {
-        let clock = ContinuousClock()
-        let start = clock.now
-        let photo = photoLoader(maxTokens: options.maxTokens, allowsUpscaling: options.allowsUpscaling)
-            .load(image)
-        return classify(photo, options: options, decodeTime: clock.now - start)
+        let loader = photoLoader(maxTokens: options.maxTokens, allowsUpscaling: options.allowsUpscaling)
+        return classify(options) { loader.load(image) }
     }
 
-    private func classify(_ photo: LoadedPhoto, options: ClassificationOptions,
-                          decodeTime: Duration) -> Classification {
+    /// The pooled feature vector (`config.dimension` floats: final LayerNorm, mean over
+    /// tokens) of the photo at `path` — what the head reads, for retrieval or clustering.
+    public func embedding(contentsOf path: String, options: ClassificationOptions = .init())
+        throws(ImageDecodingError) -> Embedding
+    {
+        let photo = try photoLoader(maxTokens: options.maxTokens, allowsUpscaling: options.allowsUpscaling)
+            .load(contentsOf: path)
+        return Embedding(vector: model.features(for: photo.grid, attention: options.attention), photo: photo.summary)
+    }
+
+    private func classify<Failure: Error>(_ options: ClassificationOptions,
+                                          load: () throws(Failure) -> LoadedPhoto) throws(Failure)
+        -> Classification
+    {
         let clock = ContinuousClock()
         let start = clock.now
+        let photo = try load()
+        let loaded = clock.now
         let probabilities = model.probabilities(for: photo.grid, attention: options.attention)
-        let modelTime = clock.now - start
         let ranked = zip(config.labels, probabilities)
             .map { LabelProbability(label: $0, probability: $1) }
             .sorted { $0.probability > $1.probability }
         return Classification(top: Array(ranked.prefix(max(1, options.topK))), photo: photo.summary,
-                              decodeMilliseconds: decodeTime.milliseconds,
-                              modelMilliseconds: modelTime.milliseconds)
+                              decodeMilliseconds: (loaded - start).milliseconds,
+                              modelMilliseconds: (clock.now - loaded).milliseconds)
     }
 }
 
@@ -98,6 +102,12 @@ public struct Classification: Sendable {
     public var photo: PhotoSummary
     public var decodeMilliseconds: Double
     public var modelMilliseconds: Double
+}
+
+/// A photo's pooled feature vector.
+public struct Embedding: Sendable {
+    public var vector: [Float]
+    public var photo: PhotoSummary
 }
 
 /// The sizes a photo went through on its way to the model.

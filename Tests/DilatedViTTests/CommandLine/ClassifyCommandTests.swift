@@ -36,3 +36,51 @@ import Testing
         #expect(piped.outputLines.map { $0.split(separator: " ").first } == ["images/sea-pier.jpg", "images/forest-path.jpg"])
     }
 }
+
+@Suite struct BatchCommandTests {
+    private func firstColumn(_ result: DVitProcess.Result) -> [String] {
+        result.outputLines.map { String($0.split(separator: " ")[0]) }
+    }
+
+    @Test func shardsPartitionTheInputsExactlyOnce() throws {
+        let all = firstColumn(try DVitProcess.run(["classify", "images/"]))
+        for count in [2, 3, 5] {
+            var seen = [String]()
+            for index in 0..<count {
+                let shard = try DVitProcess.run(["classify", "--shard", "\(index)/\(count)", "images/"])
+                #expect(shard.status == 0)
+                seen += firstColumn(shard)
+            }
+            #expect(seen.sorted() == all.sorted(), "shards of \(count) must cover each photo once")
+        }
+    }
+
+    @Test func usageErrorsExitWithStatusTwo() throws {
+        #expect(try DVitProcess.run(["classify", "--shard", "4/4", "images/"]).status == 2)
+        #expect(try DVitProcess.run(["classify", "--top", "0", "images/"]).status == 2)
+        #expect(try DVitProcess.run(["no-such-command"]).status == 2)
+        #expect(try DVitProcess.run(["embed", "--weights", "/nonexistent", "images/"]).status == 2)
+    }
+
+    @Test func embedAndInfoUseTheGivenWeights() throws {
+        let weights = "Tests/DilatedViTTests/Fixtures/reference/grid7x13"
+        let info = try DVitProcess.run(["info", "--weights", weights])
+        #expect(info.status == 0)
+        #expect(info.standardOutput.contains("parameters     27,139"))
+        #expect(info.standardOutput.contains("labels         buildings, forest, glacier"))
+
+        let embed = try DVitProcess.run(["embed", "--weights", weights, "images/sea-pier-small.png", "images/sea-pier.jpg"])
+        #expect(embed.status == 0)
+        let vectors = try embed.outputLines.map {
+            try #require((try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["embedding"] as? [Double])
+        }
+        #expect(vectors.map(\.count) == [32, 32])
+        #expect(vectors[0] != vectors[1])
+
+        let classify = try DVitProcess.run(["classify", "--weights", weights, "-k", "2", "images/sea-pier-small.png"])
+        #expect(classify.status == 0)
+        let fields = classify.standardOutput.split(separator: " ", omittingEmptySubsequences: true)
+        #expect(["buildings", "forest", "glacier"].contains(String(fields[1])))
+        #expect(fields.count > 4)
+    }
+}

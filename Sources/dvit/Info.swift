@@ -1,0 +1,29 @@
+import ArgumentParser
+import DilatedViT
+import Foundation
+
+struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Describe the model: size, attention levels, labels, training resolution, accuracy.")
+
+    @OptionGroup var model: ModelLocation
+
+    func run() throws {
+        let config = try model.loadClassifier().config
+        let parameters = ModelWeights.expectedShapes(for: config).values.reduce(0) { $0 + $1.reduce(1, *) }
+        let levels = config.levels.map { "(segment \($0.segment), dilation \($0.dilation))" }.joined(separator: " ")
+        print("weights        \(model.weights)/")
+        print("parameters     \(parameters.formatted())")
+        print("architecture   dim \(config.dimension), depth \(config.depth), heads \(config.heads), patch \(config.patchSize), MLP ×\(config.mlpRatio)")
+        print("attention      \(config.attention.rawValue), levels \(levels)")
+        print("position code  \(config.positionCode.rawValue), pooling \(config.pooling.rawValue)")
+        print("labels         \(config.labels.joined(separator: ", "))")
+        print("trained at     \(config.trainResolution.map { "\($0) px" } ?? "unknown")")
+        print("token budget   \(config.defaultMaxTokens) by default")
+        let card = model.weights + "/MODEL_CARD.md"
+        if let text = try? String(contentsOfFile: card, encoding: .utf8),
+           let line = text.split(separator: "\n").first(where: { $0.lowercased().contains("validation accuracy") }) {
+            print("accuracy       \(line.trimmingCharacters(in: .whitespaces)) (\(card))")
+        }
+    }
+}

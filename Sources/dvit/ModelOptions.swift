@@ -1,0 +1,35 @@
+import ArgumentParser
+import DilatedViT
+import Foundation
+
+/// `--weights`, shared by the commands that need the model.
+struct ModelLocation: ParsableArguments {
+    @Option(help: "Weights directory holding config.json and model.safetensors.")
+    var weights = "weights"
+
+    var hasModel: Bool { FileManager.default.fileExists(atPath: weights + "/model.safetensors") }
+
+    func loadClassifier() throws -> SceneClassifier {
+        guard hasModel else {
+            throw ValidationError("no model in \(weights)/: expected config.json and model.safetensors there (see --weights)")
+        }
+        return try SceneClassifier(contentsOf: URL(fileURLWithPath: weights))
+    }
+}
+
+/// The per-photo settings shared by classify and embed.
+struct InferenceOptions: ParsableArguments {
+    @Option(help: "Token budget of the working resolution (default: the model's; 0 = native).")
+    var maxTokens: Int?
+
+    @Flag(help: "Use dense attention instead of the model's dilated attention (for comparison).")
+    var dense = false
+
+    func validate() throws {
+        if let maxTokens, maxTokens < 0 { throw ValidationError("--max-tokens must be 0 (native) or positive") }
+    }
+
+    func classificationOptions(topK: Int = 1) -> ClassificationOptions {
+        ClassificationOptions(topK: topK, maxTokens: maxTokens, attention: dense ? .dense : nil)
+    }
+}

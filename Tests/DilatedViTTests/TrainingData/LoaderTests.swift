@@ -95,4 +95,22 @@ import Testing
         for _ in 0..<3 { _ = PrefetchingBatchLoader(plans: plans, assembler: assembler, threads: 2).next() }
         #expect(loader.waitingSeconds >= 0)
     }
+
+    @Test func largeJPEGsAreDecodedReducedDownToTheMinimumShortSide() throws {
+        let folder = try SyntheticImageFolder(counts: ["a": 1])
+        defer { folder.remove() }
+        try folder.write(try ImageEncoder.jpeg(SyntheticImageFolder.image(label: 0, index: 0, width: 200, height: 160)),
+                         to: "a/large.jpg")
+        try folder.write(try ImageEncoder.png(SyntheticImageFolder.image(label: 0, index: 0, width: 200, height: 160)),
+                         to: "a/large.png")
+        let store = ImageStore(minimumShortSide: 40)
+        // ⌈160/4⌉ = 40 is enough; ⌈160/8⌉ = 20 is not. PNG has no reduced decode.
+        let jpeg = try #require(store.image(atPath: folder.root + "/a/large.jpg"))
+        #expect(jpeg.width == 50 && jpeg.height == 40)
+        let png = try #require(store.image(atPath: folder.root + "/a/large.png"))
+        #expect(png.width == 200 && png.height == 160)
+        let small = try #require(store.image(atPath: folder.root + "/a/000.jpg"))  // 40×32: full size
+        #expect(small.width == 40 && small.height == 32)
+        #expect(ImageStore().image(atPath: folder.root + "/a/large.jpg")?.width == 200)
+    }
 }

@@ -46,6 +46,8 @@ struct BenchLoader: ParsableCommand {
             print(String(format: "%7d  %-7@  %7d  %8.2f  %9.0f", row.threads, row.cache as NSString, row.images,
                          row.seconds, row.imagesPerSecond))
         }
+        print(String(format: "one thread, µs per photo: decode %.0f, augment %.0f, patchify %.0f",
+                     report.decodeMicroseconds, report.augmentMicroseconds, report.patchifyMicroseconds))
         if report.brokenFiles > 0 { print("broken files skipped: \(report.brokenFiles)") }
     }
 }

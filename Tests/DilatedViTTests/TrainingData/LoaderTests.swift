@@ -114,3 +114,27 @@ import Testing
         #expect(ImageStore().image(atPath: folder.root + "/a/large.jpg")?.width == 200)
     }
 }
+
+@Suite struct TrainingDataPipelineTests {
+    @Test func wiresSplitLoadersAndConfig() throws {
+        let folder = try SyntheticImageFolder(counts: ["a": 10, "b": 10, "c": 10])
+        defer { folder.remove() }
+        let config = tinyConfig(patchSize: 4, labels: ["a", "b", "c"])
+        let data = try TrainingDataPipeline(root: folder.root, config: config, batchSize: 4, gridSides: [2, 3],
+                                            seed: 9, validationFraction: 0.2, cachesDecodedImages: true,
+                                            loaderThreads: 2)
+        #expect(data.split.validationCountsPerLabel == [2, 2, 2])
+        let epoch = Array(data.trainingBatches(epoch: 0))
+        #expect(epoch.count == 6 && epoch.reduce(0) { $0 + $1.count } == 24)
+        #expect(epoch.allSatisfy { [2, 3].contains($0.rows) && $0.grids.allSatisfy { $0.patchSize == 4 } })
+        let validation = Array(data.validationBatches(gridSide: 5))
+        #expect(validation.flatMap(\.labels) == [0, 0, 1, 1, 2, 2])
+        #expect(validation.allSatisfy { $0.rows == 5 && $0.columns == 5 })
+        #expect(data.store.cachedImageCount == 30)
+
+        let wrong = tinyConfig(patchSize: 4, labels: ["a", "b", "d"])
+        #expect(throws: DatasetError.labelMismatch(model: ["a", "b", "d"], dataset: ["a", "b", "c"])) {
+            try TrainingDataPipeline(root: folder.root, config: wrong, batchSize: 4, gridSides: [2], seed: 0)
+        }
+    }
+}

@@ -14,6 +14,8 @@ public enum DatasetError: Error, Sendable, Equatable, CustomStringConvertible {
     case malformedListing(line: Int, reason: String)
     /// A saved validation listing names a photo the data set does not have.
     case unknownPhoto(String)
+    /// The model's labels (in logit order) differ from the data set's label folders.
+    case labelMismatch(model: [String], dataset: [String])
 
     public var description: String {
         switch self {
@@ -24,6 +26,8 @@ public enum DatasetError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .emptyLabel(label, folder): "label '\(label)' has no JPEG or PNG photos in \(folder)"
         case let .malformedListing(line, reason): "validation listing, line \(line): \(reason)"
         case let .unknownPhoto(path): "validation listing names \(path), which is not in the data set"
+        case let .labelMismatch(model, dataset):
+            "the model's labels \(model) differ from the data set's label folders \(dataset)"
         }
     }
 }

@@ -19,6 +19,11 @@ public enum LoaderBenchmark {
         public var split: DatasetSplit
         public var rows: [Row]
         public var brokenFiles: Int
+        /// Mean microseconds per photo of each stage, on one thread: JPEG read + decode,
+        /// augmentation (crop, resize, flip, jitter), normalise + patchify.
+        public var decodeMicroseconds: Double
+        public var augmentMicroseconds: Double
+        public var patchifyMicroseconds: Double
     }
 
     /// Runs the loader over the first `images` photos of a shuffled training epoch, every
@@ -63,6 +68,25 @@ public enum LoaderBenchmark {
             let result = pass(cached, threads: t)
             rows.append(Row(threads: t, cache: "warm", images: result.images, seconds: result.seconds))
         }
-        return Report(datasetScanSeconds: scan, split: split, rows: rows, brokenFiles: uncached.brokenFileCount)
+
+        // Stage costs on the calling thread, over the same photos.
+        let augmentation = TrainingAugmentation()
+        var stages = (decode: 0.0, augment: 0.0, patchify: 0.0, count: 0)
+        let side = gridSide * patchSize
+        for (sample, seed) in plans.flatMap({ zip($0.samples, $0.seeds) }) {
+            _ = lap()
+            guard let image = try? ImageDecoder.decode(contentsOf: dataset.fullPath(of: split.training[sample]))
+            else { continue }
+            stages.decode += lap()
+            let augmented = augmentation.apply(to: image, width: side, height: side, seed: seed)
+            stages.augment += lap()
+            _ = PatchGrid(image: augmented, patchSize: patchSize)
+            stages.patchify += lap()
+            stages.count += 1
+        }
+        let perPhoto = 1e6 / Double(max(1, stages.count))
+        return Report(datasetScanSeconds: scan, split: split, rows: rows, brokenFiles: uncached.brokenFileCount,
+                      decodeMicroseconds: stages.decode * perPhoto, augmentMicroseconds: stages.augment * perPhoto,
+                      patchifyMicroseconds: stages.patchify * perPhoto)
     }
 }

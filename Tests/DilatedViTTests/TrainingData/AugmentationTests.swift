@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+@testable import DilatedViT
+
+@Suite struct AugmentationTests {
+    static let photo = SyntheticImageFolder.image(label: 2, index: 5, width: 40, height: 30)
+
+    @Test func flipIsAnExactMirror() {
+        let flipped = Self.photo.flippedHorizontally()
+        for y in 0..<Self.photo.height {
+            for x in 0..<Self.photo.width {
+                #expect(flipped[x, y] == Self.photo[Self.photo.width - 1 - x, y])
+            }
+        }
+        #expect(flipped.flippedHorizontally() == Self.photo)
+        let odd = RGBImage(width: 3, height: 1, pixels: [1, 2, 3, 4, 5, 6, 7, 8, 9])
+        #expect(odd.flippedHorizontally().pixels == [7, 8, 9, 4, 5, 6, 1, 2, 3])
+    }
+
+    @Test func cropCopiesTheRectangle() {
+        let rect = PixelRect(x: 3, y: 4, width: 10, height: 7)
+        let crop = Self.photo.cropped(to: rect)
+        #expect(crop.width == 10 && crop.height == 7)
+        for y in 0..<7 {
+            for x in 0..<10 { #expect(crop[x, y] == Self.photo[x + 3, y + 4]) }
+        }
+        #expect(Self.photo.cropped(to: PixelRect(x: 0, y: 0, width: 40, height: 30)) == Self.photo)
+    }
+
+    @Test func randomResizedCropStaysInsideTheImageAndTheScaleRange() {
+        let crop = RandomResizedCrop(scale: 0.35...1, aspectRatio: (3.0 / 4)...(4.0 / 3))
+        var areas: [Double] = []
+        for seed in 0..<500 as Range<UInt64> {
+            var generator = SplitMix64(seed: seed)
+            let rect = crop.rect(width: 150, height: 120, using: &generator)
+            #expect(rect.x >= 0 && rect.y >= 0 && rect.width > 0 && rect.height > 0)
+            #expect(rect.x + rect.width <= 150 && rect.y + rect.height <= 120)
+            let fraction = Double(rect.area) / Double(150 * 120)
+            // Rounding each side to whole pixels moves the area by under a pixel row/column.
+            #expect(fraction >= 0.35 - 0.02 && fraction <= 1, "seed \(seed): \(rect)")
+            let aspect = Double(rect.width) / Double(rect.height)
+            #expect(aspect >= 0.75 * 0.95 && aspect <= 4.0 / 3 * 1.05, "seed \(seed): \(rect)")
+            areas.append(fraction)
+        }
+        // The draws spread over the range rather than sticking to one end.
+        #expect(areas.min()! < 0.45 && areas.max()! > 0.9)
+    }
+
+    @Test func randomResizedCropFollowsTheOutputAspectAndFallsBackToACentredCrop() {
+        var generator = SplitMix64(seed: 1)
+        let wide = RandomResizedCrop(scale: 1...1, aspectRatio: 1...1)
+            .rect(width: 200, height: 100, outputAspect: 2, using: &generator)
+        #expect(wide == PixelRect(x: 0, y: 0, width: 200, height: 100))
+        // A 1:1 crop of all of a 2:1 image cannot exist: ten tries fail, the centred square wins.
+        let square = RandomResizedCrop(scale: 1...1, aspectRatio: 1...1)
+            .rect(width: 200, height: 100, using: &generator)
+        #expect(square == PixelRect(x: 50, y: 0, width: 100, height: 100))
+    }
+
+    @Test func zeroStrengthJitterIsTheIdentity() {
+        var image = Self.photo
+        var generator = SplitMix64(seed: 9)
+        ColorJitter.none.apply(to: &image, using: &generator)
+        #expect(image == Self.photo)
+        image.adjustBrightness(by: 1)
+        image.adjustContrast(by: 1)
+        image.adjustSaturation(by: 1)
+        #expect(image == Self.photo)
+    }
+
+    @Test func colourOperationsMatchTheirDefinitions() {
+        var dark = Self.photo
+        dark.adjustBrightness(by: 0.5)
+        #expect(zip(dark.pixels, Self.photo.pixels).allSatisfy { $0 == UInt8((Float($1) * 0.5).rounded()) })
+
+        var grey = Self.photo
+        grey.adjustSaturation(by: 0)
+        for y in 0..<grey.height {
+            for x in 0..<grey.width {
+                let (r, g, b) = grey[x, y]
+                let source = Self.photo[x, y]
+                let luma: Float = 0.299 * Float(source.r) + 0.587 * Float(source.g) + 0.114 * Float(source.b)
+                #expect(r == g && g == b && r == UInt8(luma.rounded()))
+            }
+        }
+
+        var flat = Self.photo
+        flat.adjustContrast(by: 0)
+        #expect(Set(flat.pixels).count == 1)
+        var strong = Self.photo
+        strong.adjustContrast(by: 1.5)
+        let spread = { (i: RGBImage) in Int(i.pixels.max()!) - Int(i.pixels.min()!) }
+        #expect(spread(strong) > spread(Self.photo))
+    }
+
+    @Test func erasingFillsOneRectangleWithNoise() {
+        var image = RGBImage(width: 50, height: 40, filledWith: (128, 128, 128))
+        var generator = SplitMix64(seed: 4)
+        RandomErasing(probability: 1, scale: 0.1...0.1, aspectRatio: 1...1).apply(to: &image, using: &generator)
+        var changed: [(Int, Int)] = []
+        for y in 0..<40 {
+            for x in 0..<50 where image[x, y] != (128, 128, 128) { changed.append((x, y)) }
+        }
+        let xs = changed.map(\.0), ys = changed.map(\.1)
+        // A 14×14 square (√(0.1·2000) ≈ 14.1); a noise pixel equal to the grey is unlikely but possible.
+        #expect(xs.max()! - xs.min()! == 13 && ys.max()! - ys.min()! == 13)
+        #expect(changed.count >= 190 && changed.count <= 196)
+
+        var untouched = Self.photo
+        RandomErasing(probability: 0).apply(to: &untouched, using: &generator)
+        #expect(untouched == Self.photo)
+    }
+
+    @Test func trainingAugmentationIsAFunctionOfTheSeed() {
+        let augmentation = TrainingAugmentation(erasing: RandomErasing(probability: 0.5))
+        let a = augmentation.apply(to: Self.photo, width: 24, height: 16, seed: 11)
+        #expect(a.width == 24 && a.height == 16)
+        #expect(augmentation.apply(to: Self.photo, width: 24, height: 16, seed: 11) == a)
+        let others = (12..<20 as Range<UInt64>).map { augmentation.apply(to: Self.photo, width: 24, height: 16, seed: $0) }
+        #expect(others.allSatisfy { $0 != a })
+    }
+
+    @Test func identityAugmentationIsAPlainResize() {
+        let resized = TrainingAugmentation.identity.apply(to: Self.photo, width: 16, height: 24, seed: 3)
+        #expect(resized == Resampler.resize(Self.photo, width: 16, height: 24))
+    }
+}

@@ -176,14 +176,15 @@ struct BatchedAttention {
     }
 }
 
-/// Per-worker buffers of the window backward: q (scaled), k, v and dO gathered as rows of
-/// stride `dhp`, k and v also transposed (`dh × keyStride`) so a query's row of scores is
-/// a handful of broadcast multiply-adds, and the window's dK, dV accumulators.
+/// Per-worker buffers of the window backward: q (scaled), k and dO gathered as rows of
+/// stride `dhp`, k and v transposed (`dh × keyStride`) so a query's row of scores is a
+/// handful of broadcast multiply-adds, and the window's P and dS (`capacity × keyStride`;
+/// for dense attention that is `N²` floats per worker, fine for the small grids it serves).
 private struct WindowBackwardScratch {
     let capacity: Int
     let dhp: Int
     let keyStride: Int
-    let queries, keys, outputGradients, keyGradients, valueGradients: UnsafeMutablePointer<Float>
+    let queries, keys, outputGradients: UnsafeMutablePointer<Float>
     let keysTransposed, valuesTransposed: UnsafeMutablePointer<Float>
     let probabilities, scoreGradients: UnsafeMutablePointer<Float>
     let tokens: UnsafeMutablePointer<Int>
@@ -200,17 +201,15 @@ private struct WindowBackwardScratch {
         queries = zeroed(capacity * dhp)
         keys = zeroed(capacity * dhp)
         outputGradients = zeroed(capacity * dhp)
-        keyGradients = zeroed(capacity * dhp)
-        valueGradients = zeroed(capacity * dhp)
         keysTransposed = zeroed(headDimension * keyStride)
         valuesTransposed = zeroed(headDimension * keyStride)
-        probabilities = zeroed(keyStride)
-        scoreGradients = zeroed(keyStride)
+        probabilities = zeroed(capacity * keyStride)
+        scoreGradients = zeroed(capacity * keyStride)
         tokens = .allocate(capacity: capacity)
     }
 
     func deallocate() {
-        for pointer in [queries, keys, outputGradients, keyGradients, valueGradients,
+        for pointer in [queries, keys, outputGradients,
                         keysTransposed, valuesTransposed, probabilities, scoreGradients] {
             pointer.deallocate()
         }
@@ -237,14 +236,13 @@ private struct WindowBackwardScratch {
                 outputGradients[i * dhp + c] = gradient[c]
             }
         }
-        keyGradients.update(repeating: 0, count: count * dhp)
-        valueGradients.update(repeating: 0, count: count * dhp)
 
+        // Pass 1, per query row: P and dS for all keys (16 keys per vector), then dQ.
         for i in 0..<count {
             let state = tokens[i] * heads + head
             let lse = logSumExp[state], deltaI = delta[state]
             let q = queries + i * dhp, g = outputGradients + i * dhp
-            // One row: scores and dO·V for every key of the window, 16 keys per vector.
+            let pRow = probabilities + i * keyStride, dsRow = scoreGradients + i * keyStride
             var j = 0
             while j < paddedCount {
                 var s = FloatVector(), dp = FloatVector()
@@ -254,32 +252,39 @@ private struct WindowBackwardScratch {
                 }
                 // Merged lse ≥ every score of the token, so the argument is ≤ 0.
                 let p = exponential(s - lse)
-                probabilities.storeVector(p, at: j)
-                scoreGradients.storeVector(p * (dp - deltaI), at: j)
+                pRow.storeVector(p, at: j)
+                dsRow.storeVector(p * (dp - deltaI), at: j)
                 j += w
             }
-            // dQ_i = τ·Σ_j dS_ij·K_j (q was pre-scaled, k was not); dK_j += dS_ij·q̃_i; dV_j += P_ij·dO_i.
+            // dQ_i = τ·Σ_j dS_ij·K_j (q was pre-scaled, k was not).
             let dq = qkvGradient + tokens[i] * 3 * d + head * dh
             var c = 0
             while c < dhp {
                 var accumulator = FloatVector()
-                let qVector = q.loadVector(at: c), gVector = g.loadVector(at: c)
-                for j in 0..<count {
-                    let ds = scoreGradients[j]
-                    accumulator += ds * keys.loadVector(at: j * dhp + c)
-                    keyGradients.storeVector(keyGradients.loadVector(at: j * dhp + c) + ds * qVector, at: j * dhp + c)
-                    valueGradients.storeVector(valueGradients.loadVector(at: j * dhp + c) + probabilities[j] * gVector,
-                                               at: j * dhp + c)
-                }
+                for j in 0..<count { accumulator += dsRow[j] * keys.loadVector(at: j * dhp + c) }
                 let scaled = accumulator * scale
                 for lane in 0..<min(w, dh - c) { dq[c + lane] += scaled[lane] }
                 c += w
             }
         }
+        // Pass 2, per key: dK_j = Σ_i dS_ij·q̃_i and dV_j = Σ_i P_ij·dO_i, accumulated in registers.
         for j in 0..<count {
             let row = qkvGradient + tokens[j] * 3 * d + head * dh
-            addInPlace(keyGradients + j * dhp, to: row + d, count: dh)
-            addInPlace(valueGradients + j * dhp, to: row + 2 * d, count: dh)
+            var c = 0
+            while c < dhp {
+                var dk = FloatVector(), dv = FloatVector()
+                for i in 0..<count {
+                    dk += scoreGradients[i * keyStride + j] * queries.loadVector(at: i * dhp + c)
+                    dv += probabilities[i * keyStride + j] * outputGradients.loadVector(at: i * dhp + c)
+                }
+                for lane in 0..<min(w, dh - c) {
+                    row[d + c + lane] += dk[lane]
+                    row[2 * d + c + lane] += dv[lane]
+                }
+                c += w
+            }
+        }
+        for j in 0..<count {
             // Leave the transposed padding zero for the next window.
             for c in 0..<dh {
                 keysTransposed[c * keyStride + j] = 0

@@ -1,0 +1,98 @@
+import Foundation
+
+/// A DilatedViT being trained: flat parameters and gradients, and the forward + backward
+/// pass over a batch.
+///
+/// Typical loop (the optimizer and schedule are separate values):
+///
+///     let model = TrainingModel(config: config, weights: ModelWeights(trainingInitFor: config, seed: 1),
+///                               labelSmoothing: 0.1)
+///     var optimizer = AdamW(layout: model.layout, weightDecay: 0.05)
+///     let schedule = LearningRateSchedule(peak: 1e-3, warmupSteps: 500, totalSteps: 20_000)
+///     for batch in batches {
+///         model.zeroGradients()
+///         let (loss, correct) = model.step(batch: batch)
+///         clipGradientNorm(&model.gradients, maxNorm: 1)
+///         optimizer.update(&model.parameters, gradients: model.gradients,
+///                          learningRate: schedule.learningRate(atStep: optimizer.step))
+///     }
+///     let inference = DilatedViTModel(config: config, weights: model.weights)
+///
+/// The batch's token rows are stacked (`T = batch × rows·columns`), so every Linear is one
+/// GEMM over `T` rows; attention runs per image. Memory: `TrainingActivations` (about
+/// `(6D + M)·T` floats per block), kept between steps and regrown for larger batches.
+/// Not thread-safe (it mutates its buffers); each step uses all cores itself.
+public final class TrainingModel {
+    public let config: ModelConfig
+    public let layout: ParameterLayout
+    /// All parameters, flat in `layout` order.
+    public var parameters: [Float]
+    /// Gradients accumulated by `step(batch:)` since the last `zeroGradients()`, `layout` order.
+    public var gradients: [Float]
+    /// Attention of the forward pass (dilated for training; dense for comparisons).
+    public var attention: AttentionMode
+    public var loss: CrossEntropy
+
+    private let offsets: ParameterOffsets
+    private var activations: TrainingActivations?
+
+    public init(config: ModelConfig, weights: ModelWeights, attention: AttentionMode? = nil,
+                labelSmoothing: Float = 0) {
+        precondition((try? config.validate()) != nil, "TrainingModel: invalid config")
+        layout = ParameterLayout(config: config)
+        guard case .success(let flat) = layout.flatten(weights.tensors) else {
+            preconditionFailure("TrainingModel: weights were validated against another config")
+        }
+        self.config = config
+        parameters = flat
+        gradients = [Float](repeating: 0, count: layout.count)
+        self.attention = attention ?? config.attention
+        loss = CrossEntropy(labelSmoothing: labelSmoothing)
+        offsets = ParameterOffsets(layout: layout, config: config)
+    }
+
+    /// The current parameters as model weights (for `DilatedViTModel` or saving).
+    public var weights: ModelWeights {
+        // The layout comes from the config, so validation cannot fail.
+        try! ModelWeights(tensors: layout.tensors(from: parameters), config: config)
+    }
+
+    /// The accumulated gradients under the parameters' names.
+    public var gradientTensors: [String: Tensor] { layout.tensors(from: gradients) }
+
+    public func zeroGradients() {
+        gradients.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+    }
+
+    /// Forward and backward over `batch`: returns the mean (label-smoothed) loss and the
+    /// number of images whose top logit is the label, and adds the gradient of
+    /// `lossScale × mean loss` to `gradients` (a `lossScale` of `1/k` averages `k`
+    /// accumulated micro-batches).
+    @discardableResult
+    public func step(batch: TrainingBatch, lossScale: Float = 1) -> (loss: Float, correct: Int) {
+        precondition(batch.grids[0].patchSize == config.patchSize,
+                     "TrainingModel: grids of \(batch.grids[0].patchSize)-pixel patches for patch \(config.patchSize)")
+        let tokens = batch.count * batch.rows * batch.columns
+        if (activations?.capacity ?? 0) < tokens {
+            activations = nil   // free the old buffers before allocating larger ones
+            activations = TrainingActivations(capacity: tokens, config: config)
+        }
+        let buffers = activations!
+        let attentionShape = BatchedAttention(
+            images: batch.count, rows: batch.rows, columns: batch.columns, heads: config.heads,
+            headDimension: config.headDimension,
+            levels: attentionLevels(mode: attention, levels: config.levels, rows: batch.rows, columns: batch.columns))
+        let crossEntropy = loss
+        return parameters.withUnsafeBufferPointer { parameterBuffer in
+            gradients.withUnsafeMutableBufferPointer { gradientBuffer in
+                let pass = TrainingPass(config: config, offsets: offsets, attention: attentionShape,
+                                        parameters: parameterBuffer.baseAddress!,
+                                        gradients: gradientBuffer.baseAddress!, buffers: buffers)
+                let (pooled, logits) = pass.forward(batch.grids)
+                let result = crossEntropy.evaluate(logits: logits, labels: batch.labels, scale: lossScale)
+                pass.backward(logitGradient: result.logitGradient, pooled: pooled)
+                return (result.loss, result.correct)
+            }
+        }
+    }
+}

@@ -66,8 +66,7 @@ public enum DecodeBenchmark {
         for _ in 0..<max(1, repetitions) {
             let start = clock.now
             try body()
-            let elapsed = (clock.now - start).components
-            times.append(Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) * 1e-15)
+            times.append((clock.now - start).inMilliseconds)
         }
         return times.sorted()[times.count / 2]
     }

@@ -68,8 +68,7 @@ public struct ForwardBenchmark: Sendable {
         _ = model.logits(for: grid, attention: attention)
         let clock = ContinuousClock()
         let times = (0..<repetitions).map { _ in
-            let elapsed = clock.measure { _ = model.logits(for: grid, attention: attention) }
-            return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) * 1e-15
+            clock.measure { _ = model.logits(for: grid, attention: attention) }.inMilliseconds
         }
         return Measurement(tokens: rows * columns, rows: rows, columns: columns, attention: attention.rawValue,
                            milliseconds: times.reduce(0, +) / Double(repetitions),

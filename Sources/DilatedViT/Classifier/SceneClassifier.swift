@@ -67,8 +67,8 @@ public final class SceneClassifier: Sendable {
             .map { LabelProbability(label: $0, probability: $1) }
             .sorted { $0.probability > $1.probability }
         return Classification(top: Array(ranked.prefix(max(1, options.topK))), photo: photo.summary,
-                              decodeMilliseconds: (loaded - start).milliseconds,
-                              modelMilliseconds: (clock.now - loaded).milliseconds)
+                              decodeMilliseconds: (loaded - start).inMilliseconds,
+                              modelMilliseconds: (clock.now - loaded).inMilliseconds)
     }
 }
 
@@ -123,11 +123,5 @@ extension LoadedPhoto {
     public var summary: PhotoSummary {
         PhotoSummary(originalWidth: originalWidth, originalHeight: originalHeight,
                      jpegScaleDenominator: jpegScaleDenominator, resolution: resolution)
-    }
-}
-
-extension Duration {
-    var milliseconds: Double {
-        Double(components.seconds) * 1000 + Double(components.attoseconds) * 1e-15
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 /// torchvision's `RandomResizedCrop` geometry: a crop covering a random fraction `scale` of
 /// the image's area with a random aspect ratio (log-uniform in `aspectRatio`), placed
 /// uniformly; after ten failed tries, the largest centred crop within the ratio range.
-public struct RandomResizedCrop: Sendable, Equatable {
+public struct RandomResizedCrop: Sendable, Equatable, Codable {
     /// Fraction of the image's area the crop covers.
     public var scale: ClosedRange<Double>
     /// Crop width / height, relative to the output's aspect ratio (so `1...1` never distorts).
@@ -48,7 +48,7 @@ public struct RandomResizedCrop: Sendable, Equatable {
 /// Random brightness, contrast and saturation factors, each uniform in
 /// `[max(0, 1 − strength), 1 + strength]`, applied in a random order (as torchvision's
 /// `ColorJitter`, without hue). Zero strengths leave the image unchanged.
-public struct ColorJitter: Sendable, Equatable {
+public struct ColorJitter: Sendable, Equatable, Codable {
     public var brightness: Float
     public var contrast: Float
     public var saturation: Float
@@ -83,7 +83,7 @@ public struct ColorJitter: Sendable, Equatable {
 /// Random erasing (Zhong et al., 2017): with `probability`, a rectangle covering a random
 /// fraction `scale` of the image with aspect ratio log-uniform in `aspectRatio` is filled
 /// with random noise.
-public struct RandomErasing: Sendable, Equatable {
+public struct RandomErasing: Sendable, Equatable, Codable {
     public var probability: Double
     public var scale: ClosedRange<Double>
     public var aspectRatio: ClosedRange<Double>
@@ -120,7 +120,7 @@ public struct RandomErasing: Sendable, Equatable {
 /// (area average down, bilinear up) → horizontal flip → colour jitter → random erasing.
 /// Everything random comes from one `SplitMix64` seeded per sample, so a seed gives the
 /// same pixels on every run and thread.
-public struct TrainingAugmentation: Sendable, Equatable {
+public struct TrainingAugmentation: Sendable, Equatable, Codable {
     /// `nil`: the whole photo is resized (no crop).
     public var crop: RandomResizedCrop?
     public var flipProbability: Double

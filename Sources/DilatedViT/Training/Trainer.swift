@@ -1,0 +1,169 @@
+import Foundation
+
+/// Trains a model on an image-folder data set: multi-resolution augmented batches, AdamW
+/// with warm-up and cosine decay, gradient clipping, validation and a checkpoint after every
+/// epoch. The same recipe (seed included) on the same machine gives the same run, and a
+/// resumed run continues exactly where the last completed epoch left it.
+public final class Trainer {
+    public let config: ModelConfig
+    public let recipe: TrainingRecipe
+    public let data: TrainingDataPipeline
+    public let checkpoint: TrainingCheckpoint
+
+    private let model: TrainingModel
+    private var optimizer: AdamW
+    private var state: TrainingCheckpoint.State
+    private let schedule: LearningRateSchedule
+
+    /// Starts a run in `output` (which must not hold one yet), or resumes the run there.
+    public init(dataRoot: String, output: URL, config: ModelConfig, recipe: TrainingRecipe,
+                resume: Bool, cachesImages: Bool = true, loaderThreads: Int = 1) throws {
+        try recipe.validate()
+        checkpoint = TrainingCheckpoint(directory: output)
+        var config = config
+        config.trainResolution = recipe.validationGridSide * config.patchSize
+        if checkpoint.exists {
+            guard resume else { throw TrainerError.runExists(output.path) }
+            let saved = try checkpoint.loadState()
+            guard saved.recipe == recipe else { throw TrainerError.recipeDiffers(output.path) }
+            let (savedConfig, weights) = try checkpoint.loadModel()
+            guard savedConfig == config else { throw TrainerError.configDiffers(output.path) }
+            model = TrainingModel(config: config, weights: weights, labelSmoothing: recipe.labelSmoothing)
+            optimizer = try checkpoint.loadOptimizer(layout: model.layout)
+            state = saved
+        } else {
+            model = TrainingModel(config: config, weights: ModelWeights(trainingInitFor: config, seed: recipe.seed),
+                                  labelSmoothing: recipe.labelSmoothing)
+            optimizer = AdamW(layout: model.layout, weightDecay: recipe.weightDecay)
+            state = .init(recipe: recipe, epochsCompleted: 0, history: [])
+        }
+        self.config = config
+        self.recipe = recipe
+        data = try TrainingDataPipeline(
+            root: dataRoot, config: config, batchSize: recipe.batchSize, gridSides: recipe.gridSides,
+            seed: recipe.seed, validationFraction: recipe.validationFraction, splitSeed: recipe.splitSeed,
+            augmentation: recipe.augmentation, cachesDecodedImages: cachesImages, loaderThreads: loaderThreads)
+        let stepsPerEpoch = data.sampler.batchesPerEpoch
+        schedule = LearningRateSchedule(peak: recipe.learningRate,
+                                        warmupSteps: Int(recipe.warmupEpochs * Double(stepsPerEpoch)),
+                                        totalSteps: recipe.epochs * stepsPerEpoch,
+                                        minimum: recipe.minimumLearningRate)
+        try checkpoint.writeValidationListing(data.split.validationListing())
+    }
+
+    public var epochsCompleted: Int { state.epochsCompleted }
+    public var history: [TrainingCheckpoint.EpochRecord] { state.history }
+
+    /// Runs the remaining epochs, reporting as it goes.
+    public func run(report: (TrainingEvent) -> Void) throws {
+        let batchesPerEpoch = data.sampler.batchesPerEpoch
+        for epoch in state.epochsCompleted..<recipe.epochs {
+            let clock = ContinuousClock()
+            let start = clock.now
+            var images = 0, correct = 0, lossSum = 0.0, batchIndex = 0
+            var learningRate: Float = 0
+            for labeled in data.trainingBatches(epoch: epoch) {
+                let batch = TrainingBatch(grids: labeled.grids, labels: labeled.labels)
+                model.zeroGradients()
+                let result = model.step(batch: batch)
+                if recipe.gradientClip > 0 { _ = clipGradientNorm(&model.gradients, maxNorm: recipe.gradientClip) }
+                learningRate = schedule.learningRate(atStep: optimizer.step)
+                optimizer.update(&model.parameters, gradients: model.gradients, learningRate: learningRate)
+                images += batch.count
+                correct += result.correct
+                lossSum += Double(result.loss) * Double(batch.count)
+                batchIndex += 1
+                let elapsed = (clock.now - start).inSeconds
+                report(.batch(TrainingProgress(
+                    epoch: epoch, epochs: recipe.epochs, batch: batchIndex, batchesPerEpoch: batchesPerEpoch,
+                    loss: lossSum / Double(images), accuracy: Double(correct) / Double(images),
+                    imagesPerSecond: Double(images) / elapsed, learningRate: learningRate,
+                    epochSeconds: elapsed)))
+            }
+            let seconds = (clock.now - start).inSeconds
+            let confusion = validate()
+            let accuracy = confusion.accuracy
+            let record = TrainingCheckpoint.EpochRecord(
+                epoch: epoch + 1, trainingLoss: lossSum / Double(max(images, 1)),
+                trainingAccuracy: Double(correct) / Double(max(images, 1)), validationAccuracy: accuracy,
+                learningRate: learningRate, seconds: seconds, imagesPerSecond: Double(images) / seconds)
+            let isBest = accuracy > (state.bestValidationAccuracy ?? -1)
+            state.history.append(record)
+            state.epochsCompleted = epoch + 1
+            if isBest {
+                state.bestEpoch = epoch + 1
+                state.bestValidationAccuracy = accuracy
+            }
+            try checkpoint.save(config: config, weights: model.weights, optimizer: optimizer, state: state, isBest: isBest)
+            report(.epochFinished(record, confusion, isBest: isBest))
+        }
+    }
+
+    /// Accuracy of the current weights on the validation split, through the inference path.
+    public func validate() -> ConfusionMatrix {
+        let inference = DilatedViTModel(config: config, weights: model.weights)
+        var confusion = ConfusionMatrix(classCount: config.classCount)
+        let classes = config.classCount
+        for batch in data.validationBatches(gridSide: recipe.validationGridSide) {
+            // Small photos: one image per core beats splitting each tiny forward pass.
+            var logits = [Float](repeating: 0, count: batch.count * classes)
+            logits.withUnsafeMutableBufferPointer { output in
+                let base = output.baseAddress!
+                parallelFor(batch.count) { i in
+                    let scores = inference.logits(for: batch.grids[i])
+                    for c in 0..<classes { base[i * classes + c] = scores[c] }
+                }
+            }
+            for i in 0..<batch.count {
+                confusion.record(truth: batch.labels[i], logits: Array(logits[i * classes..<(i + 1) * classes]))
+            }
+        }
+        return confusion
+    }
+}
+
+/// What the trainer reports while it runs.
+public enum TrainingEvent: Sendable {
+    case batch(TrainingProgress)
+    case epochFinished(TrainingCheckpoint.EpochRecord, ConfusionMatrix, isBest: Bool)
+}
+
+public struct TrainingProgress: Sendable {
+    public var epoch: Int
+    public var epochs: Int
+    public var batch: Int
+    public var batchesPerEpoch: Int
+    /// Running means over the epoch so far.
+    public var loss: Double
+    public var accuracy: Double
+    public var imagesPerSecond: Double
+    public var learningRate: Float
+    public var epochSeconds: Double
+
+    /// Seconds left in the whole run, from this epoch's pace.
+    public var remainingSeconds: Double {
+        let perBatch = epochSeconds / Double(max(batch, 1))
+        return perBatch * Double((epochs - epoch) * batchesPerEpoch - batch)
+    }
+}
+
+public enum TrainerError: Error, CustomStringConvertible {
+    case runExists(String)
+    case recipeDiffers(String)
+    case configDiffers(String)
+    case invalidRecipe(String)
+
+    public var description: String {
+        switch self {
+        case .runExists(let path):
+            "\(path) already holds a training run: pass --resume to continue it, or choose another --output"
+        case .recipeDiffers(let path):
+            "the run in \(path) was started with different training settings; resume it with the same ones"
+        case .configDiffers(let path):
+            "the run in \(path) was started with a different model size; resume it with the same one"
+        case .invalidRecipe(let reason):
+            "invalid training settings: \(reason)"
+        }
+    }
+}
+

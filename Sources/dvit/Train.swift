@@ -1,0 +1,126 @@
+import ArgumentParser
+import DilatedViT
+import Foundation
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a scene model on a folder of labelled photos (one sub-folder per label).",
+        discussion: """
+            Holds out a stratified validation split (fixed --split-seed), trains with random
+            resized crops, flips and colour jitter at a random grid size per batch, validates
+            and checkpoints after every epoch into --output (latest and best/ weights,
+            optimizer state, history, the held-out list). Interrupt any time and continue
+            with --resume and the same settings; the same seed on the same machine gives the
+            same run.
+
+            Example:
+              dvit train --data ../shared/datasets/intel-scenes/train --output checkpoints/scenes --epochs 30
+              dvit train --data ../shared/datasets/intel-scenes/train --output checkpoints/scenes --epochs 30 --resume
+            """)
+
+    @Option(help: "Training folder: one sub-folder of photos per label.")
+    var data: String
+
+    @Option(help: "Run folder for checkpoints.")
+    var output = "checkpoints/run"
+
+    @Flag(help: "Continue the run in --output.")
+    var resume = false
+
+    @Option(help: "Embedding width.") var dim = 192
+    @Option(help: "Transformer blocks.") var depth = 6
+    @Option(help: "Attention heads.") var heads = 6
+    @Option(help: "Patch side in pixels.") var patch = 8
+    @Option(help: "MLP width as a multiple of --dim.") var mlpRatio = 4.0
+    @Option(help: "Attention levels as segment:dilation pairs.") var levels = "4:1,8:2,16:4,32:8"
+
+    @Option(help: "Epochs in the whole run (sets the learning-rate schedule).") var epochs = 30
+    @Option(help: "Photos per batch.") var batch = 64
+    @Option(help: "Peak learning rate (AdamW).") var lr: Float = 1e-3
+    @Option(help: "Learning-rate floor of the cosine decay.") var minLr: Float = 1e-5
+    @Option(help: "Warm-up epochs (linear).") var warmup = 2.0
+    @Option(help: "AdamW weight decay (not on biases and norms).") var weightDecay: Float = 0.05
+    @Option(help: "Label smoothing.") var labelSmoothing: Float = 0.1
+    @Option(help: "Gradient-norm clip (0 = off).") var clip: Float = 1
+    @Option(help: "Run seed: initial weights, batch order, grid sizes, augmentation.") var seed: UInt64 = 1
+    @Option(help: "Training grid sides in patches, one drawn per batch.") var gridSides = "8,10,12,14,16"
+    @Option(help: "Validation grid side in patches.") var validationGrid = 12
+    @Option(help: "Share of each label held out for validation.") var validationFraction = 0.1
+    @Option(help: "Seed of the validation split.") var splitSeed: UInt64 = 0
+    @Option(help: "Background threads decoding and augmenting photos.") var loaderThreads = 1
+    @Flag(help: "Do not keep decoded photos in memory between epochs.") var noCache = false
+
+    func run() throws {
+        let dataset = try ImageFolderDataset(root: data)
+        let config = try ModelConfig(
+            dimension: dim, depth: depth, heads: heads, patchSize: patch, mlpRatio: mlpRatio,
+            levels: try Self.parseLevels(levels), labels: dataset.labels)
+        let recipe = TrainingRecipe(
+            epochs: epochs, batchSize: batch, learningRate: lr, minimumLearningRate: minLr, warmupEpochs: warmup,
+            weightDecay: weightDecay, labelSmoothing: labelSmoothing, gradientClip: clip, seed: seed,
+            gridSides: try Self.parseIntegers(gridSides, option: "--grid-sides"),
+            validationGridSide: validationGrid, validationFraction: validationFraction, splitSeed: splitSeed)
+        let trainer = try Trainer(dataRoot: data, output: URL(fileURLWithPath: output), config: config,
+                                  recipe: recipe, resume: resume, cachesImages: !noCache, loaderThreads: loaderThreads)
+        print(trainer.data.split.summary)
+        print("model: dim \(dim), depth \(depth), heads \(heads), patch \(patch), levels \(levels); "
+              + "\(trainer.data.sampler.batchesPerEpoch) batches of \(batch) per epoch")
+        if trainer.epochsCompleted > 0 { print("resuming after epoch \(trainer.epochsCompleted) of \(epochs)") }
+        var display = TrainingDisplay()
+        try trainer.run { display.show($0) }
+        if let best = trainer.history.max(by: { $0.validationAccuracy < $1.validationAccuracy }) {
+            print(String(format: "best validation accuracy %.2f%% at epoch %d; weights in %@/best",
+                         best.validationAccuracy * 100, best.epoch, output))
+        }
+    }
+
+    static func parseLevels(_ text: String) throws -> [AttentionLevel] {
+        try text.split(separator: ",").map { pair in
+            let parts = pair.split(separator: ":").compactMap { Int($0) }
+            guard parts.count == 2 else { throw ValidationError("--levels: '\(pair)' is not segment:dilation") }
+            return AttentionLevel(segment: parts[0], dilation: parts[1])
+        }
+    }
+
+    static func parseIntegers(_ text: String, option: String) throws -> [Int] {
+        let values = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("\(option): expected positive integers separated by commas, got '\(text)'")
+        }
+        return values
+    }
+}
+
+/// Training progress: a live bar on a terminal, a line per tenth of an epoch in a log.
+struct TrainingDisplay {
+    private let interactive = isatty(STDOUT_FILENO) == 1
+    private var lastLoggedTenth = -1
+
+    mutating func show(_ event: TrainingEvent) {
+        switch event {
+        case .batch(let p):
+            let text = String(format: "epoch %d/%d  %d/%d  loss %.3f  acc %.1f%%  %.1f img/s  lr %.2e  ETA %@",
+                              p.epoch + 1, p.epochs, p.batch, p.batchesPerEpoch, p.loss, p.accuracy * 100,
+                              p.imagesPerSecond, p.learningRate, Self.clock(p.remainingSeconds))
+            if interactive {
+                FileHandle.standardOutput.write(Data(("\r" + text + "\u{1B}[K").utf8))
+            } else {
+                let tenth = p.batch * 10 / p.batchesPerEpoch
+                if tenth != lastLoggedTenth { lastLoggedTenth = tenth; print(text); fflushStandardOutput() }
+            }
+        case .epochFinished(let record, _, let isBest):
+            if interactive { FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8)) }
+            lastLoggedTenth = -1
+            print(String(format: "epoch %d: train loss %.3f acc %.1f%%, validation %.2f%%%@, %.0f s, %.1f img/s",
+                         record.epoch, record.trainingLoss, record.trainingAccuracy * 100,
+                         record.validationAccuracy * 100, isBest ? " (best)" : "", record.seconds,
+                         record.imagesPerSecond))
+            fflushStandardOutput()
+        }
+    }
+
+    private static func clock(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
+    }
+}

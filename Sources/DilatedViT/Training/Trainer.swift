@@ -54,8 +54,9 @@ public final class Trainer {
     public var epochsCompleted: Int { state.epochsCompleted }
     public var history: [TrainingCheckpoint.EpochRecord] { state.history }
 
-    /// Runs the remaining epochs, reporting as it goes.
-    public func run(report: (TrainingEvent) -> Void) throws {
+    /// Runs the remaining epochs, reporting as it goes; an error thrown by `report` stops
+    /// the run (the last completed epoch stays saved).
+    public func run(report: (TrainingEvent) throws -> Void) throws {
         let batchesPerEpoch = data.sampler.batchesPerEpoch
         for epoch in state.epochsCompleted..<recipe.epochs {
             let clock = ContinuousClock()
@@ -74,7 +75,7 @@ public final class Trainer {
                 lossSum += Double(result.loss) * Double(batch.count)
                 batchIndex += 1
                 let elapsed = (clock.now - start).inSeconds
-                report(.batch(TrainingProgress(
+                try report(.batch(TrainingProgress(
                     epoch: epoch, epochs: recipe.epochs, batch: batchIndex, batchesPerEpoch: batchesPerEpoch,
                     loss: lossSum / Double(images), accuracy: Double(correct) / Double(images),
                     imagesPerSecond: Double(images) / elapsed, learningRate: learningRate,
@@ -95,7 +96,7 @@ public final class Trainer {
                 state.bestValidationAccuracy = accuracy
             }
             try checkpoint.save(config: config, weights: model.weights, optimizer: optimizer, state: state, isBest: isBest)
-            report(.epochFinished(record, confusion, isBest: isBest))
+            try report(.epochFinished(record, confusion, isBest: isBest))
         }
     }
 

@@ -1,0 +1,53 @@
+import ArgumentParser
+import DilatedViT
+import Foundation
+
+struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Accuracy of a model on held-out photos: confusion matrix and accuracy vs input size.",
+        discussion: """
+            The held-out photos are those listed in --validation (as `dvit train` writes it),
+            relative to --data. Each photo is resized, aspect kept, so that its short side is
+            each of --sizes pixels (smaller photos are upscaled) and classified whole.
+
+            Example:
+              dvit evaluate --weights weights --data ../shared/datasets/intel-scenes/train \\
+                --validation weights/validation.txt --sizes 96,128,160,224,320,448,600
+            """)
+
+    @OptionGroup var model: ModelLocation
+
+    @Option(help: "The data set root the validation listing is relative to.")
+    var data: String
+
+    @Option(help: "Validation listing (default: validation.txt beside the weights).")
+    var validation: String?
+
+    @Option(help: "Short sides in pixels to evaluate at; the confusion matrix is shown for the first.")
+    var sizes = "96,128,160,224,320,448,600"
+
+    @Flag(help: "Use dense attention instead of the model's dilated attention.")
+    var dense = false
+
+    func run() throws {
+        let classifier = try model.loadClassifier()
+        let config = classifier.config
+        let dataset = try ImageFolderDataset(root: data)
+        guard dataset.labels == config.labels else {
+            throw ValidationError("the model's labels \(config.labels) are not the data set's \(dataset.labels)")
+        }
+        let listingPath = validation ?? (model.weights + "/validation.txt")
+        let split = try DatasetSplit(dataset, validationListing: String(contentsOfFile: listingPath, encoding: .utf8))
+        let shortSides = try Train.parseIntegers(sizes, option: "--sizes")
+        let sweep = ResolutionSweep(shortSides: shortSides, config: config)
+        var progress = Progress(total: split.validation.count)
+        let entries = sweep.run(dataset: dataset, samples: split.validation, store: ImageStore(),
+                                classify: { classifier.model.logits(for: $0, attention: dense ? .dense : nil) },
+                                progress: { _, _ in progress.advance() })
+        print("\(split.validation.count) held-out photos from \(listingPath), \(dense ? "dense" : "dilated") attention")
+        print("")
+        print("confusion matrix at \(shortSides[0]) px (rows: true label, columns: predicted)")
+        print(entries[0].confusion.table(labels: config.labels))
+        print(ResolutionSweep.table(entries))
+    }
+}

@@ -29,6 +29,13 @@ struct Evaluate: ParsableCommand {
     @Flag(help: "Use dense attention instead of the model's dilated attention.")
     var dense = false
 
+    @Option(help: "Evaluate every n-th held-out photo only (the listing is grouped by label, so each label keeps its share).")
+    var every = 1
+
+    func validate() throws {
+        guard every >= 1 else { throw ValidationError("--every must be at least 1") }
+    }
+
     func run() throws {
         let classifier = try model.loadClassifier()
         let config = classifier.config
@@ -40,11 +47,13 @@ struct Evaluate: ParsableCommand {
         let split = try DatasetSplit(dataset, validationListing: String(contentsOfFile: listingPath, encoding: .utf8))
         let shortSides = try Train.parseIntegers(sizes, option: "--sizes")
         let sweep = ResolutionSweep(shortSides: shortSides, config: config)
-        var progress = Progress(total: split.validation.count)
-        let entries = sweep.run(dataset: dataset, samples: split.validation, store: ImageStore(),
+        let samples = stride(from: 0, to: split.validation.count, by: every).map { split.validation[$0] }
+        var progress = Progress(total: samples.count)
+        let entries = sweep.run(dataset: dataset, samples: samples, store: ImageStore(),
                                 classify: { classifier.model.logits(for: $0, attention: dense ? .dense : nil) },
                                 progress: { _, _ in progress.advance() })
-        print("\(split.validation.count) held-out photos from \(listingPath), \(dense ? "dense" : "dilated") attention")
+        let share = every > 1 ? "every \(every)th of " : ""
+        print("\(samples.count) photos (\(share)\(split.validation.count) held out in \(listingPath)), \(dense ? "dense" : "dilated") attention")
         print("")
         print("confusion matrix at \(shortSides[0]) px (rows: true label, columns: predicted)")
         print(entries[0].confusion.table(labels: config.labels))

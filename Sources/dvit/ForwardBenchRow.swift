@@ -31,7 +31,7 @@ struct ForwardBenchRow: Encodable, Equatable {
     }
 
     /// The CSV's columns as keys; missing timings are `null` rather than absent.
-    func encode(to encoder: Encoder) throws {
+    func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(implementation, forKey: .implementation)
         try container.encode(mode, forKey: .mode)

@@ -28,9 +28,7 @@ extension Explanation {
         precondition(width > 0 && height > 0)
         let long = max(width, height)
         let target = min(max(long, longSide.lowerBound), longSide.upperBound)
-        guard target != long else { return (width, height) }
-        let scale = Double(target) / Double(long)
-        return (max(1, Int((Double(width) * scale).rounded())), max(1, Int((Double(height) * scale).rounded())))
+        return target == long ? (width, height) : Resampler.fittedSize(width: width, height: height, longSide: target)
     }
 
     private static func percent(_ probability: Float) -> String {

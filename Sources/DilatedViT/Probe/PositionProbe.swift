@@ -68,8 +68,7 @@ public struct PositionProbe: Sendable {
 
     /// `photo` resized (aspect kept, area-averaged) so its long side is `photoSize`.
     public func fitted(_ photo: RGBImage) -> RGBImage {
-        let (width, height) = Explanation.displaySize(width: photo.width, height: photo.height,
-                                                      longSide: photoSize...photoSize)
+        let (width, height) = Resampler.fittedSize(width: photo.width, height: photo.height, longSide: photoSize)
         return Resampler.resize(photo, width: width, height: height)
     }
 
@@ -102,7 +101,8 @@ public struct PositionProbe: Sendable {
     }
 
     /// Classifies every sample at every position. `maxTokens` 0 keeps the canvas at native
-    /// resolution; `progress(done, total)` is called after each composite.
+    /// resolution; `progress(done, total)` is called after each composite. Every sample's
+    /// label must be one of the classifier's labels.
     public func run(_ classifier: SceneClassifier, samples: [Sample], maxTokens: Int = 0,
                     attention: AttentionMode? = nil,
                     progress: (Int, Int) -> Void = { _, _ in }) -> PositionProbeResult {

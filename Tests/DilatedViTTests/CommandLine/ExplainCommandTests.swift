@@ -2,14 +2,6 @@ import DilatedViT
 import Foundation
 import Testing
 
-/// A scratch directory removed when the test ends.
-struct ScratchDirectory: ~Copyable {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("dvit-test-\(UUID().uuidString)")
-    init() throws { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) }
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-    deinit { try? FileManager.default.removeItem(at: url) }
-}
-
 @Suite struct ExplainCommandTests {
     static let weights = "Tests/DilatedViTTests/Fixtures/reference/grid7x13"
 

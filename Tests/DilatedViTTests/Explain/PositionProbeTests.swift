@@ -54,7 +54,7 @@ import Testing
 
     @Test func runCoversEveryPositionWithProbabilities() throws {
         let classifier = try SceneClassifier(contentsOf: ExplanationTests.fixture)
-        let probe = PositionProbe(canvas: .noise(seed: 5), canvasSize: 64, photoSize: 24, gridSize: 3)
+        let probe = PositionProbe(canvas: .noise(seed: 5), canvasSize: 32, photoSize: 12, gridSize: 3)
         let samples = [PositionProbe.Sample(image: Self.gradient(width: 40, height: 30), label: "forest"),
                        PositionProbe.Sample(image: RGBImage(width: 30, height: 30, filledWith: (40, 90, 30)), label: "glacier")]
         var calls = [Int]()
@@ -64,7 +64,7 @@ import Testing
         }
         #expect(calls == Array(1...18))
         #expect(result.gridSize == 3 && result.sampleCount == 2)
-        #expect(result.tokenRows == 16 && result.tokenColumns == 16)  // native: 64 px / patch 4
+        #expect(result.tokenRows == 8 && result.tokenColumns == 8)  // native: 32 px / patch 4
         #expect(result.meanProbability.count == 9 && result.accuracy.count == 9)
         #expect(result.meanProbability.allSatisfy { (0...1).contains($0) })
         #expect(result.accuracy.allSatisfy { [0, 0.5, 1].contains($0) })

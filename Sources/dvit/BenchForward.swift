@@ -14,12 +14,19 @@ struct BenchForward: ParsableCommand {
             says so. With --python, the PyTorch reference (reference/bench_torch.py, 2
             threads) runs the same sizes in the same run.
 
-            Example:
-              dvit bench forward --tokens 256,1024,4096,16384,65536 --python /path/to/venv/bin/python
+            --quick is a one-minute preset: 256 to 16,384 tokens, dense only up to 4,096, one
+            timed pass each (options given explicitly still win). --json writes the rows as a JSON
+            array and --svg a log-log plot of milliseconds per image vs tokens, one line per
+            implementation × mode.
+
+            Examples:
+              dvit bench forward --quick --svg forward.svg
+              dvit bench forward --tokens 256,1024,4096,16384,65536 --python /path/to/venv/bin/python \
+                --csv forward.csv --json forward.json --svg forward.svg
             """)
 
-    @Option(help: "Comma-separated token counts (square-ish grids).")
-    var tokens = "256,1024,4096,16384,65536,262144,1048576"
+    @Option(help: "Comma-separated token counts (square-ish grids; default 256 to 1,048,576 by ×4).")
+    var tokens: String?
 
     @Option(help: "Comma-separated modes: dilated, dense.")
     var modes = "dilated,dense"
@@ -27,8 +34,14 @@ struct BenchForward: ParsableCommand {
     @Option(help: "Skip a size whose predicted time per pass exceeds this.")
     var capSeconds = 60.0
 
-    @Option(help: "Timed passes per size (the best is reported).")
-    var repeats = 3
+    @Option(help: "Timed passes per size (the best is reported; default 3).")
+    var repeats: Int?
+
+    @Option(help: "Run dense attention only up to this many tokens.")
+    var maxDenseTokens: Int?
+
+    @Flag(help: "A one-minute preset: tokens 256,1024,4096,16384, dense up to 4096, one pass each.")
+    var quick = false
 
     @Option(help: "Python with torch + safetensors: also time the PyTorch reference.")
     var python: String?
@@ -36,36 +49,65 @@ struct BenchForward: ParsableCommand {
     @Option(help: "Write the rows as CSV here.")
     var csv: String?
 
+    @Option(help: "Write the rows as a JSON array here.")
+    var json: String?
+
+    @Option(help: "Write a log-log plot of milliseconds per image vs tokens here (SVG).")
+    var svg: String?
+
     @Option(help: .hidden) var single: Int?
     @Option(help: .hidden) var mode: String = "dilated"
+
+    /// The settings after the --quick preset and the defaults fill in what was not given.
+    private var tokenList: String {
+        tokens ?? (quick ? "256,1024,4096,16384" : "256,1024,4096,16384,65536,262144,1048576")
+    }
+    private var passes: Int { repeats ?? (quick ? 1 : 3) }
+    private var denseLimit: Int? { maxDenseTokens ?? (quick ? 4096 : nil) }
+
+    func validate() throws {
+        guard passes >= 1 else { throw ValidationError("--repeats must be at least 1") }
+        let sizes = tokenList.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) > 0 }) else {
+            throw ValidationError("--tokens must be positive whole numbers separated by commas")
+        }
+    }
 
     func run() throws {
         if let single {
             // Child process: one measurement as one JSON line.
             let benchmark = ForwardBenchmark(config: ForwardBenchmark.standardConfig(), seed: 7)
             let measurement = benchmark.measure(tokens: single, attention: AttentionMode(rawValue: mode) ?? .dilated,
-                                                repetitions: repeats)
+                                                repetitions: passes)
             print(String(decoding: try JSONEncoder().encode(measurement), as: UTF8.self))
             return
         }
-        let sizes = tokens.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let sizes = tokenList.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         let modeList = modes.split(separator: ",").map(String.init)
         var engines = modeList.map { Engine(implementation: "swift", mode: $0) }
         if python != nil { engines += modeList.map { Engine(implementation: "pytorch", mode: $0) } }
 
-        var rows = [[String]]()
-        let header = ["implementation", "mode", "tokens", "grid", "best_ms", "us_per_token", "peak_rss_mb", "note"]
-        printNow(header.joined(separator: "\t"))
+        var rows = [ForwardBenchRow]()
+        printNow(ForwardBenchRow.header.joined(separator: "\t"))
         for size in sizes {
             for index in engines.indices {
                 let row = measure(&engines[index], tokens: size)
                 rows.append(row)
-                printNow(row.joined(separator: "\t"))
+                printNow(row.fields.joined(separator: "\t"))
             }
         }
         if let csv {
-            let text = ([header] + rows).map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n"
+            let text = ([ForwardBenchRow.header] + rows.map(\.fields)).map { $0.joined(separator: ",") }
+                .joined(separator: "\n") + "\n"
             try text.write(toFile: csv, atomically: true, encoding: .utf8)
+        }
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(rows).write(to: URL(fileURLWithPath: json))
+        }
+        if let svg {
+            try BenchPlot.svg(rows).write(toFile: svg, atomically: true, encoding: .utf8)
         }
     }
 
@@ -81,32 +123,39 @@ struct BenchForward: ParsableCommand {
         var last: (tokens: Int, milliseconds: Double)?
     }
 
-    private func measure(_ engine: inout Engine, tokens: Int) -> [String] {
+    private func measure(_ engine: inout Engine, tokens: Int) -> ForwardBenchRow {
         let (rows, columns) = ForwardBenchmark.gridShape(forTokens: tokens)
-        let grid = "\(rows)x\(columns)"
+        var row = ForwardBenchRow(implementation: engine.implementation, mode: engine.mode, tokens: tokens,
+                                  grid: "\(rows)x\(columns)")
+        if engine.mode == "dense", let denseLimit, tokens > denseLimit {
+            row.note = "skipped: dense runs up to \(denseLimit) tokens"
+            return row
+        }
         if let last = engine.last {
             let exponent = engine.mode == "dense" ? 2.0 : 1.0
             let predicted = last.milliseconds * pow(Double(tokens) / Double(last.tokens), exponent) / 1000
             if predicted > capSeconds {
-                return [engine.implementation, engine.mode, "\(tokens)", grid, "", "", "",
-                        String(format: "skipped: predicted %.0f s per pass > cap %.0f s", predicted, capSeconds)]
+                row.note = String(format: "skipped: predicted %.0f s per pass > cap %.0f s", predicted, capSeconds)
+                return row
             }
         }
         let (command, arguments) = engine.implementation == "swift"
             ? (CommandLine.arguments[0], ["bench", "forward", "--single", "\(tokens)", "--mode", engine.mode,
-                                          "--repeats", "\(repeats)"])
+                                          "--repeats", "\(passes)"])
             : (python!, ["reference/bench_torch.py", "--tokens", "\(tokens)", "--mode", engine.mode,
-                         "--max-iters", "\(repeats)", "--min-time", "0"])
+                         "--max-iters", "\(passes)", "--min-time", "0"])
         guard let line = runCapturingLastLine(command, arguments),
               let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
         else {
-            return [engine.implementation, engine.mode, "\(tokens)", grid, "", "", "", "failed (see stderr)"]
+            row.note = "failed (see stderr)"
+            return row
         }
         let best = (object["bestMilliseconds"] ?? object["ms_min"]) as? Double ?? .nan
         let peak = (object["peakResidentMegabytes"] ?? object["peak_rss_mb"]) as? Double ?? .nan
         engine.last = (tokens, best)
-        return [engine.implementation, engine.mode, "\(tokens)", grid, String(format: "%.1f", best),
-                String(format: "%.1f", best * 1000 / Double(tokens)), String(format: "%.0f", peak), ""]
+        row.bestMilliseconds = best
+        row.peakResidentMegabytes = peak
+        return row
     }
 
     /// Runs a child process and returns the last line it printed on stdout.

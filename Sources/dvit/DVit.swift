@@ -6,7 +6,8 @@ struct DVit: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dvit",
         abstract: "Label photos of any size with a dilated-attention vision transformer.",
-        subcommands: [Classify.self, Embed.self, Info.self, Train.self, Evaluate.self, Bench.self])
+        subcommands: [Classify.self, Explain.self, Embed.self, Info.self, Train.self, Evaluate.self,
+                      ProbePosition.self, Bench.self])
 }
 
 /// Exit statuses follow the usual Unix convention: 0 success, 1 some inputs failed,

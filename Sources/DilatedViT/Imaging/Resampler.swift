@@ -5,6 +5,14 @@
 /// ringing. Upscaling (per axis) uses **bilinear** interpolation at pixel centres. Results are
 /// rounded to the nearest 8-bit value.
 public enum Resampler {
+    /// `width × height` scaled, aspect kept, so that its long side is `longSide` (each side
+    /// rounded, at least 1).
+    public static func fittedSize(width: Int, height: Int, longSide: Int) -> (width: Int, height: Int) {
+        precondition(width > 0 && height > 0 && longSide > 0)
+        let scale = Double(longSide) / Double(max(width, height))
+        return (max(1, Int((Double(width) * scale).rounded())), max(1, Int((Double(height) * scale).rounded())))
+    }
+
     public static func resize(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
         resize(image, width: width, height: height,
                coveredWidth: Double(image.width), coveredHeight: Double(image.height))

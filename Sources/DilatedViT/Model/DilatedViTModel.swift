@@ -37,17 +37,26 @@ public final class DilatedViTModel: Sendable {
     /// The pooled `D`-vector fed to the head: final LayerNorm, then the mean over tokens.
     /// `attention` defaults to the config's mode.
     public func features(for grid: PatchGrid, attention: AttentionMode? = nil) -> [Float] {
-        precondition(grid.patchSize == config.patchSize,
-                     "DilatedViTModel: grid of \(grid.patchSize)-pixel patches for a model with patch \(config.patchSize)")
-        let mode = attention ?? config.attention
-        let workspace = ForwardWorkspace(tokenCount: grid.tokenCount, dimension: config.dimension,
-                                         hiddenDimension: config.hiddenDimension, blockLength: tokenBlockLength)
-        defer { workspace.deallocate() }
-        embed(grid, into: workspace.residual)
-        for block in weights.blocks {
-            block.apply(to: workspace, grid: (grid.rows, grid.columns), config: config, attention: mode)
+        forward(grid, attention: attention) { pool($0) }
+    }
+
+    /// The head applied to every token's final-LayerNorm output: `tokenCount × classCount`
+    /// floats, row-major (token `t = row·columns + column`).
+    ///
+    /// Pooling is a mean and the head is linear, so the mean of these rows is exactly
+    /// `logits(for:)` (up to float rounding): each token's row is its additive share of the
+    /// class scores — a class-activation map with no approximation in it.
+    public func tokenLogits(for grid: PatchGrid, attention: AttentionMode? = nil) -> [Float] {
+        forward(grid, attention: attention) { workspace in
+            var logits = [Float](repeating: 0, count: grid.tokenCount * config.classCount)
+            logits.withUnsafeMutableBufferPointer { output in
+                forEachNormalisedBlock(workspace) { start, count, normalised in
+                    weights.head.apply(normalised, rows: count,
+                                       into: output.baseAddress! + start * config.classCount)
+                }
+            }
+            return logits
         }
-        return pool(workspace)
     }
 
     /// Class scores before the softmax, in `config.labels` order.
@@ -87,7 +96,41 @@ public final class DilatedViTModel: Sendable {
         config.positionCode.add(to: tokens, rows: grid.rows, columns: grid.columns, dimension: config.dimension)
     }
 
-    /// Final LayerNorm and mean pooling, block by block through the MLP scratch rows.
+    /// Embeds `grid`, runs every block over one workspace, and hands the final residual
+    /// stream to `finish` (the workspace is freed afterwards).
+    private func forward<Result>(_ grid: PatchGrid, attention: AttentionMode?,
+                                 finish: (ForwardWorkspace) -> Result) -> Result {
+        precondition(grid.patchSize == config.patchSize,
+                     "DilatedViTModel: grid of \(grid.patchSize)-pixel patches for a model with patch \(config.patchSize)")
+        let mode = attention ?? config.attention
+        let workspace = ForwardWorkspace(tokenCount: grid.tokenCount, dimension: config.dimension,
+                                         hiddenDimension: config.hiddenDimension, blockLength: tokenBlockLength)
+        defer { workspace.deallocate() }
+        embed(grid, into: workspace.residual)
+        for block in weights.blocks {
+            block.apply(to: workspace, grid: (grid.rows, grid.columns), config: config, attention: mode)
+        }
+        return finish(workspace)
+    }
+
+    /// The final LayerNorm, token block by token block through the MLP scratch rows:
+    /// `body(start, count, rows)` sees `count` normalised `D`-rows starting at token `start`.
+    private func forEachNormalisedBlock(_ workspace: ForwardWorkspace,
+                                        _ body: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
+        let d = config.dimension
+        for (start, count) in workspace.blocks {
+            weights.norm.weight.withUnsafeBufferPointer { weight in
+                weights.norm.bias.withUnsafeBufferPointer { bias in
+                    layerNorm(workspace.residual + start * d, into: workspace.blockNormalised,
+                              rows: count, columns: d, weight: weight.baseAddress!,
+                              bias: bias.baseAddress!, epsilon: config.layerNormEpsilon)
+                }
+            }
+            body(start, count, workspace.blockNormalised)
+        }
+    }
+
+    /// Final LayerNorm and mean pooling.
     private func pool(_ workspace: ForwardWorkspace) -> [Float] {
         let d = config.dimension
         switch config.pooling {
@@ -95,18 +138,11 @@ public final class DilatedViTModel: Sendable {
             // Per-block float sums, accumulated in double so 100k-token means stay exact.
             var total = [Double](repeating: 0, count: d)
             var blockSum = [Float](repeating: 0, count: d)
-            for (start, count) in workspace.blocks {
-                weights.norm.weight.withUnsafeBufferPointer { weight in
-                    weights.norm.bias.withUnsafeBufferPointer { bias in
-                        layerNorm(workspace.residual + start * d, into: workspace.blockNormalised,
-                                  rows: count, columns: d, weight: weight.baseAddress!,
-                                  bias: bias.baseAddress!, epsilon: config.layerNormEpsilon)
-                    }
-                }
+            forEachNormalisedBlock(workspace) { _, count, normalised in
                 blockSum.withUnsafeMutableBufferPointer { sum in
                     sum.update(repeating: 0)
                     for row in 0..<count {
-                        addInPlace(workspace.blockNormalised + row * d, to: sum.baseAddress!, count: d)
+                        addInPlace(normalised + row * d, to: sum.baseAddress!, count: d)
                     }
                 }
                 for c in 0..<d { total[c] += Double(blockSum[c]) }

@@ -47,3 +47,11 @@ enum DVitProcess {
                       standardError: try String(contentsOf: paths[2], encoding: .utf8))
     }
 }
+
+/// A scratch directory removed when the test ends.
+struct ScratchDirectory: ~Copyable {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("dvit-test-\(UUID().uuidString)")
+    init() throws { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) }
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+    deinit { try? FileManager.default.removeItem(at: url) }
+}

@@ -1,0 +1,130 @@
+import ArgumentParser
+import DilatedViT
+import Foundation
+
+struct ProbePosition: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "probe-position",
+        abstract: "Does the label survive moving the photo around a large canvas? (\"lost in the middle\")",
+        discussion: """
+            Each labelled photo is fitted to --photo-size (long side) and pasted at a grid of
+            positions, corner to corner, on a square --canvas-size canvas of flat grey or seeded
+            noise. Every composite is classified at native resolution (or --max-tokens), and the
+            probability of the true label and the accuracy are reported per position, as tables
+            and, with -o, as a heat-map PNG. --dense-too repeats the run with dense attention on a
+            grid capped at --dense-grid (dense attention is quadratic in the token count). The
+            canvas side must be a multiple of the model's patch size.
+
+            Examples:
+              dvit probe-position --photo images/forest-path.jpg --label forest -o positions.png
+              dvit probe-position --data ../shared/datasets/intel-scenes/train \\
+                --listing weights/validation.txt --limit 20 --canvas noise --dense-too -o positions.png
+            """)
+
+    @OptionGroup var model: ModelLocation
+
+    @Option(help: "A photo to probe with (with --label).")
+    var photo: String?
+
+    @Option(help: "The true label of --photo.")
+    var label: String?
+
+    @Option(help: "A listing of label/file paths relative to --data, one per line (as `dvit train` writes validation.txt).")
+    var listing: String?
+
+    @Option(help: "The folder the --listing paths are relative to.")
+    var data = "."
+
+    @Option(help: "Use at most this many photos of the listing (each costs grid² forward passes).")
+    var limit: Int?
+
+    @Option(help: "Canvas: grey or noise.")
+    var canvas: CanvasKind = .grey
+
+    @Option(help: "Seed of the noise canvas.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Side of the square canvas, in pixels.")
+    var canvasSize = 1024
+
+    @Option(help: "Long side of the pasted photo, in pixels.")
+    var photoSize = 192
+
+    @Option(help: "Positions per side.")
+    var grid = 5
+
+    @Option(help: "Token budget (0 = native resolution, the canvas as it is).")
+    var maxTokens = 0
+
+    @Flag(help: "Also run with dense attention (slower), on a grid capped at --dense-grid.")
+    var denseToo = false
+
+    @Option(help: "Positions per side for the dense run.")
+    var denseGrid = 3
+
+    @Option(name: [.short, .customLong("output")], help: "Write the per-position heat maps here (PNG).")
+    var output: String?
+
+    enum CanvasKind: String, ExpressibleByArgument, CaseIterable {
+        case grey, noise
+    }
+
+    func validate() throws {
+        guard (photo == nil) == (label == nil) else { throw ValidationError("--photo and --label go together") }
+        guard (photo != nil) != (listing != nil) else { throw ValidationError("give either --photo/--label or --listing") }
+        guard canvasSize > 0, photoSize > 0, photoSize <= canvasSize else {
+            throw ValidationError("need 0 < --photo-size ≤ --canvas-size")
+        }
+        guard (1...15).contains(grid), (1...15).contains(denseGrid) else {
+            throw ValidationError("--grid and --dense-grid must be between 1 and 15")
+        }
+        guard maxTokens >= 0 else { throw ValidationError("--max-tokens must be 0 (native) or positive") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+    }
+
+    func run() throws {
+        let classifier = try model.loadClassifier()
+        let patch = classifier.config.patchSize
+        guard canvasSize % patch == 0 else {
+            throw ValidationError("--canvas-size \(canvasSize) is not a multiple of the model's patch size \(patch)")
+        }
+        let samples = try loadSamples(labels: classifier.config.labels)
+        let modes: [(name: String, attention: AttentionMode, grid: Int)] =
+            [("dilated", .dilated, grid)] + (denseToo ? [("dense", .dense, min(grid, denseGrid))] : [])
+        var runs = [ProbePositionReport.Run]()
+        for mode in modes {
+            let probe = PositionProbe(canvas: canvas == .grey ? .grey : .noise(seed: seed), canvasSize: canvasSize,
+                                      photoSize: photoSize, gridSize: mode.grid)
+            var progress = Progress(total: samples.count * mode.grid * mode.grid)
+            let result = probe.run(classifier, samples: samples, maxTokens: maxTokens, attention: mode.attention) { _, _ in
+                progress.advance()
+            }
+            let run = ProbePositionReport.Run(mode: mode.name, result: result)
+            print(ProbePositionReport.table(run, canvas: "\(canvasSize) px \(canvas.rawValue) canvas, \(photoSize) px photo"))
+            fflushStandardOutput()
+            runs.append(run)
+        }
+        if let output {
+            try Data(ImageEncoder.png(ProbePositionReport.image(runs))).write(to: URL(fileURLWithPath: output))
+            print("wrote \(output)")
+        }
+    }
+
+    private func loadSamples(labels: [String]) throws -> [PositionProbe.Sample] {
+        var entries = [(path: String, label: String)]()
+        if let photo, let label {
+            entries = [(photo, label)]
+        } else if let listing {
+            let text = try String(contentsOfFile: listing, encoding: .utf8)
+            entries = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+                .map { line in (data + "/" + line, String(line.split(separator: "/").first ?? "")) }
+            if let limit { entries = Array(entries.prefix(limit)) }
+        }
+        guard !entries.isEmpty else { throw ValidationError("no photos in \(listing ?? "the listing")") }
+        for entry in entries where !labels.contains(entry.label) {
+            throw ValidationError("\(entry.path): label \(entry.label) is not one of the model's (\(labels.joined(separator: ", ")))")
+        }
+        return try entries.map { PositionProbe.Sample(image: try decodeReduced($0.path, longSideAtLeast: 2 * photoSize), label: $0.label) }
+    }
+}

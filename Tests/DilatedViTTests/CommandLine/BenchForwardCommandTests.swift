@@ -1,0 +1,61 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Testing
+
+/// Counts the elements of an XML document, failing on malformed XML.
+private final class ElementCounter: NSObject, XMLParserDelegate {
+    var counts = [String: Int]()
+    var texts = [String]()
+    private var inText = false
+
+    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+                attributes: [String: String] = [:]) {
+        counts[name, default: 0] += 1
+        inText = name == "text"
+        if inText { texts.append("") }
+    }
+
+    func parser(_ parser: XMLParser, foundCharacters string: String) {
+        if inText { texts[texts.count - 1] += string }
+    }
+
+    func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+        inText = false
+    }
+}
+
+@Suite struct BenchForwardCommandTests {
+    @Test func writesCSVJSONAndAPlotWithOnePathPerSeries() throws {
+        let scratch = try ScratchDirectory()
+        let (csv, json, svg) = (scratch.path("f.csv"), scratch.path("f.json"), scratch.path("f.svg"))
+        // Tiny sizes, one pass: a structure check, not a measurement.
+        let result = try DVitProcess.run(["bench", "forward", "--tokens", "16,64", "--repeats", "1",
+                                          "--max-dense-tokens", "16", "--csv", csv, "--json", json, "--svg", svg])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.outputLines.count == 5)
+
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json)))
+            as? [[String: Any]])
+        #expect(rows.map { "\($0["mode"]!) \($0["tokens"]!)" } == ["dilated 16", "dense 16", "dilated 64", "dense 64"])
+        #expect(rows.prefix(3).allSatisfy { ($0["best_ms"] as? Double).map { $0 > 0 } == true })
+        #expect(rows[3]["best_ms"] is NSNull && (rows[3]["note"] as? String)?.hasPrefix("skipped") == true)
+        #expect(try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").count == 5)
+
+        let parser = try #require(XMLParser(contentsOf: URL(fileURLWithPath: svg)))
+        let counter = ElementCounter()
+        parser.delegate = counter
+        #expect(parser.parse(), "\(parser.parserError.map { "\($0)" } ?? "")")
+        #expect(counter.counts["svg"] == 1)
+        #expect(counter.counts["path"] == 2)       // swift dilated, swift dense
+        #expect(counter.counts["circle"] == 3)     // the skipped dense size is left out
+        #expect(counter.texts.contains("swift dilated") && counter.texts.contains("swift dense"))
+        #expect(counter.texts.contains("tokens per image") && counter.texts.contains("ms per image"))
+    }
+
+    @Test func rejectsBadTokenLists() throws {
+        #expect(try DVitProcess.run(["bench", "forward", "--tokens", "16,x"]).status == 2)
+        #expect(try DVitProcess.run(["bench", "forward", "--quick", "--repeats", "0"]).status == 2)
+    }
+}

@@ -69,8 +69,10 @@ for name in "${harnesses[@]}"; do
     mkdir -p "$out/corpus/$name" "$out/crashes/$name"
     echo "fuzzing $name for ${seconds}s (log: $out/$name.log)"
     # -rss_limit_mb: a hostile header must be refused, not allocated; 2 GB is generous.
+    # -timeout is wall-clock: at nice 19 beside a training run a 1 ms input can wait
+    # tens of seconds for a core, so only a real hang should trip it.
     if ! nice -n 15 "$out/bin/$name" "$out/corpus/$name" "Fuzz/corpus/$name" \
-            -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+            -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=${FUZZ_TIMEOUT:-120} -print_final_stats=1 \
             -artifact_prefix="$out/crashes/$name/" ${FUZZ_FLAGS:-} > "$out/$name.log" 2>&1; then
         echo "$name: FAILED, see $out/$name.log and $out/crashes/$name/" >&2
         status=1

@@ -24,6 +24,9 @@ fi
 out=.build-fuzz
 mkdir -p "$out/obj" "$out/module" "$out/bin"
 
+# gold warns once per ASan assembly helper it cannot export; harmless, and hundreds of lines.
+quiet() { "$@" 2> >(grep -v "Cannot export local symbol" >&2); }
+
 # --- the library, once: C objects, then the Swift module as a static library.
 cflags=(-O1 -g -fsanitize=address,fuzzer-no-link -fPIC
         -ISources/CCodecs/include $(pkg-config --cflags libjpeg libpng))
@@ -55,7 +58,7 @@ fi
 for name in "${harnesses[@]}"; do
     binary="$out/bin/$name"
     if [ ! -f "$binary" ] || [ "Fuzz/harnesses/$name.swift" -nt "$binary" ] || [ "$library" -nt "$binary" ]; then
-        nice -n 15 swiftc -O -g -swift-version 6 -parse-as-library -sanitize=fuzzer,address \
+        quiet nice -n 15 swiftc -O -g -swift-version 6 -parse-as-library -sanitize=fuzzer,address \
             -I "$out/module" -I "$out/include/CCodecs" -I Sources/CJPEG -I Sources/CPNG -I Sources/COpenBLAS \
             -Xcc -I/usr/include/libpng16 \
             "Fuzz/harnesses/$name.swift" "$library" "$out"/obj/*.o \

@@ -11,14 +11,17 @@ import Glibc
 /// `DecodingErrorTests` covers the individual error kinds; this checks them as files, the
 /// way `dvit` meets them, through `PhotoLoader` (header, scaled decode, resize).
 @Suite struct HostileInputTests {
-    static let directory = FileManager.default.temporaryDirectory
-        .appendingPathComponent("dvit-hostile-\(UUID().uuidString)")
     static let cases = HostileCorpus.cases()
-    static let paths = try! HostileCorpus.write(cases, into: directory)
+
+    static func temporaryDirectory() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("dvit-hostile-\(UUID().uuidString)")
+    }
 
     @Test(arguments: cases)
     func eachFileFailsWithOneLineOrDecodes(_ item: HostileCorpus.Case) throws {
-        let path = try #require(Self.paths[item.name])
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = try #require(try HostileCorpus.write([item], into: directory)[item.name])
         let loader = PhotoLoader(patchSize: 8, maxTokens: 64)
         switch item.expected {
         case .error(let fragment):
@@ -67,10 +70,12 @@ import Glibc
     /// provoke EACCES, and the read-error case of the corpus (EIO) covers failed reads.
     @Test(.enabled(if: HostileCorpus.permissionsAreEnforced, "root ignores chmod 000"))
     func unreadableFileIsNamed() throws {
-        let path = Self.directory.appendingPathComponent("no-permission.jpg").path
+        let directory = Self.temporaryDirectory()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("no-permission.jpg").path
         #expect(FileManager.default.createFile(atPath: path, contents: Data(HostileCorpus.jpeg)))
         chmod(path, 0)
-        defer { chmod(path, 0o644) }
         #expect(throws: ImageDecodingError(.unreadable(errno: EACCES, reason: String(cString: strerror(EACCES))), file: path)) {
             try ImageDecoder.decode(contentsOf: path)
         }

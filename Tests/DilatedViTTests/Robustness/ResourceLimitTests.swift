@@ -15,12 +15,18 @@ import Testing
         return data
     }
 
-    @Test func headerOverTheLimitIsRefusedUnparsed() {
+    @Test func headerOverTheLimitIsRefusedUnparsed() throws {
         let limit = SafeTensors.maxHeaderLength
-        // Whitespace is valid JSON padding: only the limit can refuse this header.
-        let data = Self.safetensors(headerLength: UInt64(limit + 1), actual: limit + 1)
+        // A sparse file (no disk, and mapped, so no memory): 8-byte length, then a header
+        // of NUL bytes that only the limit can refuse without reading it.
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("header-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Self.safetensors(headerLength: UInt64(limit + 1), actual: 0).write(to: url)
+        let handle = try FileHandle(forWritingTo: url)
+        try handle.truncate(atOffset: UInt64(8 + limit + 1))
+        try handle.close()
         #expect(throws: SafeTensorsError.headerTooLarge(headerLength: limit + 1, limit: limit)) {
-            try SafeTensors(data: data)
+            try SafeTensors(contentsOf: url)
         }
         #expect(SafeTensorsError.headerTooLarge(headerLength: limit + 1, limit: limit).description
             == "safetensors: header of 100000001 bytes exceeds the limit of 100000000 bytes")

@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,6 +50,45 @@ static void composite(const uint8_t *rgba, uint8_t *rgb, size_t pixels,
     }
 }
 
+/// Each palette entry as RGB8, already composited over the background with its tRNS alpha
+/// by the same formula as `composite`.
+typedef struct {
+    uint8_t rgb[256][3];
+    int count;
+} palette_lut;
+
+static void load_palette(png_structp png, png_infop info, const uint8_t background[3],
+                         palette_lut *lut) {
+    png_colorp entries = NULL;
+    int count = 0;
+    // libpng has already failed on a palette image without PLTE ("Missing PLTE before IDAT").
+    png_get_PLTE(png, info, &entries, &count);
+    png_bytep alphas = NULL;
+    int alpha_count = 0;
+    if (png_get_valid(png, info, PNG_INFO_tRNS)) png_get_tRNS(png, info, &alphas, &alpha_count, NULL);
+    lut->count = count < 0 ? 0 : count > 256 ? 256 : count;
+    for (int i = 0; i < lut->count; i++) {
+        uint8_t rgba[4] = { entries[i].red, entries[i].green, entries[i].blue,
+                            i < alpha_count ? alphas[i] : 255 };
+        composite(rgba, lut->rgb[i], 1, background);
+    }
+}
+
+/// Palette indices → RGB; an index with no palette entry makes the file corrupt.
+static void expand_indices(png_structp png, ccodecs_png_guard *guard, const palette_lut *lut,
+                           const uint8_t *indices, uint8_t *rgb, size_t pixels) {
+    for (size_t i = 0; i < pixels; i++, rgb += 3) {
+        int index = indices[i];
+        if (index >= lut->count) {
+            char text[96];
+            snprintf(text, sizeof text, "palette index %d is past the %d-entry palette", index, lut->count);
+            guard->status = CCODECS_CORRUPT;
+            png_error(png, text);
+        }
+        memcpy(rgb, lut->rgb[index], 3);
+    }
+}
+
 /// Asks libpng for 8-bit RGB or RGBA whatever the stored colour type and depth.
 static void request_rgb8(png_structp png, png_infop info) {
     int color_type = png_get_color_type(png, info);
@@ -76,9 +116,9 @@ ccodecs_status ccodecs_png_decode(const uint8_t *data, size_t size,
         ccodecs_diag_error(diag, "out of memory");
         return CCODECS_FAILURE;
     }
-    uint8_t *volatile rgba = NULL;  // alpha images: one row, or the whole image if interlaced
+    uint8_t *volatile scratch = NULL;  // one row of RGBA or indices, or all rows if interlaced
     if (setjmp(png_jmpbuf(png))) {
-        free(rgba);
+        free(scratch);
         png_destroy_read_struct(&png, &info, NULL);
         return guard.status;
     }
@@ -88,34 +128,49 @@ ccodecs_status ccodecs_png_decode(const uint8_t *data, size_t size,
         guard.status = CCODECS_CAPACITY;
         png_error(png, "output buffer too small for the decoded PNG");
     }
-    request_rgb8(png, info);
+    // Palette images are expanded here rather than by libpng, which gives an index past
+    // the end of the palette a made-up colour (black) and reports it at most as a warning.
+    palette_lut lut;
+    int indexed = png_get_color_type(png, info) == PNG_COLOR_TYPE_PALETTE;
+    if (indexed) {
+        load_palette(png, info, background, &lut);
+        png_set_packing(png);  // one index per byte
+    } else {
+        request_rgb8(png, info);
+    }
     int passes = png_set_interlace_handling(png);
     png_read_update_info(png, info);
-    int alpha = png_get_channels(png, info) == 4;
+    int alpha = !indexed && png_get_channels(png, info) == 4;
+    size_t rows = passes > 1 ? height : 1;
 
-    if (!alpha) {
+    if (!indexed && !alpha) {
         // Rows land in place; later Adam7 passes fill in the same rows.
         for (int pass = 0; pass < passes; pass++)
             for (size_t y = 0; y < height; y++)
                 png_read_row(png, rgb_out + y * width * 3, NULL);
     } else {
-        size_t rows = passes > 1 ? height : 1;
-        rgba = malloc(width * 4 * rows);
-        if (rgba == NULL) {
+        size_t channels = indexed ? 1 : 4;
+        scratch = malloc(width * channels * rows);
+        if (scratch == NULL) {
             guard.status = CCODECS_FAILURE;
             png_error(png, "out of memory");
         }
         for (int pass = 0; pass < passes; pass++)
             for (size_t y = 0; y < height; y++) {
-                png_read_row(png, rgba + (rows > 1 ? y : 0) * width * 4, NULL);
-                if (rows == 1) composite(rgba, rgb_out + y * width * 3, width, background);
+                png_read_row(png, scratch + (rows > 1 ? y : 0) * width * channels, NULL);
+                if (rows > 1) continue;
+                if (indexed) expand_indices(png, &guard, &lut, scratch, rgb_out + y * width * 3, width);
+                else composite(scratch, rgb_out + y * width * 3, width, background);
             }
-        if (rows > 1) composite(rgba, rgb_out, width * height, background);
+        if (rows > 1) {
+            if (indexed) expand_indices(png, &guard, &lut, scratch, rgb_out, width * height);
+            else composite(scratch, rgb_out, width * height, background);
+        }
     }
     // Reads up to IEND, checking the remaining CRCs: a file cut after the pixels still
     // counts as truncated.
     png_read_end(png, NULL);
-    free(rgba);
+    free(scratch);
     png_destroy_read_struct(&png, &info, NULL);
     *out_width = (int)width;
     *out_height = (int)height;

@@ -1,10 +1,25 @@
+#include <stdio.h>
 #include <string.h>
 
 #include "png_guard.h"
 
 void ccodecs_png_on_error(png_structp png, png_const_charp message) {
     ccodecs_png_guard *guard = png_get_error_ptr(png);
-    ccodecs_diag_error(guard->diag, message);
+    // libpng explains a bad IHDR only in warnings issued just before this generic error
+    // (IHDR is the first chunk, so every warning so far is about it): keep the reasons.
+    if (strcmp(message, "Invalid IHDR data") == 0 && guard->diag->warnings[0] != '\0') {
+        char text[sizeof guard->diag->message];
+        size_t used = (size_t)snprintf(text, sizeof text, "%s:", message);
+        for (const char *w = guard->diag->warnings; *w != '\0' && used + 2 < sizeof text; w++) {
+            if (w == guard->diag->warnings || w[-1] == '\n') text[used++] = ' ';
+            if (*w != '\n') text[used++] = *w;
+            else text[used++] = ';';
+        }
+        text[used] = '\0';
+        ccodecs_diag_error(guard->diag, text);
+    } else {
+        ccodecs_diag_error(guard->diag, message);
+    }
     png_longjmp(png, 1);
 }
 

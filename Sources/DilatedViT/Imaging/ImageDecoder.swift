@@ -7,9 +7,16 @@
 public enum ImageDecoder {
     /// Format, size and orientation, without decoding pixels.
     public static func header(of bytes: [UInt8]) throws(ImageDecodingError) -> ImageHeader {
+        try header(of: bytes, pixelLimit: .max)
+    }
+
+    /// The header; a JPEG over libjpeg's 65500-pixel side limit is reported as
+    /// `tooManyPixels` rather than unsupported when it is also over `pixelLimit`, as
+    /// `decode` does, so every path to a photo names the same problem.
+    static func header(of bytes: [UInt8], pixelLimit: Int) throws(ImageDecodingError) -> ImageHeader {
         switch try decodableFormat(of: bytes) {
         case .png: try PNGCodec.header(of: bytes)
-        default: try JPEGCodec.info(of: bytes).header
+        default: try JPEGCodec.info(of: bytes, pixelLimit: pixelLimit).header
         }
     }
 

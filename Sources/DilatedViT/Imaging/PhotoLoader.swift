@@ -39,7 +39,7 @@ public struct PhotoLoader: Sendable {
 
     /// Loads a photo held in memory (JPEG or PNG, sniffed from the bytes).
     public func load(_ bytes: [UInt8]) throws(ImageDecodingError) -> LoadedPhoto {
-        let header = try ImageDecoder.header(of: bytes)
+        let header = try ImageDecoder.header(of: bytes, pixelLimit: decodeOptions.maxPixels)
         let resolution = workingResolution(width: header.width, height: header.height)
         var options = decodeOptions
         options.jpegScaleDenominator = header.format == .jpeg

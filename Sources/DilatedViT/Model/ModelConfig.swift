@@ -66,24 +66,47 @@ public struct ModelConfig: Sendable, Equatable {
     /// Floats per token in a `PatchGrid`: `3·p·p`.
     public var patchFeatures: Int { 3 * patchSize * patchSize }
 
+    /// Upper bounds far above any real model. A config comes from a file, so without them
+    /// a hostile one could make the sizes derived from it (`3·dim`, the MLP width, `3·p²`,
+    /// the tensor list) overflow `Int` — a trap — or ask for absurd allocations.
+    public static let maxDimension = 1 << 16
+    public static let maxDepth = 1024
+    public static let maxPatchSize = 1024
+    public static let maxHiddenDimension = 1 << 20
+    public static let maxLevels = 64
+    public static let maxSegment = 1 << 16
+    public static let maxLabels = 1 << 20
+    public static let maxTokenBudget = 1 << 30
+
     /// Checks every rule the model relies on.
     public func validate() throws(ModelConfigError) {
         func require(_ condition: Bool, _ key: String, _ reason: @autoclosure () -> String) throws(ModelConfigError) {
             if !condition { throw .invalidValue(key: key, reason: reason()) }
         }
         try require(dimension > 0, "dim", "must be positive, found \(dimension)")
+        try require(dimension <= Self.maxDimension, "dim", "must be at most \(Self.maxDimension), found \(dimension)")
         try require(depth > 0, "depth", "must be positive, found \(depth)")
+        try require(depth <= Self.maxDepth, "depth", "must be at most \(Self.maxDepth), found \(depth)")
         try require(heads > 0, "heads", "must be positive, found \(heads)")
         try require(dimension % heads == 0, "dim", "(\(dimension)) must be divisible by heads (\(heads))")
         try require(dimension % 4 == 0, "dim",
                     "(\(dimension)) must be divisible by 4 for the 2D sin-cos position code")
         try require(patchSize > 0, "patch_size", "must be positive, found \(patchSize)")
+        try require(patchSize <= Self.maxPatchSize, "patch_size",
+                    "must be at most \(Self.maxPatchSize), found \(patchSize)")
         let hidden = mlpRatio * Double(dimension)
         try require(mlpRatio > 0 && hidden == hidden.rounded(), "mlp_ratio",
                     "(\(mlpRatio)) × dim (\(dimension)) must be a positive whole number")
+        // Checked before `hiddenDimension` converts it to Int, which traps past Int.max.
+        try require(hidden <= Double(Self.maxHiddenDimension), "mlp_ratio",
+                    "(\(mlpRatio)) × dim (\(dimension)) must be at most \(Self.maxHiddenDimension)")
         try require(!levels.isEmpty, "levels", "must list at least one level")
+        try require(levels.count <= Self.maxLevels, "levels",
+                    "must list at most \(Self.maxLevels) levels, found \(levels.count)")
         for (i, level) in levels.enumerated() {
             try require(level.segment > 0, "levels[\(i)].segment", "must be positive, found \(level.segment)")
+            try require(level.segment <= Self.maxSegment, "levels[\(i)].segment",
+                        "must be at most \(Self.maxSegment), found \(level.segment)")
             try require(level.dilation > 0, "levels[\(i)].dilation", "must be positive, found \(level.dilation)")
             try require(level.segment % level.dilation == 0, "levels[\(i)].segment",
                         "(\(level.segment)) must be a multiple of its dilation (\(level.dilation))")
@@ -96,9 +119,13 @@ public struct ModelConfig: Sendable, Equatable {
         try require(std.count == 3, "std", "must have 3 entries (R, G, B), found \(std.count)")
         try require(std.allSatisfy { $0 > 0 && $0.isFinite }, "std", "entries must be positive")
         try require(!labels.isEmpty, "labels", "must name at least one class")
+        try require(labels.count <= Self.maxLabels, "labels",
+                    "must name at most \(Self.maxLabels) classes, found \(labels.count)")
         if let trainResolution {
             try require(trainResolution > 0, "train_resolution", "must be positive, found \(trainResolution)")
         }
         try require(defaultMaxTokens > 0, "default_max_tokens", "must be positive, found \(defaultMaxTokens)")
+        try require(defaultMaxTokens <= Self.maxTokenBudget, "default_max_tokens",
+                    "must be at most \(Self.maxTokenBudget), found \(defaultMaxTokens)")
     }
 }

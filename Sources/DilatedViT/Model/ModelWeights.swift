@@ -88,11 +88,39 @@ public struct ModelWeights: Sendable {
         head = linear("head")
     }
 
+    /// Bytes the tensors of `config` occupy when every one is stored as `dtype`. Cannot
+    /// overflow for a validated config (its limits keep it below 2⁵⁰).
+    public static func expectedByteCount(for config: ModelConfig, dtype: TensorDType) -> Int {
+        expectedShapes(for: config).values.reduce(0) { $0 + $1.reduce(1, *) } * dtype.byteCount
+    }
+
+    /// The largest safetensors file that can hold `config`'s weights: the header limit plus
+    /// every tensor in F32. Anything bigger is refused before it is parsed.
+    public static func maxFileSize(for config: ModelConfig) -> Int {
+        8 + SafeTensors.maxHeaderLength + expectedByteCount(for: config, dtype: .float32)
+    }
+
     /// Loads a safetensors file (F32, F16 or BF16) and validates it against `config`.
+    /// The file is memory-mapped, so its size is checked before anything is allocated.
     public init(contentsOf url: URL, config: ModelConfig) throws(ModelWeightsError) {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url, options: .alwaysMapped)
+        } catch {
+            throw .file(.cannotRead(path: url.path, reason: error.localizedDescription))
+        }
+        try self.init(safeTensorsData: data, config: config)
+    }
+
+    /// Parses safetensors bytes and validates them against `config`. A file too large for
+    /// the config is `fileTooLarge`; one too small fails with the parser's precise reason
+    /// (truncated, missing tensor...), which costs nothing since its header fits in it.
+    public init(safeTensorsData data: Data, config: ModelConfig) throws(ModelWeightsError) {
+        let limit = Self.maxFileSize(for: config)
+        guard data.count <= limit else { throw .fileTooLarge(bytes: data.count, limit: limit) }
         let file: SafeTensors
         do {
-            file = try SafeTensors(contentsOf: url)
+            file = try SafeTensors(data: data)
         } catch {
             throw .file(error)
         }

@@ -39,6 +39,11 @@ public struct SafeTensors: Sendable {
 
     public subscript(name: String) -> Tensor? { tensors[name] }
 
+    /// The largest JSON header accepted (100 MB, as in the reference Rust implementation).
+    /// Checked before the header is copied or parsed: a real header is a few hundred bytes
+    /// per tensor, and JSON decoding costs many times the text's size in memory.
+    public static let maxHeaderLength = 100_000_000
+
     private struct Entry {
         let name: String
         let dtype: TensorDType
@@ -52,6 +57,9 @@ public struct SafeTensors: Sendable {
         let headerLength = UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))
         guard headerLength <= UInt64(bytes.count - 8) else {
             throw .headerLengthBeyondFile(headerLength: headerLength, fileSize: bytes.count)
+        }
+        guard headerLength <= UInt64(maxHeaderLength) else {
+            throw .headerTooLarge(headerLength: Int(headerLength), limit: maxHeaderLength)
         }
         let dataStart = 8 + Int(headerLength)
         let header = Data(bytes[8..<dataStart])

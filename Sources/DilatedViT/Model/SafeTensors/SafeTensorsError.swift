@@ -4,6 +4,8 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
     case missingHeaderLength(fileSize: Int)
     /// The header length points past the end of the file.
     case headerLengthBeyondFile(headerLength: UInt64, fileSize: Int)
+    /// The header length is over `SafeTensors.maxHeaderLength`; refused before parsing.
+    case headerTooLarge(headerLength: Int, limit: Int)
     /// The header is not a JSON object.
     case headerNotJSON(reason: String)
     /// A header entry lacks `dtype`, `shape` or `data_offsets`, or has them in the wrong form.
@@ -28,6 +30,8 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
             "safetensors: file of \(size) bytes is truncated before its 8-byte header length"
         case let .headerLengthBeyondFile(length, size):
             "safetensors: header length \(length) goes beyond the end of the \(size)-byte file"
+        case let .headerTooLarge(length, limit):
+            "safetensors: header of \(length) bytes exceeds the limit of \(limit) bytes"
         case let .headerNotJSON(reason):
             "safetensors: header is not a JSON object (\(reason))"
         case let .malformedEntry(tensor, reason):

@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+@testable import DilatedViT
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Whether this process runs under AddressSanitizer or ThreadSanitizer (scripts/sanitize).
+let runningUnderSanitizer = ["__asan_init", "__tsan_init"].contains { (name: String) in
+    dlsym(UnsafeMutableRawPointer(bitPattern: 0), name) != nil
+}
+
+/// Memory for a huge photo stays bounded: `dvit classify` of an 8000×6000 JPEG at the
+/// model's default budget (1,024 tokens) decodes it at 1/8 scale (1000×750), so the peak
+/// resident size may grow by the file bytes plus a few small images — never by the
+/// 144 MB a full-size RGB decode would take. Measured as the child's peak RSS (`wait4`).
+@Suite(.disabled(if: runningUnderSanitizer, "ASan/TSan shadow memory and quarantine swamp the RSS bound"))
+struct LargePhotoMemoryTests {
+    static let weights = DVitProcess.repositoryRoot.appendingPathComponent("Tests/DilatedViTTests/Fixtures/reference/grid7x13").path
+
+    /// A 8000×6000 JPEG with structure on every row (rows of a wide gradient, shifted).
+    static func largeJPEG() -> [UInt8] {
+        let width = 8000, height = 6000
+        let period = 97
+        let source = (0..<(width + period) * 3).map { UInt8(truncatingIfNeeded: $0 / 3 / 16 + ($0 % 3) * 60) }
+        let pixels = [UInt8](unsafeUninitializedCapacity: width * height * 3) { buffer, count in
+            source.withUnsafeBufferPointer { row in
+                for y in 0..<height {
+                    let shift = (y * 13 % period) * 3
+                    (buffer.baseAddress! + y * width * 3).update(from: row.baseAddress! + shift, count: width * 3)
+                }
+            }
+            count = width * height * 3
+        }
+        return Fixtures.jpeg(RGBImage(width: width, height: height, pixels: pixels), .init(quality: 80))
+    }
+
+    /// Runs `dvit` with stdout/stderr discarded; returns its exit status and peak RSS in
+    /// bytes: its `VmHWM`, polled until it exits. (`wait4`'s ru_maxrss is no use here: Linux
+    /// carries the parent's high-water mark into a spawned child across exec.) VmHWM only
+    /// grows, and the peak is the decode, well before the forward pass and exit.
+    static func peakResidentBytes(_ arguments: [String]) throws -> (status: Int32, peak: Int) {
+        let executable = DVitProcess.executable.path
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        try #require(spawned == 0, "posix_spawn: \(spawned)")
+        var peak = 0
+        var status: Int32 = 0
+        while true {
+            if let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+               let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+               let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) {
+                peak = max(peak, kilobytes * 1024)
+            }
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid || (reaped < 0 && errno != EINTR) { break }
+            usleep(2000)
+        }
+        return ((status >> 8) & 0xFF, peak)
+    }
+
+    @Test func hugePhotoIsClassifiedWithinAFractionOfItsFullSize() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dvit-large-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let large = directory.appendingPathComponent("8000x6000.jpg").path
+        let jpeg = Self.largeJPEG()
+        try Data(jpeg).write(to: URL(fileURLWithPath: large))
+        let small = directory.appendingPathComponent("small.jpg").path
+        try Data(HostileCorpus.jpeg).write(to: URL(fileURLWithPath: small))
+
+        let baseline = try Self.peakResidentBytes(["classify", "--weights", Self.weights, small])
+        let measured = try Self.peakResidentBytes(["classify", "--weights", Self.weights, large])
+        #expect(baseline.status == 0 && measured.status == 0)
+        let growth = measured.peak - baseline.peak
+        let fullSizeRGB = 8000 * 6000 * 3
+        // The file is read whole; the 1/8-scale decode is 2.25 MB; the rest is slack.
+        let bound = jpeg.count + fullSizeRGB / 8
+        #expect(growth < bound, "peak RSS grew by \(growth / 1_048_576) MB (file \(jpeg.count / 1_048_576) MB)")
+        print("LargePhotoMemoryTests: peak RSS \(baseline.peak / 1_048_576) MB → \(measured.peak / 1_048_576) MB for 8000×6000 (\(jpeg.count / 1_048_576) MB file); full-size RGB is \(fullSizeRGB / 1_048_576) MB")
+    }
+}

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 
+/// A small reference model, so these tests neither depend on nor wait for the shipped one.
+private let fixtureWeights = "Tests/DilatedViTTests/Fixtures/reference/grid7x13"
+
 @Suite struct ClassifyCommandTests {
     @Test func brokenFilesGetOneErrorLineEachAndTheRestContinue() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dvit-batch-\(UUID().uuidString)")
@@ -10,8 +13,8 @@ import Testing
         try Data("not a photo".utf8).write(to: URL(fileURLWithPath: garbage))
         let missing = directory.appendingPathComponent("missing.png").path
 
-        let result = try DVitProcess.run(["classify", "--json", "images/sea-pier-small.png", garbage,
-                                          "images/lake-boats.jpg", missing])
+        let result = try DVitProcess.run(["classify", "--json", "--weights", fixtureWeights, "images/sea-pier-small.png",
+                                          garbage, "images/lake-boats.jpg", missing])
         #expect(result.status == 1)
         let errors = result.errorLines.filter { $0.hasPrefix("dvit: /") }
         #expect(errors.count == 2)
@@ -22,16 +25,20 @@ import Testing
             try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
         }
         #expect(objects.map { $0["path"] as? String } == ["images/sea-pier-small.png", "images/lake-boats.jpg"])
-        #expect(objects[0]["working_size"] as? [Int] == [240, 144])
+        // Patch 4, budget 1024: 240×150 becomes 40×25 patches.
+        #expect(objects[0]["working_size"] as? [Int] == [160, 100])
         #expect(objects[1]["original_size"] as? [Int] == [2560, 1600])
         #expect((objects[1]["tokens"] as? Int).map { $0 <= 1024 && $0 > 900 } == true)
+        let labels = try #require(objects[0]["labels"] as? [[String: Any]])
+        #expect(labels.count == 3 && labels.allSatisfy { ($0["probability"] as? Double).map { (0...1).contains($0) } == true })
     }
 
     @Test func directoriesAndStandardInputExpandToPhotos() throws {
-        let all = try DVitProcess.run(["classify", "images/"])
+        let all = try DVitProcess.run(["classify", "--weights", fixtureWeights, "images/"])
         #expect(all.status == 0)
         #expect(all.outputLines.count == 8)
-        let piped = try DVitProcess.run(["classify", "-"], standardInput: "images/sea-pier.jpg\nimages/forest-path.jpg\n")
+        let piped = try DVitProcess.run(["classify", "--weights", fixtureWeights, "-"],
+                                        standardInput: "images/sea-pier.jpg\nimages/forest-path.jpg\n")
         #expect(piped.status == 0)
         #expect(piped.outputLines.map { $0.split(separator: " ").first } == ["images/sea-pier.jpg", "images/forest-path.jpg"])
     }
@@ -43,11 +50,11 @@ import Testing
     }
 
     @Test func shardsPartitionTheInputsExactlyOnce() throws {
-        let all = firstColumn(try DVitProcess.run(["classify", "images/"]))
+        let all = firstColumn(try DVitProcess.run(["classify", "--weights", fixtureWeights, "images/"]))
         for count in [2, 3, 5] {
             var seen = [String]()
             for index in 0..<count {
-                let shard = try DVitProcess.run(["classify", "--shard", "\(index)/\(count)", "images/"])
+                let shard = try DVitProcess.run(["classify", "--weights", fixtureWeights, "--shard", "\(index)/\(count)", "images/"])
                 #expect(shard.status == 0)
                 seen += firstColumn(shard)
             }
@@ -62,8 +69,18 @@ import Testing
         #expect(try DVitProcess.run(["embed", "--weights", "/nonexistent", "images/"]).status == 2)
     }
 
+    @Test func withoutAModelClassifyShowsHowPhotosArePrepared() throws {
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("dvit-empty-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: empty) }
+        let result = try DVitProcess.run(["classify", "--weights", empty.path, "images/sea-pier-small.png"])
+        #expect(result.status == 0)
+        #expect(result.standardError.contains("no trained model"))
+        #expect(result.standardOutput.hasPrefix("images/sea-pier-small.png  240×150 → 240×144, 540 tokens"))
+    }
+
     @Test func embedAndInfoUseTheGivenWeights() throws {
-        let weights = "Tests/DilatedViTTests/Fixtures/reference/grid7x13"
+        let weights = fixtureWeights
         let info = try DVitProcess.run(["info", "--weights", weights])
         #expect(info.status == 0)
         #expect(info.standardOutput.contains("parameters     27,139"))

@@ -43,8 +43,7 @@ struct Embed: ParsableCommand {
             try? vectors.close()
             try? index.write(toFile: matrix + ".tsv", atomically: true, encoding: .utf8)
         }
-        try batch.run { path in
-            let vector = try classifier.embedding(contentsOf: path, options: options).vector
+        try batch.run({ try classifier.embedding(contentsOf: $0, options: options).vector }) { path, vector in
             vectors.write(vector.withUnsafeBufferPointer { Data(buffer: $0) })
             index += "\(row)\t\(path)\n"
             row += 1

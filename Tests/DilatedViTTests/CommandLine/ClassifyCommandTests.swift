@@ -62,10 +62,26 @@ private let fixtureWeights = "Tests/DilatedViTTests/Fixtures/reference/grid7x13"
         }
     }
 
+    @Test func concurrentPhotosKeepTheInputOrderAndResults() throws {
+        let one = try DVitProcess.run(["classify", "--json", "--weights", fixtureWeights, "--threads", "1", "images/"])
+        let three = try DVitProcess.run(["classify", "--json", "--weights", fixtureWeights, "--threads", "3", "images/"])
+        #expect(one.status == 0 && three.status == 0)
+        func withoutTimes(_ result: DVitProcess.Result) throws -> [String] {
+            try result.outputLines.map {
+                var object = try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+                object["milliseconds"] = nil
+                return String(decoding: try JSONSerialization.data(withJSONObject: object, options: .sortedKeys), as: UTF8.self)
+            }
+        }
+        #expect(try withoutTimes(one) == withoutTimes(three))
+        #expect(one.outputLines.count == 8)
+    }
+
     @Test func usageErrorsExitWithStatusTwo() throws {
         #expect(try DVitProcess.run(["classify", "--shard", "4/4", "images/"]).status == 2)
         #expect(try DVitProcess.run(["classify", "--top", "0", "images/"]).status == 2)
         #expect(try DVitProcess.run(["no-such-command"]).status == 2)
+        #expect(try DVitProcess.run(["classify", "--threads", "0", "images/"]).status == 2)
         #expect(try DVitProcess.run(["embed", "--weights", "/nonexistent", "images/"]).status == 2)
     }
 

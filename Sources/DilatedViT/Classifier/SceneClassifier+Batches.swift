@@ -1,0 +1,47 @@
+import Foundation
+
+extension SceneClassifier {
+    /// Classifies a JPEG or PNG held in `Data`.
+    public func classify(_ data: Data, options: ClassificationOptions = .init())
+        throws(ImageDecodingError) -> Classification
+    {
+        try classify([UInt8](data), options: options)
+    }
+
+    /// `classify(contentsOf:options:)` for async callers. The work is CPU-bound and runs on
+    /// the calling task; call it from several tasks to label photos in parallel.
+    public func classify(contentsOf path: String, options: ClassificationOptions = .init()) async
+        throws(ImageDecodingError) -> Classification
+    {
+        // A synchronous closure selects the synchronous overload.
+        let run = { () throws(ImageDecodingError) in try self.classify(contentsOf: path, options: options) }
+        return try run()
+    }
+
+    /// Classifies many photos, `maxConcurrency` at a time, and returns one result per path
+    /// in the order given: a broken file is a failure in its slot, never an interruption.
+    public func classify(
+        contentsOf paths: [String], options: ClassificationOptions = .init(),
+        maxConcurrency: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) async -> [Result<Classification, ImageDecodingError>] {
+        precondition(maxConcurrency > 0, "maxConcurrency must be positive")
+        var results = [Result<Classification, ImageDecodingError>?](repeating: nil, count: paths.count)
+        await withTaskGroup(of: (Int, Result<Classification, ImageDecodingError>).self) { group in
+            var next = 0
+            func startNext() {
+                guard next < paths.count else { return }
+                let index = next, path = paths[index]
+                next += 1
+                group.addTask {
+                    (index, Result { () throws(ImageDecodingError) in try self.classify(contentsOf: path, options: options) })
+                }
+            }
+            for _ in 0..<maxConcurrency { startNext() }
+            for await (index, result) in group {
+                results[index] = result
+                startNext()
+            }
+        }
+        return results.map { $0! }
+    }
+}

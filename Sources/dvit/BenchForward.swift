@@ -55,6 +55,9 @@ struct BenchForward: ParsableCommand {
     @Option(help: "Write a log-log plot of milliseconds per image vs tokens here (SVG).")
     var svg: String?
 
+    @Option(help: "Time this photo, resized (upscaled if needed) to each token count, instead of random patches; the PyTorch rows still use random patches of the same count.")
+    var photo: String?
+
     @Option(help: .hidden) var single: Int?
     @Option(help: .hidden) var mode: String = "dilated"
 
@@ -77,8 +80,15 @@ struct BenchForward: ParsableCommand {
         if let single {
             // Child process: one measurement as one JSON line.
             let benchmark = ForwardBenchmark(config: ForwardBenchmark.standardConfig(), seed: 7)
-            let measurement = benchmark.measure(tokens: single, attention: AttentionMode(rawValue: mode) ?? .dilated,
+            let attention = AttentionMode(rawValue: mode) ?? .dilated
+            let measurement: ForwardBenchmark.Measurement
+            if let photo {
+                let loader = PhotoLoader(patchSize: benchmark.model.config.patchSize, maxTokens: single, allowsUpscaling: true)
+                measurement = benchmark.measure(grid: try loader.load(contentsOf: photo).grid, attention: attention,
                                                 repetitions: passes)
+            } else {
+                measurement = benchmark.measure(tokens: single, attention: attention, repetitions: passes)
+            }
             print(String(decoding: try JSONEncoder().encode(measurement), as: UTF8.self))
             return
         }
@@ -141,7 +151,7 @@ struct BenchForward: ParsableCommand {
         }
         let (command, arguments) = engine.implementation == "swift"
             ? (CommandLine.arguments[0], ["bench", "forward", "--single", "\(tokens)", "--mode", engine.mode,
-                                          "--repeats", "\(passes)"])
+                                          "--repeats", "\(passes)"] + (photo.map { ["--photo", $0] } ?? []))
             : (python!, ["reference/bench_torch.py", "--tokens", "\(tokens)", "--mode", engine.mode,
                          "--max-iters", "\(passes)", "--min-time", "0"])
         guard let line = runCapturingLastLine(command, arguments),
@@ -152,6 +162,11 @@ struct BenchForward: ParsableCommand {
         }
         let best = (object["bestMilliseconds"] ?? object["ms_min"]) as? Double ?? .nan
         let peak = (object["peakResidentMegabytes"] ?? object["peak_rss_mb"]) as? Double ?? .nan
+        if let rows = object["rows"] as? Int, let columns = object["columns"] as? Int {
+            // A photo's grid keeps its aspect ratio, so it may hold a few tokens fewer.
+            row.grid = "\(rows)x\(columns)"
+            row.tokens = rows * columns
+        }
         engine.last = (tokens, best)
         row.bestMilliseconds = best
         row.peakResidentMegabytes = peak

@@ -63,8 +63,14 @@ public struct ForwardBenchmark: Sendable {
         let p = model.config.patchSize
         var generator = SplitMix64(seed: UInt64(tokens))
         let values = (0..<rows * columns * 3 * p * p).map { _ in generator.nextSigned() }
-        let grid = PatchGrid(rows: rows, columns: columns, patchSize: p, values: values)
+        return measure(grid: PatchGrid(rows: rows, columns: columns, patchSize: p, values: values),
+                       attention: attention, repetitions: repetitions)
+    }
 
+    /// One warm-up pass, then the mean of `repetitions` timed passes on `grid` (e.g. a photo's).
+    public func measure(grid: PatchGrid, attention: AttentionMode, repetitions: Int = 1) -> Measurement {
+        precondition(repetitions > 0)
+        let (rows, columns) = (grid.rows, grid.columns)
         _ = model.logits(for: grid, attention: attention)
         let clock = ContinuousClock()
         let times = (0..<repetitions).map { _ in

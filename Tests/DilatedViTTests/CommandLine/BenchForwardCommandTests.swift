@@ -54,6 +54,14 @@ private final class ElementCounter: NSObject, XMLParserDelegate {
         #expect(counter.texts.contains("tokens per image") && counter.texts.contains("ms per image"))
     }
 
+    @Test func timesAGivenPhotoAtItsOwnAspectRatio() throws {
+        let result = try DVitProcess.run(["bench", "forward", "--tokens", "64", "--modes", "dilated", "--repeats", "1",
+                                          "--photo", "images/sea-pier-small.png"])
+        #expect(result.status == 0)
+        // 240×150 within 64 tokens of patch 8: 10 columns × 6 rows.
+        #expect(result.outputLines.last?.hasPrefix("swift\tdilated\t60\t6x10\t") == true, "\(result.standardOutput)")
+    }
+
     @Test func rejectsBadTokenLists() throws {
         #expect(try DVitProcess.run(["bench", "forward", "--tokens", "16,x"]).status == 2)
         #expect(try DVitProcess.run(["bench", "forward", "--quick", "--repeats", "0"]).status == 2)

@@ -9,32 +9,15 @@ private let reductionChunks = parallelWorkerCount * 2
 
 /// LayerNorm forward that keeps what the backward needs: `normalised = (x − μ)·ρ`
 /// (`rows × columns`), `inverseDeviation[r] = ρ = 1/sqrt(σ² + eps)`, and the output
-/// `y = normalised·weight + bias`. Same two-pass arithmetic as the inference `layerNorm`.
+/// `y = normalised·weight + bias`. Same statistics as the inference `layerNorm`.
 func layerNormForward(_ input: UnsafePointer<Float>, rows: Int, columns: Int,
                       weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, epsilon: Float,
                       normalised: UnsafeMutablePointer<Float>, inverseDeviation: UnsafeMutablePointer<Float>,
                       output: UnsafeMutablePointer<Float>) {
-    let vectorEnd = columns / floatVectorWidth * floatVectorWidth
-    let count = Float(columns)
     parallelChunks(rows) { range in
         for r in range {
             let x = input + r * columns, xhat = normalised + r * columns
-            var sumVector = FloatVector()
-            var c = 0
-            while c < vectorEnd { sumVector += x.loadVector(at: c); c += floatVectorWidth }
-            var sum = sumVector.sum()
-            while c < columns { sum += x[c]; c += 1 }
-            let mean = sum / count
-            var squaresVector = FloatVector()
-            c = 0
-            while c < vectorEnd {
-                let d = x.loadVector(at: c) - mean
-                squaresVector += d * d
-                c += floatVectorWidth
-            }
-            var squares = squaresVector.sum()
-            while c < columns { let d = x[c] - mean; squares += d * d; c += 1 }
-            let inverse = 1 / (squares / count + epsilon).squareRoot()
+            let (mean, inverse) = layerNormStatistics(x, columns: columns, epsilon: epsilon)
             inverseDeviation[r] = inverse
             for c in 0..<columns { xhat[c] = (x[c] - mean) * inverse }
         }

@@ -1,0 +1,51 @@
+import ArgumentParser
+import DilatedViT
+import Foundation
+
+struct BenchTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Training throughput (images/s) of full steps, beside PyTorch on the same model and batch.",
+        discussion: """
+            A step is forward, backward, gradient clipping and the AdamW update on one random
+            batch of the reference model size (D 192, depth 6, heads 6, patch 8). With
+            --python, reference/bench_train_torch.py (2 threads) runs the same batch afterwards.
+
+            Example:
+              dvit bench train --batch 64 --side 12 --steps 3 --python /path/to/venv/bin/python
+            """)
+
+    @Option(help: "Photos per batch.") var batch = 64
+    @Option(help: "Grid side in patches (12 = 96-px crops at patch 8).") var side = 12
+    @Option(help: "Timed steps after one warm-up step.") var steps = 3
+    @Option(help: "Python with torch: also time the PyTorch reference.") var python: String?
+
+    func validate() throws {
+        guard batch > 0, side > 0, steps > 0 else { throw ValidationError("--batch, --side and --steps must be positive") }
+    }
+
+    func run() throws {
+        var benchmark = TrainingBenchmark()
+        let swift = benchmark.measure(batch: batch, rows: side, columns: side, steps: steps)
+        print(swift)
+        guard let python else { return }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = ["reference/bench_train_torch.py", "--batch", "\(batch)", "--side", "\(side)",
+                             "--steps", "\(steps)"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0,
+              let line = output.split(separator: "\n").last,
+              let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+              let images = object["img_per_s_best"] as? Double
+        else {
+            throw ValidationError("the PyTorch benchmark failed; its output was:\n\(output)")
+        }
+        print(String(format: "pytorch train batch %d grid %d×%d: best %.1f img/s", batch, side, side, images))
+        print(String(format: "swift / pytorch (best steps): %.2f×", swift.bestImagesPerSecond / images))
+    }
+}

@@ -70,10 +70,7 @@ struct BenchForward: ParsableCommand {
 
     func validate() throws {
         guard passes >= 1 else { throw ValidationError("--repeats must be at least 1") }
-        let sizes = tokenList.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) > 0 }) else {
-            throw ValidationError("--tokens must be positive whole numbers separated by commas")
-        }
+        _ = try parseIntegerList(tokenList, option: "--tokens")
     }
 
     func run() throws {
@@ -92,7 +89,7 @@ struct BenchForward: ParsableCommand {
             print(String(decoding: try JSONEncoder().encode(measurement), as: UTF8.self))
             return
         }
-        let sizes = tokenList.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let sizes = try parseIntegerList(tokenList, option: "--tokens")
         let modeList = modes.split(separator: ",").map(String.init)
         var engines = modeList.map { Engine(implementation: "swift", mode: $0) }
         if python != nil { engines += modeList.map { Engine(implementation: "pytorch", mode: $0) } }

@@ -31,10 +31,7 @@ struct BenchLoader: ParsableCommand {
     var threads = "1,2"
 
     mutating func run() throws {
-        let counts = threads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !counts.isEmpty, counts.allSatisfy({ $0 >= 0 }) else {
-            throw ValidationError("--threads must list thread counts, e.g. 1,2")
-        }
+        let counts = try parseIntegerList(threads, option: "--threads", minimum: 0)
         let report = try LoaderBenchmark.run(root: data, images: images, gridSide: grid, patchSize: patch,
                                              threads: counts)
         print(String(format: "scan + split   %.2f s", report.datasetScanSeconds))

@@ -45,7 +45,7 @@ struct Evaluate: ParsableCommand {
         }
         let listingPath = validation ?? (model.weights + "/validation.txt")
         let split = try DatasetSplit(dataset, validationListing: String(contentsOfFile: listingPath, encoding: .utf8))
-        let shortSides = try Train.parseIntegers(sizes, option: "--sizes")
+        let shortSides = try parseIntegerList(sizes, option: "--sizes")
         let sweep = ResolutionSweep(shortSides: shortSides, config: config)
         let samples = stride(from: 0, to: split.validation.count, by: every).map { split.validation[$0] }
         var progress = Progress(total: samples.count)

@@ -58,7 +58,7 @@ struct Train: ParsableCommand {
         let recipe = TrainingRecipe(
             epochs: epochs, batchSize: batch, learningRate: lr, minimumLearningRate: minLr, warmupEpochs: warmup,
             weightDecay: weightDecay, labelSmoothing: labelSmoothing, gradientClip: clip, seed: seed,
-            gridSides: try Self.parseIntegers(gridSides, option: "--grid-sides"),
+            gridSides: try parseIntegerList(gridSides, option: "--grid-sides"),
             validationGridSide: validationGrid, validationFraction: validationFraction, splitSeed: splitSeed)
         let trainer = try Trainer(dataRoot: data, output: URL(fileURLWithPath: output), config: config,
                                   recipe: recipe, resume: resume, cachesImages: !noCache, loaderThreads: loaderThreads)
@@ -80,14 +80,6 @@ struct Train: ParsableCommand {
             guard parts.count == 2 else { throw ValidationError("--levels: '\(pair)' is not segment:dilation") }
             return AttentionLevel(segment: parts[0], dilation: parts[1])
         }
-    }
-
-    static func parseIntegers(_ text: String, option: String) throws -> [Int] {
-        let values = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !values.isEmpty, values.allSatisfy({ $0 > 0 }) else {
-            throw ValidationError("\(option): expected positive integers separated by commas, got '\(text)'")
-        }
-        return values
     }
 }
 

@@ -49,6 +49,8 @@ struct Train: ParsableCommand {
     @Option(help: "Seed of the validation split.") var splitSeed: UInt64 = 0
     @Option(help: "Background threads decoding and augmenting photos.") var loaderThreads = 1
     @Flag(help: "Do not keep decoded photos in memory between epochs.") var noCache = false
+    @Option(help: "Start from this weights folder (same model size and labels) instead of random weights.")
+    var initWeights: String?
 
     func run() throws {
         let dataset = try ImageFolderDataset(root: data)
@@ -59,7 +61,8 @@ struct Train: ParsableCommand {
             epochs: epochs, batchSize: batch, learningRate: lr, minimumLearningRate: minLr, warmupEpochs: warmup,
             weightDecay: weightDecay, labelSmoothing: labelSmoothing, gradientClip: clip, seed: seed,
             gridSides: try parseIntegerList(gridSides, option: "--grid-sides"),
-            validationGridSide: validationGrid, validationFraction: validationFraction, splitSeed: splitSeed)
+            validationGridSide: validationGrid, validationFraction: validationFraction, splitSeed: splitSeed,
+            initialWeights: initWeights)
         let trainer = try Trainer(dataRoot: data, output: URL(fileURLWithPath: output), config: config,
                                   recipe: recipe, resume: resume, cachesImages: !noCache, loaderThreads: loaderThreads)
         print(trainer.data.split.summary)

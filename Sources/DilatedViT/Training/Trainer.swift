@@ -21,7 +21,9 @@ public final class Trainer {
         try recipe.validate()
         checkpoint = TrainingCheckpoint(directory: output)
         var config = config
+        // The model reads photos at the grid it was validated on unless a caller asks for more.
         config.trainResolution = recipe.validationGridSide * config.patchSize
+        config.defaultMaxTokens = recipe.validationGridSide * recipe.validationGridSide
         if checkpoint.exists {
             guard resume else { throw TrainerError.runExists(output.path) }
             let saved = try checkpoint.loadState()
@@ -32,8 +34,9 @@ public final class Trainer {
             optimizer = try checkpoint.loadOptimizer(layout: model.layout)
             state = saved
         } else {
-            model = TrainingModel(config: config, weights: ModelWeights(trainingInitFor: config, seed: recipe.seed),
-                                  labelSmoothing: recipe.labelSmoothing)
+            let weights = try recipe.initialWeights.map { try Self.loadInitialWeights($0, config: config) }
+                ?? ModelWeights(trainingInitFor: config, seed: recipe.seed)
+            model = TrainingModel(config: config, weights: weights, labelSmoothing: recipe.labelSmoothing)
             optimizer = AdamW(layout: model.layout, weightDecay: recipe.weightDecay)
             state = .init(recipe: recipe, epochsCompleted: 0, history: [])
         }
@@ -49,6 +52,17 @@ public final class Trainer {
                                         totalSteps: recipe.epochs * stepsPerEpoch,
                                         minimum: recipe.minimumLearningRate)
         try checkpoint.writeValidationListing(data.split.validationListing())
+    }
+
+    /// Weights of an earlier run, checked against this run's architecture.
+    private static func loadInitialWeights(_ path: String, config: ModelConfig) throws -> ModelWeights {
+        let directory = URL(fileURLWithPath: path)
+        var saved = try ModelConfig(contentsOf: directory.appendingPathComponent("config.json"))
+        // Only the reading defaults may differ: everything the weights depend on must match.
+        saved.trainResolution = config.trainResolution
+        saved.defaultMaxTokens = config.defaultMaxTokens
+        guard saved == config else { throw TrainerError.initialWeightsDiffer(path) }
+        return try ModelWeights(contentsOf: directory.appendingPathComponent("model.safetensors"), config: config)
     }
 
     public var epochsCompleted: Int { state.epochsCompleted }
@@ -153,6 +167,7 @@ public enum TrainerError: Error, CustomStringConvertible {
     case recipeDiffers(String)
     case configDiffers(String)
     case invalidRecipe(String)
+    case initialWeightsDiffer(String)
 
     public var description: String {
         switch self {
@@ -162,6 +177,8 @@ public enum TrainerError: Error, CustomStringConvertible {
             "the run in \(path) was started with different training settings; resume it with the same ones"
         case .configDiffers(let path):
             "the run in \(path) was started with a different model size; resume it with the same one"
+        case .initialWeightsDiffer(let path):
+            "the weights in \(path) belong to a different model size or label set than this run"
         case .invalidRecipe(let reason):
             "invalid training settings: \(reason)"
         }

@@ -23,13 +23,16 @@ public struct TrainingRecipe: Sendable, Equatable, Codable {
     /// Seeds the validation split (kept apart from `seed` so runs compare on the same photos).
     public var splitSeed: UInt64
     public var augmentation: TrainingAugmentation
+    /// A weights folder (`config.json` + `model.safetensors`) of the same architecture to
+    /// start from instead of random weights: a new schedule over an earlier run's model.
+    public var initialWeights: String?
 
     public init(epochs: Int = 30, batchSize: Int = 64, learningRate: Float = 1e-3,
                 minimumLearningRate: Float = 1e-5, warmupEpochs: Double = 2, weightDecay: Float = 0.05,
                 labelSmoothing: Float = 0.1, gradientClip: Float = 1, seed: UInt64 = 1,
                 gridSides: [Int] = [8, 10, 12, 14, 16], validationGridSide: Int = 12,
                 validationFraction: Double = 0.1, splitSeed: UInt64 = 0,
-                augmentation: TrainingAugmentation = TrainingAugmentation()) {
+                augmentation: TrainingAugmentation = TrainingAugmentation(), initialWeights: String? = nil) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.learningRate = learningRate
@@ -44,6 +47,7 @@ public struct TrainingRecipe: Sendable, Equatable, Codable {
         self.validationFraction = validationFraction
         self.splitSeed = splitSeed
         self.augmentation = augmentation
+        self.initialWeights = initialWeights
     }
 
     /// Checks the settings that would otherwise stop the run part-way.

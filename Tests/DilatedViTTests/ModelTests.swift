@@ -8,7 +8,8 @@ import Testing
                   values: randomValues(rows * columns * 3 * patchSize * patchSize, seed: seed))
     }
 
-    @Test(arguments: [(1, 1), (7, 13), (1, 9), (6, 1), (9, 9)], AttentionMode.allCases)
+    // Segments 3, 4, 8 make 24-row attention bands: 29 and 50 rows span several, the last partial.
+    @Test(arguments: [(1, 1), (7, 13), (1, 9), (6, 1), (9, 9), (29, 6), (50, 3)], AttentionMode.allCases)
     func logitsMatchDoublePrecisionReference(size: (Int, Int), mode: AttentionMode) {
         let config = tinyConfig(levels: [.init(segment: 3, dilation: 1), .init(segment: 4, dilation: 2),
                                          .init(segment: 8, dilation: 4)])
@@ -18,6 +19,15 @@ import Testing
         let expected = ModelReference.logits(config: config, tensors: weights.tensors, grid: grid, mode: mode)
         let logits = model.logits(for: grid, attention: mode)
         #expect(maxAbsDifference(logits, expected) < 1e-4)
+    }
+
+    @Test func attentionBandsAreCommonMultiplesOfTheSegments() {
+        let levels: [AttentionLevel] = [.init(segment: 4, dilation: 1), .init(segment: 6, dilation: 2)]
+        let bands = AttentionBands(mode: .dilated, levels: levels, gridRows: 30, gridColumns: 5)
+        #expect(bands.rowsPerBand == 12 && bands.maxTokens == 60)
+        #expect(bands.bands.map(\.rows) == [12, 12, 6] && bands.bands.map(\.firstRow) == [0, 12, 24])
+        #expect(AttentionBands(mode: .dense, levels: levels, gridRows: 30, gridColumns: 5).bands.count == 1)
+        #expect(AttentionBands(mode: .dilated, levels: levels, gridRows: 7, gridColumns: 5).rowsPerBand == 7)
     }
 
     @Test func tokenBlockedMLPEqualsUnblocked() {

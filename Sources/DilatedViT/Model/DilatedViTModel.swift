@@ -103,12 +103,14 @@ public final class DilatedViTModel: Sendable {
         precondition(grid.patchSize == config.patchSize,
                      "DilatedViTModel: grid of \(grid.patchSize)-pixel patches for a model with patch \(config.patchSize)")
         let mode = attention ?? config.attention
-        let workspace = ForwardWorkspace(tokenCount: grid.tokenCount, dimension: config.dimension,
-                                         hiddenDimension: config.hiddenDimension, blockLength: tokenBlockLength)
+        let bands = AttentionBands(mode: mode, levels: config.levels, gridRows: grid.rows, gridColumns: grid.columns)
+        let workspace = ForwardWorkspace(tokenCount: grid.tokenCount, bandTokens: bands.maxTokens,
+                                         dimension: config.dimension, hiddenDimension: config.hiddenDimension,
+                                         blockLength: tokenBlockLength)
         defer { workspace.deallocate() }
         embed(grid, into: workspace.residual)
         for block in weights.blocks {
-            block.apply(to: workspace, grid: (grid.rows, grid.columns), config: config, attention: mode)
+            block.apply(to: workspace, bands: bands, config: config, attention: mode)
         }
         return finish(workspace)
     }

@@ -1,28 +1,28 @@
 /// The activation buffers of one forward pass, allocated once and reused by every block.
 ///
-/// Peak memory is `O(N·D)`: the residual stream, a normalised copy that also receives
-/// the attention output, and the `N × 3D` qkv. The MLP runs in token blocks, so its
-/// `hidden`-wide activations need only `blockLength` rows.
+/// Peak memory is the `N × D` residual stream plus buffers for one attention band
+/// (`AttentionBands`) and one MLP token block: attention runs band by band and the MLP
+/// block by block, so only the residual grows with the whole grid.
 struct ForwardWorkspace {
     let tokenCount: Int
     let blockLength: Int
     /// Residual stream `x`, `N × D`.
     let residual: UnsafeMutablePointer<Float>
-    /// `LN1(x)`, then the attention output, `N × D`.
+    /// `LN1(x)`, then the attention output, of one band: `bandTokens × D`.
     let normalised: UnsafeMutablePointer<Float>
-    /// `[q | k | v]` rows, `N × 3D`.
+    /// `[q | k | v]` rows of one band, `bandTokens × 3D`.
     let qkv: UnsafeMutablePointer<Float>
     /// `LN2(x)` of one token block, `blockLength × D`.
     let blockNormalised: UnsafeMutablePointer<Float>
     /// MLP hidden activations of one token block, `blockLength × hidden`.
     let blockHidden: UnsafeMutablePointer<Float>
 
-    init(tokenCount: Int, dimension: Int, hiddenDimension: Int, blockLength: Int) {
+    init(tokenCount: Int, bandTokens: Int, dimension: Int, hiddenDimension: Int, blockLength: Int) {
         self.tokenCount = tokenCount
         self.blockLength = min(blockLength, tokenCount)
         residual = .allocate(capacity: tokenCount * dimension)
-        normalised = .allocate(capacity: tokenCount * dimension)
-        qkv = .allocate(capacity: tokenCount * 3 * dimension)
+        normalised = .allocate(capacity: bandTokens * dimension)
+        qkv = .allocate(capacity: bandTokens * 3 * dimension)
         blockNormalised = .allocate(capacity: self.blockLength * dimension)
         blockHidden = .allocate(capacity: self.blockLength * hiddenDimension)
     }

@@ -1,24 +1,29 @@
 /// One pre-norm transformer block (MODEL.md §4) applied in place to the residual stream.
 extension ModelWeights.Block {
-    func apply(to workspace: ForwardWorkspace, grid: (rows: Int, columns: Int), config: ModelConfig,
+    func apply(to workspace: ForwardWorkspace, bands: AttentionBands, config: ModelConfig,
                attention mode: AttentionMode) {
-        let n = workspace.tokenCount, d = config.dimension
+        let d = config.dimension
         let epsilon = config.layerNormEpsilon
 
-        // x = x + Proj(Attn(LN1(x)))
-        norm1.weight.withUnsafeBufferPointer { weight in
-            norm1.bias.withUnsafeBufferPointer { bias in
-                layerNorm(workspace.residual, into: workspace.normalised, rows: n, columns: d,
-                          weight: weight.baseAddress!, bias: bias.baseAddress!, epsilon: epsilon)
+        // x = x + Proj(Attn(LN1(x))), one band at a time: no window crosses a band, and
+        // the rows a band adds to are read by no later band.
+        for (firstRow, rows) in bands.bands {
+            let tokens = workspace.residual + firstRow * bands.gridColumns * d
+            let n = rows * bands.gridColumns
+            norm1.weight.withUnsafeBufferPointer { weight in
+                norm1.bias.withUnsafeBufferPointer { bias in
+                    layerNorm(tokens, into: workspace.normalised, rows: n, columns: d,
+                              weight: weight.baseAddress!, bias: bias.baseAddress!, epsilon: epsilon)
+                }
             }
+            qkv.apply(workspace.normalised, rows: n, into: workspace.qkv)
+            let problem = AttentionProblem(
+                queries: workspace.qkv, keys: workspace.qkv + d, values: workspace.qkv + 2 * d,
+                rowStride: 3 * d, rows: rows, columns: bands.gridColumns,
+                heads: config.heads, headDimension: config.headDimension)
+            multiHeadAttention(problem, mode: mode, levels: config.levels, output: workspace.normalised)
+            projection.apply(workspace.normalised, rows: n, into: tokens, accumulate: true)
         }
-        qkv.apply(workspace.normalised, rows: n, into: workspace.qkv)
-        let problem = AttentionProblem(
-            queries: workspace.qkv, keys: workspace.qkv + d, values: workspace.qkv + 2 * d,
-            rowStride: 3 * d, rows: grid.rows, columns: grid.columns,
-            heads: config.heads, headDimension: config.headDimension)
-        multiHeadAttention(problem, mode: mode, levels: config.levels, output: workspace.normalised)
-        projection.apply(workspace.normalised, rows: n, into: workspace.residual, accumulate: true)
 
         // x = x + FC2(GELU(FC1(LN2(x)))), one token block at a time.
         for (start, count) in workspace.blocks {

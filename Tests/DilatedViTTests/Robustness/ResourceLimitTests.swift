@@ -46,7 +46,7 @@ import Testing
         // Just over the limit: refused by size (a real file would be parsed for ~100 MB).
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("big-\(UUID().uuidString).safetensors")
         defer { try? FileManager.default.removeItem(at: url) }
-        FileManager.default.createFile(atPath: url.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: url.path, contents: nil)
         let handle = try FileHandle(forWritingTo: url)
         try handle.truncate(atOffset: UInt64(limit + 1))  // sparse: no disk, no memory
         try handle.close()

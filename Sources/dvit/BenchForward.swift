@@ -12,7 +12,9 @@ struct BenchForward: ParsableCommand {
             (4,1)(8,2)(16,4)(32,8)) with random weights. A mode stops once its predicted time
             for the next size passes --cap-seconds (dense grows with N², dilated with N), and
             says so. With --python, the PyTorch reference (reference/bench_torch.py, 2
-            threads) runs the same sizes in the same run.
+            threads) runs the same sizes in the same run. Each row also gives the model's FLOP
+            rate (FLOPs counted from the model's formulas) and its share of the rate sgemm
+            reaches on a 2048³ product with all cores, measured at the start of the run.
 
             --quick is a one-minute preset: 256 to 16,384 tokens, dense only up to 4,096, one
             timed pass each (options given explicitly still win). --json writes the rows as a JSON
@@ -71,6 +73,9 @@ struct BenchForward: ParsableCommand {
     func validate() throws {
         guard passes >= 1 else { throw ValidationError("--repeats must be at least 1") }
         _ = try parseIntegerList(tokenList, option: "--tokens")
+        for mode in modes.split(separator: ",") where AttentionMode(rawValue: String(mode)) == nil {
+            throw ValidationError("--modes: '\(mode)' is not one of dilated, dense")
+        }
     }
 
     func run() throws {
@@ -94,11 +99,14 @@ struct BenchForward: ParsableCommand {
         var engines = modeList.map { Engine(implementation: "swift", mode: $0) }
         if python != nil { engines += modeList.map { Engine(implementation: "pytorch", mode: $0) } }
 
+        let sgemmRate = MatrixMultiplyRate.measure()
+        printNow(String(format: "sgemm reference: %.1f GFLOP/s (2048×2048×2048, %d threads)",
+                        sgemmRate, ProcessInfo.processInfo.activeProcessorCount))
         var rows = [ForwardBenchRow]()
         printNow(ForwardBenchRow.header.joined(separator: "\t"))
         for size in sizes {
             for index in engines.indices {
-                let row = measure(&engines[index], tokens: size)
+                let row = measure(&engines[index], tokens: size, sgemmRate: sgemmRate)
                 rows.append(row)
                 printNow(row.fields.joined(separator: "\t"))
             }
@@ -130,10 +138,14 @@ struct BenchForward: ParsableCommand {
         var last: (tokens: Int, milliseconds: Double)?
     }
 
-    private func measure(_ engine: inout Engine, tokens: Int) -> ForwardBenchRow {
+    private func measure(_ engine: inout Engine, tokens: Int, sgemmRate: Double) -> ForwardBenchRow {
         let (rows, columns) = ForwardBenchmark.gridShape(forTokens: tokens)
+        let config = ForwardBenchmark.standardConfig()
+        let attention = AttentionMode(rawValue: engine.mode) ?? .dilated
         var row = ForwardBenchRow(implementation: engine.implementation, mode: engine.mode, tokens: tokens,
-                                  grid: "\(rows)x\(columns)")
+                                  grid: "\(rows)x\(columns)",
+                                  flops: config.forwardFLOPs(rows: rows, columns: columns, attention: attention),
+                                  sgemmGigaflops: sgemmRate)
         if engine.mode == "dense", let denseLimit, tokens > denseLimit {
             row.note = "skipped: dense runs up to \(denseLimit) tokens"
             return row
@@ -163,6 +175,7 @@ struct BenchForward: ParsableCommand {
             // A photo's grid keeps its aspect ratio, so it may hold a few tokens fewer.
             row.grid = "\(rows)x\(columns)"
             row.tokens = rows * columns
+            row.flops = config.forwardFLOPs(rows: rows, columns: columns, attention: attention)
         }
         engine.last = (tokens, best)
         row.bestMilliseconds = best

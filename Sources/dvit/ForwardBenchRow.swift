@@ -9,25 +9,35 @@ struct ForwardBenchRow: Encodable, Equatable {
     var grid: String
     var bestMilliseconds: Double?
     var peakResidentMegabytes: Double?
+    /// Model FLOPs per pass (`ModelConfig.forwardFLOPs`), for the rate columns.
+    var flops: Double
+    /// The machine's sgemm rate measured in the same run.
+    var sgemmGigaflops: Double
     var note = ""
 
     var microsecondsPerToken: Double? { bestMilliseconds.map { $0 * 1000 / Double(tokens) } }
+    var gigaflops: Double? { bestMilliseconds.map { flops / ($0 / 1000) / 1e9 } }
+    /// The model's FLOP rate as a share of sgemm's.
+    var sgemmFraction: Double? { gigaflops.map { $0 / sgemmGigaflops } }
 
     /// The series a row belongs to in tables and plots.
     var series: String { "\(implementation) \(mode)" }
 
-    static let header = ["implementation", "mode", "tokens", "grid", "best_ms", "us_per_token", "peak_rss_mb", "note"]
+    static let header = ["implementation", "mode", "tokens", "grid", "best_ms", "us_per_token", "peak_rss_mb",
+                         "gflops", "of_sgemm", "note"]
 
     /// The row as text, in `header` order (empty cells for missing timings).
     var fields: [String] {
         func format(_ value: Double?, _ pattern: String) -> String { value.map { String(format: pattern, $0) } ?? "" }
         return [implementation, mode, "\(tokens)", grid, format(bestMilliseconds, "%.1f"),
-                format(microsecondsPerToken, "%.1f"), format(peakResidentMegabytes, "%.0f"), note]
+                format(microsecondsPerToken, "%.1f"), format(peakResidentMegabytes, "%.0f"),
+                format(gigaflops, "%.1f"), format(sgemmFraction.map { $0 * 100 }, "%.0f%%"), note]
     }
 
     private enum CodingKeys: String, CodingKey {
         case implementation, mode, tokens, grid, note
         case bestMilliseconds = "best_ms", microsecondsPerToken = "us_per_token", peakResidentMegabytes = "peak_rss_mb"
+        case gigaflops = "gflops", sgemmGigaflops = "sgemm_gflops"
     }
 
     /// The CSV's columns as keys; missing timings are `null` rather than absent.
@@ -40,6 +50,8 @@ struct ForwardBenchRow: Encodable, Equatable {
         try container.encode(bestMilliseconds.flatMap { $0.isFinite ? $0 : nil }, forKey: .bestMilliseconds)
         try container.encode(microsecondsPerToken.flatMap { $0.isFinite ? $0 : nil }, forKey: .microsecondsPerToken)
         try container.encode(peakResidentMegabytes.flatMap { $0.isFinite ? $0 : nil }, forKey: .peakResidentMegabytes)
+        try container.encode(gigaflops.flatMap { $0.isFinite ? $0 : nil }, forKey: .gigaflops)
+        try container.encode(sgemmGigaflops, forKey: .sgemmGigaflops)
         try container.encode(note, forKey: .note)
     }
 }

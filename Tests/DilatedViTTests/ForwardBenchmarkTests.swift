@@ -17,4 +17,35 @@ import Testing
         #expect((measurement.peakResidentMegabytes ?? 1) > 0)
         #expect(ForwardBenchmark.standardConfig().dimension == 192)
     }
+
+    @Test(arguments: [(7, 13), (33, 33), (1, 40), (16, 16), (2, 3)])
+    func attendedPairsCountEveryWindowsKeys(size: (Int, Int)) {
+        let config = ForwardBenchmark.standardConfig()
+        var expected = 0
+        let tokens = UnsafeMutablePointer<Int>.allocate(capacity: 1024)
+        defer { tokens.deallocate() }
+        for level in config.levels {
+            for head in 0..<config.heads {
+                let windows = DilatedWindows(level: level, head: head, gridRows: size.0, gridColumns: size.1)
+                for index in 0..<windows.count {
+                    let count = windows.tokens(ofWindow: index, gridColumns: size.1, into: tokens)
+                    expected += count * count
+                }
+            }
+        }
+        #expect(config.attendedPairs(rows: size.0, columns: size.1, mode: .dilated) == Double(expected))
+        let n = Double(size.0 * size.1)
+        #expect(config.attendedPairs(rows: size.0, columns: size.1, mode: .dense) == 6 * n * n)
+    }
+
+    @Test func forwardFLOPsOfTheStandardModel() {
+        // 16×16 grid. Pairs per head: level (4,1) 16 windows of 16 → 4096; (8,2) a 8×8
+        // sub-lattice in 4 windows of 16 → 1024; (16,4) one window of 16 → 256; (32,8) one
+        // window of 4 → 16. Six heads: 6 · 5392 = 32352.
+        let config = ForwardBenchmark.standardConfig()
+        let n = 256.0, d = 192.0
+        let perBlock = 24 * d * d * n + 4 * 32 * 32352
+        let expected = 2 * n * 192 * d + 6 * perBlock
+        #expect(config.forwardFLOPs(rows: 16, columns: 16, attention: .dilated) == expected)
+    }
 }

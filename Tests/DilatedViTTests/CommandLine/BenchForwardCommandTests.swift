@@ -34,12 +34,15 @@ private final class ElementCounter: NSObject, XMLParserDelegate {
         let result = try DVitProcess.run(["bench", "forward", "--tokens", "16,64", "--repeats", "1",
                                           "--max-dense-tokens", "16", "--csv", csv, "--json", json, "--svg", svg])
         #expect(result.status == 0, "\(result.standardError)")
-        #expect(result.outputLines.count == 5)
+        #expect(result.outputLines.count == 6)
+        #expect(result.outputLines.first?.hasPrefix("sgemm reference: ") == true)
 
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json)))
             as? [[String: Any]])
         #expect(rows.map { "\($0["mode"]!) \($0["tokens"]!)" } == ["dilated 16", "dense 16", "dilated 64", "dense 64"])
         #expect(rows.prefix(3).allSatisfy { ($0["best_ms"] as? Double).map { $0 > 0 } == true })
+        #expect(rows.prefix(3).allSatisfy { ($0["gflops"] as? Double).map { $0 > 0 } == true })
+        #expect(rows.allSatisfy { ($0["sgemm_gflops"] as? Double).map { $0 > 0 } == true })
         #expect(rows[3]["best_ms"] is NSNull && (rows[3]["note"] as? String)?.hasPrefix("skipped") == true)
         #expect(try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").count == 5)
 
@@ -65,5 +68,6 @@ private final class ElementCounter: NSObject, XMLParserDelegate {
     @Test func rejectsBadTokenLists() throws {
         #expect(try DVitProcess.run(["bench", "forward", "--tokens", "16,x"]).status == 2)
         #expect(try DVitProcess.run(["bench", "forward", "--quick", "--repeats", "0"]).status == 2)
+        #expect(try DVitProcess.run(["bench", "forward", "--modes", "dilated,sparse"]).status == 2)
     }
 }

@@ -9,19 +9,11 @@ enum ClassificationReport {
         return "\(path)  \(labels)  (\(sizes(result.photo)), \(format(result.decodeMilliseconds + result.modelMilliseconds)) ms)"
     }
 
-    static func text(path: String, _ photo: PhotoSummary, milliseconds: Double) -> String {
-        "\(path)  \(sizes(photo)), \(format(milliseconds)) ms"
-    }
-
     static func json(path: String, _ result: Classification) -> String {
         var object = fields(path: path, result.photo,
                             milliseconds: result.decodeMilliseconds + result.modelMilliseconds)
         object["labels"] = result.top.map { ["label": $0.label, "probability": Double($0.probability)] }
         return encode(object)
-    }
-
-    static func json(path: String, _ photo: PhotoSummary, milliseconds: Double) -> String {
-        encode(fields(path: path, photo, milliseconds: milliseconds))
     }
 
     private static func sizes(_ photo: PhotoSummary) -> String {

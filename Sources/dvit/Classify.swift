@@ -32,29 +32,11 @@ struct Classify: ParsableCommand {
     }
 
     func run() throws {
-        guard model.hasModel else { return try prepareOnly() }
         let classifier = try model.loadClassifier()
         let options = inference.classificationOptions(topK: top)
         try batch.run { path in
             let result = try classifier.classify(contentsOf: path, options: options)
             return json ? ClassificationReport.json(path: path, result) : ClassificationReport.text(path: path, result)
-        }
-    }
-
-    /// Without a trained model: show how each photo would be prepared.
-    private func prepareOnly() throws {
-        printError("""
-            dvit: no trained model in \(model.weights)/ (config.json + model.safetensors): showing how each \
-            photo would be prepared, without labels. The scene model ships with the trainer.
-            """)
-        let loader = PhotoLoader(patchSize: 8, maxTokens: inference.maxTokens ?? 1024)
-        try batch.run { path in
-            let clock = ContinuousClock()
-            let start = clock.now
-            let photo = try loader.load(contentsOf: path)
-            let milliseconds = (clock.now - start).seconds * 1000
-            return json ? ClassificationReport.json(path: path, photo.summary, milliseconds: milliseconds)
-                        : ClassificationReport.text(path: path, photo.summary, milliseconds: milliseconds)
         }
     }
 }

@@ -7,10 +7,8 @@ struct ModelLocation: ParsableArguments {
     @Option(help: "Weights directory holding config.json and model.safetensors.")
     var weights = "weights"
 
-    var hasModel: Bool { FileManager.default.fileExists(atPath: weights + "/model.safetensors") }
-
     func loadClassifier() throws -> SceneClassifier {
-        guard hasModel else {
+        guard FileManager.default.fileExists(atPath: weights + "/model.safetensors") else {
             throw ValidationError("no model in \(weights)/: expected config.json and model.safetensors there (see --weights)")
         }
         return try SceneClassifier(contentsOf: URL(fileURLWithPath: weights))

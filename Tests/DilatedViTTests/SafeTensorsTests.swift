@@ -68,6 +68,28 @@ import Testing
         #expect(try SafeTensors(contentsOf: url).tensors == Self.sample.tensors)
     }
 
+    @Test func readingAFileReleasesPagesWithoutLosingValues() throws {
+        // Tensors spanning many pages, so each one's interior pages are dropped after its
+        // conversion: the values must still be exactly the written ones.
+        var generator = SplitMix64(seed: 9)
+        let big = SafeTensors(tensors: (0..<4).reduce(into: [:]) { tensors, i in
+            tensors["t\(i)"] = Tensor(shape: [3001 + i], values: (0..<3001 + i).map { _ in generator.nextSigned() })
+        })
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("st-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try big.write(to: url)
+        #expect(try SafeTensors(contentsOf: url).tensors == big.tensors)
+        #expect(try SafeTensors(data: Data(contentsOf: url)).tensors == big.tensors)
+    }
+
+    @Test func aDirectoryIsAReadError() {
+        #expect {
+            _ = try SafeTensors(contentsOf: FileManager.default.temporaryDirectory)
+        } throws: { error in
+            (error as? SafeTensorsError).map { "\($0)".contains("Is a directory") } == true
+        }
+    }
+
     @Test func acceptsAValidHandWrittenFileWithMetadata() throws {
         let header = #"{"__metadata__":{"k":"v"},"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#
         let read = try SafeTensors(data: Self.file(header: header, data: [0, 0, 0x80, 0x3F]))

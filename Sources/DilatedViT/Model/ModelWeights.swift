@@ -103,13 +103,13 @@ public struct ModelWeights: Sendable {
     /// Loads a safetensors file (F32, F16 or BF16) and validates it against `config`.
     /// The file is memory-mapped, so its size is checked before anything is allocated.
     public init(contentsOf url: URL, config: ModelConfig) throws(ModelWeightsError) {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url, options: .alwaysMapped)
-        } catch {
-            throw .file(.cannotRead(path: url.path, reason: error.localizedDescription))
-        }
-        try self.init(safeTensorsData: data, config: config)
+        let mapped: MappedFile
+        do { mapped = try SafeTensors.map(url) } catch { throw .file(error) }
+        let limit = Self.maxFileSize(for: config)
+        guard mapped.bytes.count <= limit else { throw .fileTooLarge(bytes: mapped.bytes.count, limit: limit) }
+        let file: SafeTensors
+        do { file = try SafeTensors(mapped: mapped) } catch { throw .file(error) }
+        try self.init(tensors: file.tensors, config: config)
     }
 
     /// Parses safetensors bytes and validates them against `config`. A file too large for

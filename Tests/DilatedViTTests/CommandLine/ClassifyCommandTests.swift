@@ -85,14 +85,14 @@ private let fixtureWeights = "Tests/DilatedViTTests/Fixtures/reference/grid7x13"
         #expect(try DVitProcess.run(["embed", "--weights", "/nonexistent", "images/"]).status == 2)
     }
 
-    @Test func withoutAModelClassifyShowsHowPhotosArePrepared() throws {
+    @Test func aMissingModelIsAUsageErrorNamingTheFolder() throws {
         let empty = FileManager.default.temporaryDirectory.appendingPathComponent("dvit-empty-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: empty) }
         let result = try DVitProcess.run(["classify", "--weights", empty.path, "images/sea-pier-small.png"])
-        #expect(result.status == 0)
-        #expect(result.standardError.contains("no trained model"))
-        #expect(result.standardOutput.hasPrefix("images/sea-pier-small.png  240×150 → 240×144, 540 tokens"))
+        #expect(result.status == 2)
+        #expect(result.standardError.contains("no model in \(empty.path)/"))
+        #expect(result.standardOutput.isEmpty)
     }
 
     @Test func embedAndInfoUseTheGivenWeights() throws {

@@ -20,19 +20,27 @@ public struct SafeTensors: Sendable {
         self.storedTypes = tensors.mapValues { _ in .float32 }
     }
 
+    /// Reads a file through a memory map, releasing each tensor's pages once converted.
     public init(contentsOf url: URL) throws(SafeTensorsError) {
-        let data: Data
+        try self.init(mapped: try Self.map(url))
+    }
+
+    /// Maps the file at `url` (nothing is read yet).
+    static func map(_ url: URL) throws(SafeTensorsError) -> MappedFile {
         do {
-            data = try Data(contentsOf: url, options: .alwaysMapped)
+            return try MappedFile(path: url.path)
         } catch {
-            throw .cannotRead(path: url.path, reason: error.localizedDescription)
+            throw .cannotRead(path: url.path, reason: String(cString: strerror(error.code.rawValue)))
         }
-        try self.init(data: data)
+    }
+
+    init(mapped file: MappedFile) throws(SafeTensorsError) {
+        self = try Self.parse(file.bytes) { file.release($0) }
     }
 
     public init(data: Data) throws(SafeTensorsError) {
         let result = data.withUnsafeBytes { bytes in
-            Result { () throws(SafeTensorsError) in try SafeTensors.parse(bytes) }
+            Result { () throws(SafeTensorsError) in try SafeTensors.parse(bytes) { _ in } }
         }
         self = try result.get()
     }
@@ -52,7 +60,10 @@ public struct SafeTensors: Sendable {
         let end: Int
     }
 
-    private static func parse(_ bytes: UnsafeRawBufferPointer) throws(SafeTensorsError) -> SafeTensors {
+    /// `converted(range)` is called with each tensor's byte range in `bytes` once its
+    /// values have been copied out.
+    private static func parse(_ bytes: UnsafeRawBufferPointer,
+                              converted: (Range<Int>) -> Void) throws(SafeTensorsError) -> SafeTensors {
         guard bytes.count >= 8 else { throw .missingHeaderLength(fileSize: bytes.count) }
         let headerLength = UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))
         guard headerLength <= UInt64(bytes.count - 8) else {
@@ -94,6 +105,7 @@ public struct SafeTensors: Sendable {
             let count = entry.shape.reduce(1, *)
             tensors[entry.name] = Tensor(shape: entry.shape, values: entry.dtype.decode(slice, count: count))
             storedTypes[entry.name] = entry.dtype
+            converted(dataStart + entry.begin..<dataStart + entry.end)
         }
         var file = SafeTensors(tensors: tensors, metadata: metadata)
         file.storedTypes = storedTypes

@@ -9,6 +9,8 @@ Conventions (the shared contract with the Swift engine):
 - A single image (no batch dimension).
 - Tensor names follow DESIGN.md: patch_embed.proj.*, blocks.{i}.norm1/attn.qkv/attn.proj/
   norm2/mlp.fc1/mlp.fc2.*, norm.*, head.*. The position code is computed, never stored.
+- patch_embedding "hmlp" (docs/MODEL.md §4.1) replaces patch_embed.* by the hierarchical-MLP
+  stem stem.{s}.weight/bias (Conv2d, kernel 2, stride 2) and stem.{s}.norm.* (all but the last).
 """
 from __future__ import annotations
 
@@ -36,6 +38,10 @@ def validate_config(cfg: dict) -> dict:
     need(D > 0 and H > 0 and D % H == 0, f"dim {D} is not a multiple of heads {H}")
     need(D % 4 == 0, f"dim {D} is not a multiple of 4 (2D sin-cos code needs F = D/4)")
     need(cfg["patch_size"] > 0 and cfg["depth"] >= 0, "patch_size/depth")
+    embedding = cfg.get("patch_embedding", "linear")
+    need(embedding in ("linear", "hmlp"), f"patch_embedding {embedding!r}")
+    p = cfg["patch_size"]
+    need(embedding != "hmlp" or (p >= 4 and p & (p - 1) == 0), f"patch_size {p}: hmlp needs a power of two >= 4")
     need(len(cfg["labels"]) > 0, "no labels")
     levels = cfg["levels"]
     need(len(levels) > 0, "no levels")
@@ -242,6 +248,32 @@ class PatchEmbed(nn.Module):
         return self.proj(image[None])[0].permute(1, 2, 0)
 
 
+class StemStage(nn.Conv2d):
+    """One hMLP stem stage: Conv2d(kernel 2, stride 2), i.e. one Linear per non-overlapping 2×2 block,
+    then (all stages but the last) LayerNorm over channels and exact GELU.
+
+    Subclassing Conv2d keeps the tensor names stem.{s}.weight/bias beside stem.{s}.norm.weight/bias.
+    """
+
+    def __init__(self, cin: int, cout: int, normalised: bool, eps: float):
+        super().__init__(cin, cout, kernel_size=2, stride=2)
+        self.norm = nn.LayerNorm(cout, eps=eps) if normalised else None
+
+    def forward(self, x):
+        """(B, cin, S, S) -> (B, cout, S/2, S/2)."""
+        x = super().forward(x)
+        if self.norm is not None:
+            x = F.gelu(self.norm(x.permute(0, 2, 3, 1)), approximate="none").permute(0, 3, 1, 2)
+        return x
+
+
+def hmlp_stem(patch_size: int, dim: int, eps: float) -> nn.ModuleList:
+    """log2(p) stages, widths 3 -> D/4 -> ... -> D/4 -> D (docs/MODEL.md §4.1)."""
+    k = patch_size.bit_length() - 1
+    widths = [3] + [dim // 4] * (k - 1) + [dim]
+    return nn.ModuleList(StemStage(widths[s], widths[s + 1], s < k - 1, eps) for s in range(k))
+
+
 def image_to_patch_grid(image: torch.Tensor, p: int) -> torch.Tensor:
     """(3, H, W) normalised image, H and W multiples of p -> (H/p, W/p, 3p²) in (c, y, x) order."""
     C, Hh, Ww = image.shape
@@ -300,7 +332,11 @@ class DilatedViT(nn.Module):
         self.dim, self.patch_size = D, cfg["patch_size"]
         self.levels = levels_of(cfg)
         self.mode = cfg.get("attention", "dilated")
-        self.patch_embed = PatchEmbed(self.patch_size, D)
+        self.patch_embedding = cfg.get("patch_embedding", "linear")
+        if self.patch_embedding == "hmlp":
+            self.stem = hmlp_stem(self.patch_size, D, eps)
+        else:
+            self.patch_embed = PatchEmbed(self.patch_size, D)
         self.blocks = nn.ModuleList(
             Block(D, cfg["heads"], self.levels, cfg["mlp_ratio"], eps) for _ in range(cfg["depth"]))
         self.norm = nn.LayerNorm(D, eps=eps)
@@ -316,8 +352,18 @@ class DilatedViT(nn.Module):
         """Patch embedding + position code: (rows, cols, 3p²) -> (N, D)."""
         rows, cols, f = patches.shape
         assert f == 3 * self.patch_size ** 2, f"patch grid has {f} features, expected 3·{self.patch_size}²"
-        x = self.patch_embed(patches) + sincos_2d(rows, cols, self.dim, patches.dtype).to(patches.device)
+        x = self._embed_patches(patches) + sincos_2d(rows, cols, self.dim, patches.dtype).to(patches.device)
         return x.reshape(rows * cols, self.dim)
+
+    def _embed_patches(self, patches: torch.Tensor) -> torch.Tensor:
+        """(rows, cols, 3p²) -> (rows, cols, D), without the position code."""
+        if self.patch_embedding == "linear":
+            return self.patch_embed(patches)
+        rows, cols, _ = patches.shape
+        x = patches.reshape(rows * cols, 3, self.patch_size, self.patch_size)   # one image per patch
+        for stage in self.stem:
+            x = stage(x)
+        return x.reshape(rows, cols, self.dim)
 
     def forward_features(self, patches: torch.Tensor, mode=None) -> torch.Tensor:
         """Pooled feature vector (D,) before the head."""

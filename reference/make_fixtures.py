@@ -24,20 +24,24 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "Tests", "DilatedViTTests", "Fixtures", "reference")
 SCENES = ["buildings", "forest", "glacier", "mountain", "sea", "street"]
 
-# name: (dim, depth, heads, patch, mlp_ratio, levels, (rows, cols), labels, weight dtype, seed)
+# name: (dim, depth, heads, patch, mlp_ratio, levels, (rows, cols), labels, weight dtype, seed[, patch_embedding])
 CASES = {
     "grid7x13":     (32, 2, 4, 4, 4, [(2, 1), (4, 2), (8, 4)], (7, 13), SCENES[:3], torch.float32, 1),
     "grid1x40":     (16, 2, 2, 2, 4, [(4, 1), (8, 2)], (1, 40), SCENES[:4], torch.float32, 2),
     "grid16x16":    (32, 2, 8, 4, 4, [(4, 1), (8, 2), (16, 4)], (16, 16), SCENES, torch.float32, 3),
     "single-level": (24, 2, 3, 4, 2, [(16, 1)], (9, 11), SCENES[:5], torch.float32, 4),
     "bf16":         (32, 2, 4, 4, 4, [(4, 1), (8, 2)], (10, 12), SCENES[:3], torch.bfloat16, 5),
+    "hmlp-p8":      (32, 2, 4, 8, 4, [(2, 1), (4, 2)], (5, 6), SCENES[:3], torch.float32, 6, "hmlp"),
+    "hmlp-p4":      (24, 1, 3, 4, 2, [(4, 1), (8, 2)], (6, 7), SCENES[:4], torch.float32, 7, "hmlp"),
 }
 
 
-def make_config(dim, depth, heads, patch, mlp_ratio, levels, grid, labels):
+def make_config(dim, depth, heads, patch, mlp_ratio, levels, grid, labels, patch_embedding="linear"):
+    # The key is written only when it is not the default, so the older fixtures stay byte-identical.
+    embedding = {} if patch_embedding == "linear" else {"patch_embedding": patch_embedding}
     return {
         "format": "dilatedvit-v1", "dim": dim, "depth": depth, "heads": heads, "patch_size": patch,
-        "mlp_ratio": mlp_ratio,
+        **embedding, "mlp_ratio": mlp_ratio,
         "levels": [{"segment": s, "dilation": r} for s, r in levels],
         "attention": "dilated", "position_code": "sincos2d", "pooling": "mean", "layer_norm_eps": 1e-6,
         "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5], "labels": list(labels),
@@ -51,6 +55,8 @@ def weight_std(name):
         return 0.2          # LayerNorm affine: weight = 1 + N(0, 0.2²), bias = N(0, 0.2²)
     if name.endswith("bias"):
         return 0.1
+    if name.startswith("stem."):
+        return 0.2          # stem convolutions: fan-in 12 … D, each normalised after
     return {"patch_embed.proj.weight": 0.1, "head.weight": 0.3}.get(name) or (
         0.25 if "qkv" in name else 0.15 if ("attn.proj" in name or "fc1" in name) else 0.1)
 
@@ -71,8 +77,8 @@ def max_diff(a, b):
 
 
 def build_case(name, spec):
-    dim, depth, heads, patch, mlp_ratio, levels, (rows, cols), labels, wdtype, seed = spec
-    cfg = make_config(dim, depth, heads, patch, mlp_ratio, levels, (rows, cols), labels)
+    dim, depth, heads, patch, mlp_ratio, levels, (rows, cols), labels, wdtype, seed, *embedding = spec
+    cfg = make_config(dim, depth, heads, patch, mlp_ratio, levels, (rows, cols), labels, *embedding)
     gen = torch.Generator().manual_seed(1000 + seed)
     model = dv.DilatedViT(cfg).eval()
     stored = random_state(model, gen, wdtype)
@@ -112,14 +118,18 @@ def build_case(name, spec):
         fh.write("\n")
     save_file(stored, os.path.join(d, "model.safetensors"), metadata={"format": "pt"})
     save_file(io, os.path.join(d, "io.safetensors"), metadata={"generator": "reference/make_fixtures.py"})
-    print(f"{name:13s} grid {rows}x{cols} D={dim} H={heads} p={patch} levels={levels} "
+    print(f"{name:13s} grid {rows}x{cols} D={dim} H={heads} p={patch} {cfg.get('patch_embedding', 'linear')} levels={levels} "
           f"weights={str(wdtype).split('.')[-1]} logits={[round(x, 4) for x in logits.tolist()]} "
           f"|dilated-dense|={max_diff(logits, logits_dense):.3g} brute Δ={max(d1, d2):.1e}")
 
 
 def main():
+    """All cases, or only those named on the command line."""
     torch.set_num_threads(1)
-    for name, spec in CASES.items():
+    chosen = sys.argv[1:] or list(CASES)
+    unknown = sorted(set(chosen) - set(CASES))
+    assert not unknown, f"unknown cases {unknown}; known: {list(CASES)}"
+    for name, spec in ((n, CASES[n]) for n in chosen):
         shutil.rmtree(os.path.join(OUT, name), ignore_errors=True)   # start each case clean
         build_case(name, spec)
     total = sum(os.path.getsize(os.path.join(dp, f)) for dp, _, fs in os.walk(OUT) for f in fs)

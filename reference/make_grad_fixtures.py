@@ -34,10 +34,12 @@ from make_fixtures import make_config, random_state  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "Tests", "DilatedViTTests", "Fixtures", "reference")
 
-# name: (dim, depth, heads, patch, mlp_ratio, levels, (rows, cols), labels, batch labels, mode, smoothing, seed)
+# name: (dim, depth, heads, patch, mlp_ratio, levels, (rows, cols), labels, batch labels, mode, smoothing, seed
+#        [, patch_embedding])
 CASES = {
     "train-dilated": (32, 2, 4, 4, 4, [(2, 1), (4, 2), (8, 4)], (5, 7), ["a", "b", "c"], [2, 0, 1], "dilated", 0.1, 11),
     "train-dense": (16, 1, 2, 2, 2, [(2, 1)], (3, 4), ["a", "b", "c", "d"], [3, 1], "dense", 0.2, 12),
+    "train-hmlp": (16, 1, 2, 8, 2, [(2, 1), (4, 2)], (3, 4), ["a", "b", "c"], [2, 0], "dilated", 0.1, 13, "hmlp"),
 }
 
 
@@ -108,8 +110,8 @@ def adamw_steps(stored, grads):
 
 
 def build_case(name, spec):
-    dim, depth, heads, patch, mlp_ratio, levels, (rows, cols), labels, batch_labels, mode, smoothing, seed = spec
-    cfg = make_config(dim, depth, heads, patch, mlp_ratio, levels, (rows, cols), labels)
+    dim, depth, heads, patch, mlp_ratio, levels, (rows, cols), labels, batch_labels, mode, smoothing, seed, *embedding = spec
+    cfg = make_config(dim, depth, heads, patch, mlp_ratio, levels, (rows, cols), labels, *embedding)
     cfg["attention"] = mode
     gen = torch.Generator().manual_seed(2000 + seed)
     model = dv.DilatedViT(cfg)
@@ -161,8 +163,12 @@ def build_case(name, spec):
 
 
 def main():
+    """All cases, or only those named on the command line."""
     torch.set_num_threads(1)
-    for name, spec in CASES.items():
+    chosen = sys.argv[1:] or list(CASES)
+    unknown = sorted(set(chosen) - set(CASES))
+    assert not unknown, f"unknown cases {unknown}; known: {list(CASES)}"
+    for name, spec in ((n, CASES[n]) for n in chosen):
         shutil.rmtree(os.path.join(OUT, name), ignore_errors=True)
         build_case(name, spec)
 

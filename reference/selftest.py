@@ -53,6 +53,18 @@ pe = dv.PatchEmbed(4, 24).double()
 img = torch.randn(3, 7 * 4, 13 * 4, dtype=torch.float64)
 check("patch grid Linear vs Conv2d (7x13 patches, p=4)",
       pe(dv.image_to_patch_grid(img, 4)), pe.embed_image(img), 1e-12)
+# hMLP stem: the stages applied patch by patch (as the model does) == the same convolutions over the
+# whole image (kernel = stride, so no stage crosses a patch border).
+stem = dv.hmlp_stem(8, 16, 1e-6).double()
+img = torch.randn(3, 3 * 8, 5 * 8, dtype=torch.float64)
+x = img[None]
+for stage in stem:
+    x = stage(x)
+stem_model = dv.DilatedViT({"dim": 16, "depth": 0, "heads": 2, "patch_size": 8, "patch_embedding": "hmlp",
+                            "mlp_ratio": 2, "levels": [{"segment": 2, "dilation": 1}], "labels": ["a"]}).double()
+stem_model.stem.load_state_dict(stem.state_dict())
+check("hmlp stem per patch vs over the image (3x5 patches, p=8)",
+      stem_model._embed_patches(dv.image_to_patch_grid(img, 8)), x[0].permute(1, 2, 0), 1e-12)
 rgb = torch.randint(0, 256, (8, 12, 3), dtype=torch.uint8)
 norm = dv.normalize_rgb8(rgb, [0.5, 0.4, 0.3], [0.2, 0.25, 0.3])
 check("normalize_rgb8 vs literal", norm[1, 3, 5], (rgb[3, 5, 1] / 255 - 0.4) / 0.25, 1e-6)

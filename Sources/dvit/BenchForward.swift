@@ -60,6 +60,9 @@ struct BenchForward: ParsableCommand {
     @Option(help: "Time this photo, resized (upscaled if needed) to each token count, instead of random patches; the PyTorch rows still use random patches of the same count.")
     var photo: String?
 
+    @Option(help: "Patch embedding of the Swift model: linear, or hmlp (the PyTorch rows stay linear).")
+    var patchEmbedding: PatchEmbedding = .linear
+
     @Option(help: .hidden) var single: Int?
     @Option(help: .hidden) var mode: String = "dilated"
 
@@ -81,7 +84,7 @@ struct BenchForward: ParsableCommand {
     func run() throws {
         if let single {
             // Child process: one measurement as one JSON line.
-            let benchmark = ForwardBenchmark(config: ForwardBenchmark.standardConfig(), seed: 7)
+            let benchmark = ForwardBenchmark(config: ForwardBenchmark.standardConfig(patchEmbedding: patchEmbedding), seed: 7)
             let attention = AttentionMode(rawValue: mode) ?? .dilated
             let measurement: ForwardBenchmark.Measurement
             if let photo {
@@ -160,7 +163,8 @@ struct BenchForward: ParsableCommand {
         }
         let (command, arguments) = engine.implementation == "swift"
             ? (CommandLine.arguments[0], ["bench", "forward", "--single", "\(tokens)", "--mode", engine.mode,
-                                          "--repeats", "\(passes)"] + (photo.map { ["--photo", $0] } ?? []))
+                                          "--repeats", "\(passes)", "--patch-embedding", patchEmbedding.rawValue]
+                + (photo.map { ["--photo", $0] } ?? []))
             : (python!, ["reference/bench_torch.py", "--tokens", "\(tokens)", "--mode", engine.mode,
                          "--max-iters", "\(passes)", "--min-time", "0"])
         guard let line = runCapturingLastLine(command, arguments),

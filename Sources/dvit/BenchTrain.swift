@@ -19,13 +19,17 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Grid side in patches (12 = 96-px crops at patch 8).") var side = 12
     @Option(help: "Timed steps after one warm-up step.") var steps = 3
     @Option(help: "Python with torch: also time the PyTorch reference.") var python: String?
+    @Option(help: "Patch embedding: linear, or hmlp (Swift only).") var patchEmbedding: PatchEmbedding = .linear
 
     func validate() throws {
         guard batch > 0, side > 0, steps > 0 else { throw ValidationError("--batch, --side and --steps must be positive") }
+        if python != nil && patchEmbedding != .linear {
+            throw ValidationError("--python times the linear patch embedding only; leave out --patch-embedding")
+        }
     }
 
     func run() throws {
-        var benchmark = TrainingBenchmark()
+        var benchmark = TrainingBenchmark(config: ForwardBenchmark.standardConfig(patchEmbedding: patchEmbedding))
         let swift = benchmark.measure(batch: batch, rows: side, columns: side, steps: steps)
         print(swift)
         guard let python else { return }

@@ -15,6 +15,7 @@ struct Info: ParsableCommand {
         print("weights        \(model.weights)/")
         print("parameters     \(parameters.formatted())")
         print("architecture   dim \(config.dimension), depth \(config.depth), heads \(config.heads), patch \(config.patchSize), MLP ×\(config.mlpRatio)")
+        print("patch embed    \(config.patchEmbedding.rawValue)")
         print("attention      \(config.attention.rawValue), levels \(levels)")
         print("position code  \(config.positionCode.rawValue), pooling \(config.pooling.rawValue)")
         print("labels         \(config.labels.joined(separator: ", "))")

@@ -31,6 +31,8 @@ struct Train: ParsableCommand {
     @Option(help: "Transformer blocks.") var depth = 6
     @Option(help: "Attention heads.") var heads = 6
     @Option(help: "Patch side in pixels.") var patch = 8
+    @Option(help: "Patch embedding: linear, or hmlp (hierarchical-MLP stem; patch a power of two ≥ 4).")
+    var patchEmbedding: PatchEmbedding = .linear
     @Option(help: "MLP width as a multiple of --dim.") var mlpRatio = 4.0
     @Option(help: "Attention levels as segment:dilation pairs.") var levels = "4:1,8:2,16:4,32:8"
 
@@ -55,7 +57,8 @@ struct Train: ParsableCommand {
     func run() throws {
         let dataset = try ImageFolderDataset(root: data)
         let config = try ModelConfig(
-            dimension: dim, depth: depth, heads: heads, patchSize: patch, mlpRatio: mlpRatio,
+            dimension: dim, depth: depth, heads: heads, patchSize: patch, patchEmbedding: patchEmbedding,
+            mlpRatio: mlpRatio,
             levels: try Self.parseLevels(levels), labels: dataset.labels)
         let recipe = TrainingRecipe(
             epochs: epochs, batchSize: batch, learningRate: lr, minimumLearningRate: minLr, warmupEpochs: warmup,
@@ -66,7 +69,7 @@ struct Train: ParsableCommand {
         let trainer = try Trainer(dataRoot: data, output: URL(fileURLWithPath: output), config: config,
                                   recipe: recipe, resume: resume, cachesImages: !noCache, loaderThreads: loaderThreads)
         print(trainer.data.split.summary)
-        print("model: dim \(dim), depth \(depth), heads \(heads), patch \(patch), levels \(levels); "
+        print("model: dim \(dim), depth \(depth), heads \(heads), patch \(patch) (\(patchEmbedding.rawValue)), levels \(levels); "
               + "\(trainer.data.sampler.batchesPerEpoch) batches of \(batch) per epoch")
         if trainer.epochsCompleted > 0 { print("resuming after epoch \(trainer.epochsCompleted) of \(epochs)") }
         var display = TrainingDisplay()
@@ -119,3 +122,5 @@ struct TrainingDisplay {
         return String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
     }
 }
+
+extension PatchEmbedding: ExpressibleByArgument {}

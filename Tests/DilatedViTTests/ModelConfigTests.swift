@@ -53,6 +53,34 @@ import Testing
         let config = try ModelConfig(jsonData: JSONSerialization.data(withJSONObject: object))
         #expect(config.attention == .dilated && config.layerNormEpsilon == 1e-6)
         #expect(config.trainResolution == nil && config.defaultMaxTokens == 1024)
+        #expect(config.patchEmbedding == .linear)
+    }
+
+    @Test func decodesAndEncodesTheHierarchicalStem() throws {
+        let config = try ModelConfig(jsonData: Self.variant("patch_embedding", "\"hmlp\""))
+        #expect(config.patchEmbedding == .hierarchicalMLP)
+        #expect(try ModelConfig(jsonData: config.jsonData()) == config)
+        #expect(String(decoding: config.jsonData(), as: UTF8.self).contains("\"patch_embedding\" : \"hmlp\""))
+        #expect(try ModelConfig(jsonData: Self.variant("patch_embedding", "\"linear\"")).patchEmbedding == .linear)
+    }
+
+    @Test(arguments: [1, 2, 6, 12, 24])
+    func hierarchicalStemNeedsAPowerOfTwoPatchOfAtLeastFour(patch: Int) {
+        #expect(throws: ModelConfigError.invalidValue(
+            key: "patch_size", reason: "must be a power of two ≥ 4 for patch_embedding \"hmlp\", found \(patch)")) {
+            try ModelConfig(dimension: 32, depth: 1, heads: 4, patchSize: patch, patchEmbedding: .hierarchicalMLP,
+                            levels: [.init(segment: 2, dilation: 1)], labels: ["x"])
+        }
+    }
+
+    @Test func hierarchicalStemStagesFollowThePatchSize() throws {
+        let config = try ModelConfig(dimension: 32, depth: 1, heads: 4, patchSize: 16, patchEmbedding: .hierarchicalMLP,
+                                     levels: [.init(segment: 2, dilation: 1)], labels: ["x"])
+        #expect(config.stemStages.map(\.inputSide) == [16, 8, 4, 2])
+        #expect(config.stemStages.map(\.inputChannels) == [3, 8, 8, 8])
+        #expect(config.stemStages.map(\.outputChannels) == [8, 8, 8, 32])
+        #expect(config.stemStages.map(\.isLast) == [false, false, false, true])
+        #expect(tinyConfig().stemStages.isEmpty)
     }
 
     @Test func acceptsFractionalLookingMLPRatio() throws {
@@ -63,6 +91,8 @@ import Testing
         ("attention", "\"sparse\"" as String?, ModelConfigError.unsupportedValue(key: "attention", value: "sparse", supported: ["dilated", "dense"])),
         ("position_code", "\"rope\"", .unsupportedValue(key: "position_code", value: "rope", supported: ["sincos2d"])),
         ("pooling", "\"cls\"", .unsupportedValue(key: "pooling", value: "cls", supported: ["mean"])),
+        ("patch_embedding", "\"conv\"", .unsupportedValue(key: "patch_embedding", value: "conv", supported: ["linear", "hmlp"])),
+        ("patch_embedding", "4", .wrongType(key: "patch_embedding", expected: "a string")),
         ("format", "\"dilatedvit-v9\"", .unsupportedValue(key: "format", value: "dilatedvit-v9", supported: ["dilatedvit-v1"])),
         ("dim", nil, .missingKey("dim")),
         ("levels", nil, .missingKey("levels")),

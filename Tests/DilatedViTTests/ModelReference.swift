@@ -1,7 +1,7 @@
 import Foundation
 @testable import DilatedViT
 
-/// The whole model written plainly from DESIGN.md §2–6 in double precision, reading the
+/// The whole model written plainly from DESIGN.md §2–6 (and MODEL.md §4.1 for the hMLP stem) in double precision, reading the
 /// weights by their PyTorch names: an independent check of the optimised forward pass.
 enum ModelReference {
     static func logits(config: ModelConfig, tensors: [String: Tensor], grid: PatchGrid,
@@ -36,7 +36,10 @@ enum ModelReference {
             return y
         }
 
-        var x = linear(grid.values.map(Double.init), rows: n, "patch_embed.proj")
+        var x = switch config.patchEmbedding {
+        case .linear: linear(grid.values.map(Double.init), rows: n, "patch_embed.proj")
+        case .hierarchicalMLP: StemReference.embed(grid.values.map(Double.init), tokens: n, config: config, parameter: w)
+        }
         for y in 0..<grid.rows {
             for xx in 0..<grid.columns {
                 for i in 0..<f {

@@ -30,8 +30,19 @@ import Testing
         #expect(AttentionBands(mode: .dilated, levels: levels, gridRows: 7, gridColumns: 5).rowsPerBand == 7)
     }
 
-    @Test func tokenBlockedMLPEqualsUnblocked() {
-        let config = tinyConfig()
+    @Test(arguments: [(4, 1, 1), (8, 3, 5), (16, 2, 3)])
+    func hierarchicalStemMatchesDoublePrecisionReference(patch: Int, rows: Int, columns: Int) {
+        let config = tinyConfig(dimension: 24, heads: 3, patchSize: patch, patchEmbedding: .hierarchicalMLP)
+        let weights = ModelWeights(randomFor: config, seed: 35)
+        let model = DilatedViTModel(config: config, weights: weights)
+        let grid = Self.grid(rows: rows, columns: columns, patchSize: patch, seed: 36)
+        let expected = ModelReference.logits(config: config, tensors: weights.tensors, grid: grid, mode: .dilated)
+        #expect(maxAbsDifference(model.logits(for: grid), expected) < 1e-4)
+    }
+
+    @Test(arguments: PatchEmbedding.allCases)
+    func tokenBlockedMLPAndStemEqualUnblocked(_ embedding: PatchEmbedding) {
+        let config = tinyConfig(patchSize: embedding == .linear ? 2 : 4, patchEmbedding: embedding)
         let weights = ModelWeights(randomFor: config, seed: 23)
         let grid = Self.grid(rows: 7, columns: 13, patchSize: config.patchSize, seed: 24)
         let whole = DilatedViTModel(config: config, weights: weights, tokenBlockLength: 4096)
@@ -140,6 +151,26 @@ import Testing
         let error = Self.error(tensors)
         #expect(error == .wrongShape(name: "blocks.0.attn.qkv.weight", expected: [96, 32], found: [32, 96]))
         #expect(error!.description.contains("'blocks.0.attn.qkv.weight' has shape [32, 96], expected [96, 32]"))
+    }
+
+    @Test func hierarchicalStemReplacesThePatchEmbedding() throws {
+        let config = tinyConfig(patchSize: 8, patchEmbedding: .hierarchicalMLP)
+        let expected = ModelWeights.expectedShapes(for: config)
+        #expect(expected["patch_embed.proj.weight"] == nil && expected["patch_embed.proj.bias"] == nil)
+        #expect(expected["stem.0.weight"] == [8, 3, 2, 2] && expected["stem.0.bias"] == [8])
+        #expect(expected["stem.1.weight"] == [8, 8, 2, 2] && expected["stem.1.norm.weight"] == [8])
+        #expect(expected["stem.2.weight"] == [32, 8, 2, 2] && expected["stem.2.bias"] == [32])
+        #expect(expected["stem.2.norm.weight"] == nil && expected["stem.3.weight"] == nil)
+        #expect(expected.count == 4 + 10 + 12 * config.depth)
+        let tensors = ModelWeights(randomFor: config, seed: 41).tensors
+        #expect(tensors.mapValues(\.shape) == expected)
+        #expect(try ModelWeights(tensors: tensors, config: config).tensors == tensors)
+        // Weights of a linear-embedding model do not load into a stem model.
+        var linear = config
+        linear.patchEmbedding = .linear
+        #expect(throws: ModelWeightsError.missingTensor(name: "stem.0.bias", expectedShape: [8])) {
+            try ModelWeights(tensors: ModelWeights(randomFor: linear, seed: 42).tensors, config: config)
+        }
     }
 
     @Test func reportsFileErrors() throws {

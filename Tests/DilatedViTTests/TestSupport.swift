@@ -19,8 +19,9 @@ func maxAbsDifference(_ a: [Float], _ b: [Double]) -> Double {
 
 /// A small valid config for tests.
 func tinyConfig(dimension: Int = 32, depth: Int = 2, heads: Int = 4, patchSize: Int = 2,
+                patchEmbedding: PatchEmbedding = .linear,
                 levels: [AttentionLevel] = [.init(segment: 4, dilation: 1), .init(segment: 8, dilation: 2)],
                 labels: [String] = ["a", "b", "c"]) -> ModelConfig {
     try! ModelConfig(dimension: dimension, depth: depth, heads: heads, patchSize: patchSize,
-                     levels: levels, labels: labels)
+                     patchEmbedding: patchEmbedding, levels: levels, labels: labels)
 }

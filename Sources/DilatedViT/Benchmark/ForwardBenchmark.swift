@@ -36,10 +36,11 @@ public struct ForwardBenchmark: Sendable {
     }
 
     /// The reference size for timings: D = 192, 6 blocks, 6 heads, 8-pixel patches, MLP ×4,
-    /// levels (4,1) (8,2) (16,4) (32,8) — every level a 4×4 window, 6 classes.
-    public static func standardConfig() -> ModelConfig {
-        // Constant, valid values.
-        try! ModelConfig(dimension: 192, depth: 6, heads: 6, patchSize: 8, mlpRatio: 4,
+    /// levels (4,1) (8,2) (16,4) (32,8) — every level a 4×4 window, 6 classes; the linear
+    /// patch embedding unless told otherwise.
+    public static func standardConfig(patchEmbedding: PatchEmbedding = .linear) -> ModelConfig {
+        // Constant, valid values (patch 8 suits both embeddings).
+        try! ModelConfig(dimension: 192, depth: 6, heads: 6, patchSize: 8, patchEmbedding: patchEmbedding, mlpRatio: 4,
                          levels: [.init(segment: 4, dilation: 1), .init(segment: 8, dilation: 2),
                                   .init(segment: 16, dilation: 4), .init(segment: 32, dilation: 8)],
                          labels: ["buildings", "forest", "glacier", "mountain", "sea", "street"])

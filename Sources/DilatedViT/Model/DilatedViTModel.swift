@@ -8,7 +8,8 @@ import Foundation
 public final class DilatedViTModel: Sendable {
     public let config: ModelConfig
     public let weights: ModelWeights
-    /// Tokens per MLP block: bounds the `hidden`-wide activations to this many rows.
+    /// Tokens per MLP (and hMLP stem) block: bounds the `hidden`-wide activations to this
+    /// many rows.
     public let tokenBlockLength: Int
 
     public init(config: ModelConfig, weights: ModelWeights, tokenBlockLength: Int = 1024) {
@@ -88,10 +89,18 @@ public final class DilatedViTModel: Sendable {
         return tokens
     }
 
-    /// Patch embedding (one GEMM over all patches) plus the position code.
+    /// Patch embedding plus the position code. The linear embedding is one GEMM over all
+    /// patches; the hMLP stem runs in token blocks, like the MLP, since its intermediate
+    /// maps are several times wider than `D`.
     private func embed(_ grid: PatchGrid, into tokens: UnsafeMutablePointer<Float>) {
         grid.values.withUnsafeBufferPointer { patches in
-            weights.patchEmbedding.apply(patches.baseAddress!, rows: grid.tokenCount, into: tokens)
+            switch weights.embedding {
+            case .linear(let patchEmbedding):
+                patchEmbedding.apply(patches.baseAddress!, rows: grid.tokenCount, into: tokens)
+            case .hierarchicalMLP(let stem):
+                stem.embed(patches.baseAddress!, tokens: grid.tokenCount, blockLength: tokenBlockLength,
+                           epsilon: config.layerNormEpsilon, into: tokens)
+            }
         }
         config.positionCode.add(to: tokens, rows: grid.rows, columns: grid.columns, dimension: config.dimension)
     }

@@ -5,6 +5,7 @@ extension ModelConfig: Codable {
         case format, depth, heads, levels, attention, pooling, mean, std, labels
         case dimension = "dim"
         case patchSize = "patch_size"
+        case patchEmbedding = "patch_embedding"
         case mlpRatio = "mlp_ratio"
         case positionCode = "position_code"
         case layerNormEpsilon = "layer_norm_eps"
@@ -49,6 +50,7 @@ extension ModelConfig: Codable {
             depth: container.require(.depth, "an integer"),
             heads: container.require(.heads, "an integer"),
             patchSize: container.require(.patchSize, "an integer"),
+            patchEmbedding: container.option(.patchEmbedding, default: .linear),
             mlpRatio: container.require(.mlpRatio, "a number"),
             levels: levels.map { AttentionLevel(segment: $0.segment, dilation: $0.dilation) },
             attention: container.option(.attention, default: .dilated),
@@ -69,6 +71,7 @@ extension ModelConfig: Codable {
         try container.encode(depth, forKey: .depth)
         try container.encode(heads, forKey: .heads)
         try container.encode(patchSize, forKey: .patchSize)
+        try container.encode(patchEmbedding.rawValue, forKey: .patchEmbedding)
         try container.encode(mlpRatio, forKey: .mlpRatio)
         try container.encode(levels, forKey: .levels)
         try container.encode(attention.rawValue, forKey: .attention)
@@ -114,7 +117,7 @@ private extension KeyedDecodingContainer where Key == ModelConfig.CodingKeys {
         }
     }
 
-    /// A string-valued option (`attention`, `position_code`, `pooling`); unknown values are
+    /// A string-valued option (`patch_embedding`, `attention`, `position_code`, `pooling`); unknown values are
     /// errors that list what is supported.
     func option<T: RawRepresentable & CaseIterable>(_ key: Key, default value: T) throws -> T
     where T.RawValue == String {

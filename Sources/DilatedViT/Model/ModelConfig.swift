@@ -1,9 +1,9 @@
 import Foundation
 
 /// Architecture and preprocessing of a DilatedViT model: the JSON that ships beside the
-/// weights. Keys are snake_case (see `CodingKeys`); `attention`, `position_code`,
-/// `pooling`, `layer_norm_eps`, `train_resolution` and `default_max_tokens` may be
-/// omitted and then take the documented defaults. The initialisers validate and throw
+/// weights. Keys are snake_case (see `CodingKeys`); `patch_embedding`, `attention`,
+/// `position_code`, `pooling`, `layer_norm_eps`, `train_resolution` and
+/// `default_max_tokens` may be omitted and then take the documented defaults. The initialisers validate and throw
 /// `ModelConfigError` naming the key at fault; code that changes properties afterwards
 /// should call `validate()` again (`DilatedViTModel` insists on a valid config).
 public struct ModelConfig: Sendable, Equatable {
@@ -16,6 +16,8 @@ public struct ModelConfig: Sendable, Equatable {
     public var heads: Int
     /// Side `p` of the square patches.
     public var patchSize: Int
+    /// How patches become tokens: one linear map, or the hMLP stem.
+    public var patchEmbedding: PatchEmbedding
     /// Hidden width of the MLP as a multiple of `dimension`.
     public var mlpRatio: Double
     /// Dilated-attention levels; the first has dilation 1 so every token is covered.
@@ -35,7 +37,8 @@ public struct ModelConfig: Sendable, Equatable {
     /// Default token budget for choosing an image's working resolution.
     public var defaultMaxTokens: Int
 
-    public init(dimension: Int, depth: Int, heads: Int, patchSize: Int, mlpRatio: Double = 4,
+    public init(dimension: Int, depth: Int, heads: Int, patchSize: Int,
+                patchEmbedding: PatchEmbedding = .linear, mlpRatio: Double = 4,
                 levels: [AttentionLevel], attention: AttentionMode = .dilated,
                 positionCode: PositionCode = .sinCos2D, pooling: Pooling = .mean,
                 layerNormEpsilon: Float = 1e-6,
@@ -46,6 +49,7 @@ public struct ModelConfig: Sendable, Equatable {
         self.depth = depth
         self.heads = heads
         self.patchSize = patchSize
+        self.patchEmbedding = patchEmbedding
         self.mlpRatio = mlpRatio
         self.levels = levels
         self.attention = attention
@@ -94,6 +98,10 @@ public struct ModelConfig: Sendable, Equatable {
         try require(patchSize > 0, "patch_size", "must be positive, found \(patchSize)")
         try require(patchSize <= Self.maxPatchSize, "patch_size",
                     "must be at most \(Self.maxPatchSize), found \(patchSize)")
+        if patchEmbedding == .hierarchicalMLP {
+            try require(patchSize >= 4 && patchSize & (patchSize - 1) == 0, "patch_size",
+                        "must be a power of two ≥ 4 for patch_embedding \"hmlp\", found \(patchSize)")
+        }
         let hidden = mlpRatio * Double(dimension)
         try require(mlpRatio > 0 && hidden == hidden.rounded(), "mlp_ratio",
                     "(\(mlpRatio)) × dim (\(dimension)) must be a positive whole number")

@@ -2,9 +2,9 @@ import Foundation
 
 /// The parameters of a DilatedViT model, validated against its config.
 ///
-/// Tensor names and layouts follow the equivalent PyTorch modules (`patch_embed.proj`,
-/// `blocks.{i}.attn.qkv`, …, `head`), so `tensors` round-trips through safetensors and
-/// PyTorch's `load_state_dict`. Linear weights are `(out, in)`.
+/// Tensor names and layouts follow the equivalent PyTorch modules (`patch_embed.proj` or
+/// `stem.{s}`, `blocks.{i}.attn.qkv`, …, `head`), so `tensors` round-trips through
+/// safetensors and PyTorch's `load_state_dict`. Linear weights are `(out, in)`.
 public struct ModelWeights: Sendable {
     struct Norm: Sendable {
         let weight: [Float]
@@ -20,8 +20,14 @@ public struct ModelWeights: Sendable {
         let fc2: Linear
     }
 
-    /// `(D, 3·p·p)`: the Conv2d kernel flattened in `(channel, y, x)` order.
-    let patchEmbedding: Linear
+    /// How patches become tokens (`ModelConfig.patchEmbedding`).
+    enum Embedding: Sendable {
+        /// `(D, 3·p·p)`: the Conv2d kernel flattened in `(channel, y, x)` order.
+        case linear(Linear)
+        case hierarchicalMLP(HierarchicalStem)
+    }
+
+    let embedding: Embedding
     let patchSize: Int
     let blocks: [Block]
     let norm: Norm
@@ -31,10 +37,23 @@ public struct ModelWeights: Sendable {
     public static func expectedShapes(for config: ModelConfig) -> [String: [Int]] {
         let d = config.dimension, p = config.patchSize, hidden = config.hiddenDimension
         var shapes: [String: [Int]] = [
-            "patch_embed.proj.weight": [d, 3, p, p], "patch_embed.proj.bias": [d],
             "norm.weight": [d], "norm.bias": [d],
             "head.weight": [config.classCount, d], "head.bias": [config.classCount],
         ]
+        switch config.patchEmbedding {
+        case .linear:
+            shapes["patch_embed.proj.weight"] = [d, 3, p, p]
+            shapes["patch_embed.proj.bias"] = [d]
+        case .hierarchicalMLP:
+            for stage in config.stemStages {
+                shapes[stage.weightName] = stage.weightShape
+                shapes[stage.biasName] = [stage.outputChannels]
+                if let norm = stage.normName {
+                    shapes[norm + ".weight"] = [stage.outputChannels]
+                    shapes[norm + ".bias"] = [stage.outputChannels]
+                }
+            }
+        }
         for i in 0..<config.depth {
             let prefix = "blocks.\(i)."
             shapes[prefix + "norm1.weight"] = [d]
@@ -76,7 +95,15 @@ public struct ModelWeights: Sendable {
         }
         func normWeights(_ name: String) -> Norm { Norm(weight: vector(name + ".weight"), bias: vector(name + ".bias")) }
 
-        patchEmbedding = linear("patch_embed.proj")
+        switch config.patchEmbedding {
+        case .linear:
+            embedding = .linear(linear("patch_embed.proj"))
+        case .hierarchicalMLP:
+            embedding = .hierarchicalMLP(HierarchicalStem(layers: config.stemStages.map { stage in
+                HierarchicalStem.Layer(stage: stage, linear: linear("stem.\(stage.index)"),
+                                       norm: stage.normName.map(normWeights))
+            }))
+        }
         patchSize = config.patchSize
         blocks = (0..<config.depth).map { i in
             let prefix = "blocks.\(i)."
@@ -139,7 +166,15 @@ public struct ModelWeights: Sendable {
             result[name + ".weight"] = Tensor(shape: [norm.weight.count], values: norm.weight)
             result[name + ".bias"] = Tensor(shape: [norm.bias.count], values: norm.bias)
         }
-        add("patch_embed.proj", patchEmbedding, shape: [patchEmbedding.outputs, 3, patchSize, patchSize])
+        switch embedding {
+        case .linear(let patchEmbedding):
+            add("patch_embed.proj", patchEmbedding, shape: [patchEmbedding.outputs, 3, patchSize, patchSize])
+        case .hierarchicalMLP(let stem):
+            for layer in stem.layers {
+                add("stem.\(layer.stage.index)", layer.linear, shape: layer.stage.weightShape)
+                if let name = layer.stage.normName, let norm = layer.norm { add(name, norm) }
+            }
+        }
         for (i, block) in blocks.enumerated() {
             let prefix = "blocks.\(i)."
             add(prefix + "norm1", block.norm1)

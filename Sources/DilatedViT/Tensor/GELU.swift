@@ -30,6 +30,28 @@
     return p / q
 }
 
+/// `output[i] = GELU(input[i])` for `count` floats on the calling thread; `output` may
+/// equal `input`.
+func gelu(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, count: Int) {
+    var i = 0
+    while i + floatVectorWidth <= count {
+        output.storeVector(gelu(input.loadVector(at: i)), at: i)
+        i += floatVectorWidth
+    }
+    while i < count { output[i] = gelu(input[i]); i += 1 }
+}
+
+/// `x ← GELU(LN(x))` row by row, in place, in parallel over rows (the hMLP stem's inner
+/// stages: many narrow rows, each normalised and activated while in cache).
+func layerNormAndGELU(_ matrix: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
+                      weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, epsilon: Float) {
+    parallelChunks(rows, chunksPerWorker: 2) { range in
+        let start = matrix + range.lowerBound * columns
+        layerNorm(start, into: start, rows: range.count, columns: columns, weight: weight, bias: bias, epsilon: epsilon)
+        gelu(start, into: start, count: range.count * columns)
+    }
+}
+
 /// `x ← GELU(x + bias)` over `rows × columns`, in parallel over rows.
 func addBiasAndGELU(_ bias: UnsafePointer<Float>, to matrix: UnsafeMutablePointer<Float>,
                     rows: Int, columns: Int) {

@@ -3,7 +3,8 @@ import Foundation
 extension ModelWeights {
     /// Initial parameters for training from scratch, timm/MAE style and reproducible from
     /// `seed`: Linear weights (qkv, proj, fc1, fc2, head) truncated normal with std 0.02
-    /// (cut at ±2 std), the patch embedding Xavier-uniform on its `(D, 3p²)` view (as MAE),
+    /// (cut at ±2 std), the convolution kernels — the patch embedding, or the hMLP stem's
+    /// stages — Xavier-uniform on their `(out, in·k·k)` view (as MAE's patch embedding),
     /// all biases 0, LayerNorm weights 1 and biases 0.
     public init(trainingInitFor config: ModelConfig, seed: UInt64) {
         var generator = SplitMix64(seed: seed)
@@ -15,7 +16,7 @@ extension ModelWeights {
                 values = [Float](repeating: 0, count: count)
             } else if name == "norm.weight" || name.contains(".norm") {
                 values = [Float](repeating: 1, count: count)
-            } else if name == "patch_embed.proj.weight" {
+            } else if shape.count == 4 {
                 let fanIn = count / shape[0], fanOut = shape[0]
                 let bound = Float((6 / Double(fanIn + fanOut)).squareRoot())
                 values = (0..<count).map { _ in bound * generator.nextSigned() }

@@ -22,7 +22,19 @@ struct ParameterOffsets {
         let fc2: Linear
     }
 
-    let patchEmbedding: Linear
+    /// One stage of the hMLP stem; `linear` views its kernel as `(out, 4·in)`.
+    struct StemLayer {
+        let stage: StemStage
+        let linear: Linear
+        let norm: Norm?
+    }
+
+    enum Embedding {
+        case linear(Linear)
+        case hierarchicalMLP([StemLayer])
+    }
+
+    let embedding: Embedding
     let blocks: [Block]
     let norm: Norm
     let head: Linear
@@ -36,7 +48,14 @@ struct ParameterOffsets {
             return Linear(weight: layout.offset(of: name + ".weight"), bias: layout.offset(of: name + ".bias"),
                           inputs: shape.dropFirst().reduce(1, *), outputs: shape[0])
         }
-        patchEmbedding = linear("patch_embed.proj")
+        switch config.patchEmbedding {
+        case .linear:
+            embedding = .linear(linear("patch_embed.proj"))
+        case .hierarchicalMLP:
+            embedding = .hierarchicalMLP(config.stemStages.map { stage in
+                StemLayer(stage: stage, linear: linear("stem.\(stage.index)"), norm: stage.normName.map(normOffsets))
+            })
+        }
         blocks = (0..<config.depth).map { i in
             let prefix = "blocks.\(i)."
             return Block(norm1: normOffsets(prefix + "norm1"), qkv: linear(prefix + "attn.qkv"),

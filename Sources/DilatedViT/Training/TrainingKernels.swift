@@ -9,7 +9,8 @@ private let reductionChunks = parallelWorkerCount * 2
 
 /// LayerNorm forward that keeps what the backward needs: `normalised = (x − μ)·ρ`
 /// (`rows × columns`), `inverseDeviation[r] = ρ = 1/sqrt(σ² + eps)`, and the output
-/// `y = normalised·weight + bias`. Same statistics as the inference `layerNorm`.
+/// `y = normalised·weight + bias`. Same statistics as the inference `layerNorm`; `output`
+/// may equal `input`.
 func layerNormForward(_ input: UnsafePointer<Float>, rows: Int, columns: Int,
                       weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, epsilon: Float,
                       normalised: UnsafeMutablePointer<Float>, inverseDeviation: UnsafeMutablePointer<Float>,
@@ -131,14 +132,7 @@ func linearBackward(outputGradient dy: UnsafePointer<Float>, input: UnsafePointe
 
 /// `output = GELU(input)` (exact erf form, the inference kernel's arithmetic).
 func geluForward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, count: Int) {
-    elementwise(count) { start, end in
-        var i = start
-        while i + floatVectorWidth <= end {
-            output.storeVector(gelu(input.loadVector(at: i)), at: i)
-            i += floatVectorWidth
-        }
-        while i < end { output[i] = gelu(input[i]); i += 1 }
-    }
+    elementwise(count) { start, end in gelu(input + start, into: output + start, count: end - start) }
 }
 
 /// Recomputes `activation = GELU(u)` and replaces `u` by `GELU′(u) = Φ(u) + u·φ(u)`, in one

@@ -70,6 +70,23 @@ public final class TrainingModel {
     /// accumulated micro-batches).
     @discardableResult
     public func step(batch: TrainingBatch, lossScale: Float = 1) -> (loss: Float, correct: Int) {
+        let crossEntropy = loss
+        return withPass(over: batch) { pass in
+            let (pooled, logits) = pass.forward(batch.grids)
+            let result = crossEntropy.evaluate(logits: logits, labels: batch.labels, scale: lossScale)
+            pass.backward(logitGradient: result.logitGradient, pooled: pooled)
+            return (result.loss, result.correct)
+        }
+    }
+
+    /// The training forward pass alone: `batch.count × classCount` logits, row-major
+    /// (what `step(batch:)` scores; the gradients are left alone).
+    func logits(for batch: TrainingBatch) -> [Float] {
+        withPass(over: batch) { $0.forward(batch.grids).logits }
+    }
+
+    /// Sizes the activations for `batch` and hands `body` a pass over them.
+    private func withPass<Result>(over batch: TrainingBatch, _ body: (TrainingPass) -> Result) -> Result {
         precondition(batch.grids[0].patchSize == config.patchSize,
                      "TrainingModel: grids of \(batch.grids[0].patchSize)-pixel patches for patch \(config.patchSize)")
         let tokens = batch.count * batch.rows * batch.columns
@@ -82,16 +99,11 @@ public final class TrainingModel {
             images: batch.count, rows: batch.rows, columns: batch.columns, heads: config.heads,
             headDimension: config.headDimension,
             levels: attentionLevels(mode: attention, levels: config.levels, rows: batch.rows, columns: batch.columns))
-        let crossEntropy = loss
         return parameters.withUnsafeBufferPointer { parameterBuffer in
             gradients.withUnsafeMutableBufferPointer { gradientBuffer in
-                let pass = TrainingPass(config: config, offsets: offsets, attention: attentionShape,
-                                        parameters: parameterBuffer.baseAddress!,
-                                        gradients: gradientBuffer.baseAddress!, buffers: buffers)
-                let (pooled, logits) = pass.forward(batch.grids)
-                let result = crossEntropy.evaluate(logits: logits, labels: batch.labels, scale: lossScale)
-                pass.backward(logitGradient: result.logitGradient, pooled: pooled)
-                return (result.loss, result.correct)
+                body(TrainingPass(config: config, offsets: offsets, attention: attentionShape,
+                                  parameters: parameterBuffer.baseAddress!,
+                                  gradients: gradientBuffer.baseAddress!, buffers: buffers))
             }
         }
     }

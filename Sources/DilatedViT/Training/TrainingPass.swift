@@ -8,9 +8,9 @@ struct TrainingPass {
     let gradients: UnsafeMutablePointer<Float>
     let buffers: TrainingActivations
 
-    private var images: Int { attention.images }
-    private var tokensPerImage: Int { attention.tokensPerImage }
-    private var tokens: Int { attention.images * attention.tokensPerImage }
+    var images: Int { attention.images }
+    var tokensPerImage: Int { attention.tokensPerImage }
+    var tokens: Int { attention.images * attention.tokensPerImage }
 
     /// Runs the forward pass, keeping the activations the backward needs; returns the
     /// pooled features (`images × D`) and the logits (`images × C`).
@@ -22,9 +22,7 @@ struct TrainingPass {
         for (i, grid) in grids.enumerated() {
             grid.values.withUnsafeBufferPointer { (a.patches + i * n * features).update(from: $0.baseAddress!, count: n * features) }
         }
-        let embedding = offsets.patchEmbedding
-        linearForward(a.patches, rows: t, inputs: features, outputs: d, weight: p + embedding.weight,
-                      bias: p + embedding.bias, into: a.residual)
+        embeddingForward()
         // The position code is fixed: added, never differentiated.
         let code = sinCos2DPositionCode(rows: attention.rows, columns: attention.columns, dimension: d)
         code.withUnsafeBufferPointer { code in
@@ -144,9 +142,6 @@ struct TrainingPass {
                               weightGradient: g + block.norm1.weight, biasGradient: g + block.norm1.bias)
         }
 
-        let embedding = offsets.patchEmbedding
-        linearBackward(outputGradient: a.residualGradient, input: a.patches, rows: t, inputs: config.patchFeatures,
-                       outputs: d, weight: p + embedding.weight, weightGradient: g + embedding.weight,
-                       biasGradient: g + embedding.bias, inputGradient: nil)
+        embeddingBackward()
     }
 }

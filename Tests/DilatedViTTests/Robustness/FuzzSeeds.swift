@@ -53,10 +53,12 @@ import Testing
                   SafeTensors(tensors: ["x": Tensor(shape: [2, 3], values: [1, -2, 3, 0.5, 0, 65504])],
                               metadata: ["format": "pt", "note": "seed"]).encoded(as: .float16))
 
-        // Configs: the reference fixture's, a minimal one (optional keys left out), and ours.
+        // Configs: two reference fixtures' (linear embedding, hMLP stem), a minimal one (optional keys left out), and ours.
         let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/reference/grid7x13/config.json")
         try write("ModelConfig", "grid7x13.json", try Data(contentsOf: fixture))
+        try write("ModelConfig", "hmlp-p8.json", try Data(contentsOf: fixture.deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("hmlp-p8/config.json")))
         try write("ModelConfig", "minimal.json", Data(#"{"format":"dilatedvit-v1","dim":8,"depth":1,"heads":2,"patch_size":2,"mlp_ratio":2,"levels":[{"segment":4,"dilation":1}],"mean":[0.5,0.5,0.5],"std":[0.5,0.5,0.5],"labels":["a"]}"#.utf8))
         try write("ModelConfig", "harness.json", Self.harnessConfig.jsonData())
     }

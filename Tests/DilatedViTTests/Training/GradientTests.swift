@@ -145,17 +145,21 @@ import Testing
     struct ModelCase: CustomTestStringConvertible, Sendable {
         let mode: AttentionMode
         let rows: Int, columns: Int
-        var testDescription: String { "\(mode) \(rows)×\(columns)" }
+        var embedding: PatchEmbedding = .linear
+        /// 2 for the linear embedding; 8 for the stem: three stages, one of them between two others.
+        var patchSize: Int { embedding == .linear ? 2 : 8 }
+        var testDescription: String { "\(mode) \(rows)×\(columns), \(embedding.rawValue) p=\(patchSize)" }
     }
 
-    @Test(arguments: [ModelCase(mode: .dilated, rows: 3, columns: 5), ModelCase(mode: .dense, rows: 2, columns: 3)])
+    @Test(arguments: [ModelCase(mode: .dilated, rows: 3, columns: 5), ModelCase(mode: .dense, rows: 2, columns: 3),
+                      ModelCase(mode: .dilated, rows: 2, columns: 3, embedding: .hierarchicalMLP)])
     func wholeModelGradientsMatchFiniteDifferences(_ c: ModelCase) {
-        let config = tinyConfig(dimension: 16, depth: 2, heads: 2, patchSize: 2,
+        let config = tinyConfig(dimension: 16, depth: 2, heads: 2, patchSize: c.patchSize, patchEmbedding: c.embedding,
                                 levels: [.init(segment: 2, dilation: 1), .init(segment: 4, dilation: 2)])
         let weights = ModelWeights(randomFor: config, seed: 41)
         let grids = (0..<2).map { i in
-            PatchGrid(rows: c.rows, columns: c.columns, patchSize: 2,
-                      values: randomValues(c.rows * c.columns * 12, seed: 50 + UInt64(i)))
+            PatchGrid(rows: c.rows, columns: c.columns, patchSize: c.patchSize,
+                      values: randomValues(c.rows * c.columns * config.patchFeatures, seed: 50 + UInt64(i)))
         }
         let labels = [1, 2]
         let model = TrainingModel(config: config, weights: weights, attention: c.mode, labelSmoothing: 0.1)
@@ -182,6 +186,6 @@ import Testing
             worst = max(worst, error)
             #expect(error < 1e-3, "\(name): analytic \(analytic) vs finite differences \(fd)")
         }
-        print("whole model (\(c)): worst relative gradient error \(worst)")
+        print("whole model (\(c.testDescription)): worst relative gradient error \(worst)")
     }
 }

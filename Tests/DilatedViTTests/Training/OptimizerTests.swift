@@ -102,6 +102,21 @@ import Testing
         #expect(fc1.allSatisfy { abs($0) <= 0.04 } && abs(std - 0.0176) < 0.002)   // truncated at ±2σ: std 0.88σ
     }
 
+    @Test func trainingInitialisationCoversTheStem() {
+        let config = tinyConfig(dimension: 32, depth: 1, heads: 4, patchSize: 8, patchEmbedding: .hierarchicalMLP)
+        let a = ModelWeights(trainingInitFor: config, seed: 9).tensors
+        #expect(a["stem.0.norm.weight"]!.values.allSatisfy { $0 == 1 } && a["stem.1.norm.bias"]!.values.allSatisfy { $0 == 0 })
+        #expect(a["stem.2.bias"]!.values.allSatisfy { $0 == 0 })
+        // Xavier-uniform on the (out, 4·in) view: bound √(6 / (fan-in + fan-out)).
+        for (name, fanIn, fanOut) in [("stem.0.weight", 12, 8), ("stem.1.weight", 32, 8), ("stem.2.weight", 32, 32)] {
+            let values = a[name]!.values, bound = Float((6 / Double(fanIn + fanOut)).squareRoot())
+            #expect(values.allSatisfy { abs($0) <= bound } && values.map(abs).max()! > 0.8 * bound, "\(name)")
+        }
+        let layout = ParameterLayout(config: config)
+        #expect(layout["stem.1.weight"]!.isDecayed)
+        #expect(!layout["stem.1.bias"]!.isDecayed && !layout["stem.0.norm.weight"]!.isDecayed)
+    }
+
     /// A few steps on one fixed batch must drive its loss down (sanity of the whole loop).
     @Test func repeatedStepsReduceTheLoss() {
         let config = tinyConfig(dimension: 16, depth: 1, heads: 2, patchSize: 2)

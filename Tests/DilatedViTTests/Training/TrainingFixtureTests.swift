@@ -6,7 +6,7 @@ import Testing
 /// (`reference/make_grad_fixtures.py`): a batch of grids, labels and label smoothing per case.
 /// Observed: loss within 1e-6, every gradient tensor within 2e-6 of its largest entry.
 @Suite struct TrainingFixtureTests {
-    static let cases = ["train-dense", "train-dilated"]
+    static let cases = ["train-dense", "train-dilated", "train-hmlp"]
 
     struct Fixture {
         let config: ModelConfig

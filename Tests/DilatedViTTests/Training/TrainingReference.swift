@@ -105,8 +105,13 @@ enum TrainingReference {
         let code = sinCos2DPositionCode(rows: rows, columns: columns, dimension: d).map(Double.init)
         var logits: [Double] = []
         for grid in grids {
-            var x = linear(grid.values.map(Double.init), rows: n, weight: p["patch_embed.proj.weight"]!,
-                           bias: p["patch_embed.proj.bias"]!)
+            var x = switch config.patchEmbedding {
+            case .linear:
+                linear(grid.values.map(Double.init), rows: n, weight: p["patch_embed.proj.weight"]!,
+                       bias: p["patch_embed.proj.bias"]!)
+            case .hierarchicalMLP:
+                StemReference.embed(grid.values.map(Double.init), tokens: n, config: config) { p[$0]! }
+            }
             for i in x.indices { x[i] += code[i] }
             for block in 0..<config.depth {
                 let b = "blocks.\(block)."

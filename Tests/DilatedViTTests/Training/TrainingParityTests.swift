@@ -1,0 +1,24 @@
+import Testing
+@testable import DilatedViT
+
+/// The training forward pass (stacked batch, saved activations) and the inference model
+/// (token blocks, streaming attention) are separate code; on the same weights and grids
+/// they must give the same logits.
+@Suite struct TrainingParityTests {
+    @Test(arguments: PatchEmbedding.allCases, AttentionMode.allCases)
+    func trainingForwardEqualsInference(_ embedding: PatchEmbedding, _ mode: AttentionMode) {
+        let config = tinyConfig(dimension: 24, heads: 3, patchSize: embedding == .linear ? 2 : 8, patchEmbedding: embedding,
+                                levels: [.init(segment: 2, dilation: 1), .init(segment: 4, dilation: 2)])
+        let weights = ModelWeights(randomFor: config, seed: 61)
+        let grids = (0..<3).map { i in
+            PatchGrid(rows: 4, columns: 5, patchSize: config.patchSize,
+                      values: randomValues(20 * config.patchFeatures, seed: 62 + UInt64(i)))
+        }
+        let training = TrainingModel(config: config, weights: weights, attention: mode)
+        let batchLogits = training.logits(for: TrainingBatch(grids: grids, labels: [0, 1, 2]))
+        // Token blocks of 7 make the inference stem and MLP run in several blocks.
+        let inference = DilatedViTModel(config: config, weights: weights, tokenBlockLength: 7)
+        let inferenceLogits = grids.flatMap { inference.logits(for: $0, attention: mode) }
+        #expect(maxAbsDifference(batchLogits, inferenceLogits) < 1e-5)
+    }
+}

@@ -20,10 +20,12 @@ public struct ModelWeights: Sendable {
         let fc2: Linear
     }
 
+    // `var` (not `let`) so that `prepared(for:)` can swap in layers packed for BF16.
+
     /// `(D, 3·p·p)`: the Conv2d kernel flattened in `(channel, y, x)` order.
-    let patchEmbedding: Linear
+    var patchEmbedding: Linear
     let patchSize: Int
-    let blocks: [Block]
+    var blocks: [Block]
     let norm: Norm
     let head: Linear
 

@@ -25,22 +25,21 @@ static inline __mmask16 first_lanes(ptrdiff_t count) {
     return count >= 16 ? 0xffff : count <= 0 ? 0 : (__mmask16)((1u << count) - 1);
 }
 
-// Rounds `rows` rows of x to bf16 pairs, laid out pair-major (`a[p · rows + r]`) so the
-// micro-kernel reads one contiguous run of broadcasts per pair.
-BF16_TARGET static void pack_rows(int rows, ptrdiff_t k, const float *x, ptrdiff_t ldx, uint32_t *a) {
-    uint32_t chunk[16];
+// Rounds `rows` rows of x to bf16: row r's pair p is `a[r · stride + p]`, the 32-bit
+// value the micro-kernel broadcasts. (Row-major needs no transpose, which measured
+// 10-15% faster overall than a pair-major layout at n = 192.)
+BF16_TARGET static void pack_rows(int rows, ptrdiff_t k, const float *x, ptrdiff_t ldx, uint32_t *a,
+                                  ptrdiff_t stride) {
     for (int r = 0; r < rows; r++) {
         const float *source = x + r * ldx;
+        uint32_t *target = a + r * stride;
         for (ptrdiff_t start = 0; start < k; start += 32) {
             const ptrdiff_t left = k - start;
-            // Masked loads read zeros past k: the odd k's padding input.
+            // Masked loads read zeros past k: an odd k's padding input.
             const __m512bh pairs = _mm512_cvtne2ps_pbh(
                 _mm512_maskz_loadu_ps(first_lanes(left - 16), source + start + 16),
                 _mm512_maskz_loadu_ps(first_lanes(left), source + start));
-            _mm512_storeu_si512(chunk, (__m512i)pairs);
-            const ptrdiff_t count = left >= 32 ? 16 : (left + 1) / 2;
-            uint32_t *target = a + (start / 2) * rows + r;
-            for (ptrdiff_t p = 0; p < count; p++) target[p * rows] = chunk[p];
+            _mm512_mask_storeu_epi32(target + start / 2, first_lanes((left + 1) / 2), (__m512i)pairs);
         }
     }
 }
@@ -48,15 +47,16 @@ BF16_TARGET static void pack_rows(int rows, ptrdiff_t k, const float *x, ptrdiff
 // y[0..rows) × 32 columns of one panel. `rows` is a constant at every call site, so the
 // accumulators stay in registers.
 BF16_TARGET static inline __attribute__((always_inline))
-void micro_tile(const int rows, ptrdiff_t pairs, const uint32_t *a, const uint16_t *w,
-                const float *bias, float *y, ptrdiff_t ldy, __mmask16 low, __mmask16 high, bool accumulate) {
+void micro_tile(const int rows, ptrdiff_t pairs, const uint32_t *a, ptrdiff_t stride, const uint16_t *w,
+                const float *bias, float *y, ptrdiff_t ldy, __mmask16 low, __mmask16 high,
+                bool accumulate) {
     __m512 sums[BF16_ROWS][2];
     for (int r = 0; r < rows; r++) sums[r][0] = sums[r][1] = _mm512_setzero_ps();
-    for (ptrdiff_t p = 0; p < pairs; p++, a += rows, w += 2 * BF16_PANEL) {
+    for (ptrdiff_t p = 0; p < pairs; p++, a++, w += 2 * BF16_PANEL) {
         const __m512bh w0 = (__m512bh)_mm512_loadu_si512(w);
         const __m512bh w1 = (__m512bh)_mm512_loadu_si512(w + BF16_PANEL);
         for (int r = 0; r < rows; r++) {
-            const __m512bh input = (__m512bh)_mm512_set1_epi32((int)a[r]);
+            const __m512bh input = (__m512bh)_mm512_set1_epi32((int)a[r * stride]);
             sums[r][0] = _mm512_dpbf16_ps(sums[r][0], input, w0);
             sums[r][1] = _mm512_dpbf16_ps(sums[r][1], input, w1);
         }
@@ -85,7 +85,7 @@ BF16_TARGET static void row_block(int rows, ptrdiff_t n, ptrdiff_t pairs, const 
         const uint16_t *w = packed + panel * pairs * 2 * BF16_PANEL;
         const float *b = bias ? bias + column : NULL;
         switch (rows) {
-#define TILE(R) case R: micro_tile(R, pairs, a, w, b, y + column, ldy, low, high, accumulate); break;
+#define TILE(R) case R: micro_tile(R, pairs, a, pairs, w, b, y + column, ldy, low, high, accumulate); break;
             TILE(1) TILE(2) TILE(3) TILE(4) TILE(5) TILE(6) TILE(7) TILE(8)
             TILE(9) TILE(10) TILE(11) TILE(12)
 #undef TILE
@@ -97,14 +97,14 @@ BF16_TARGET static void gemm_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                                     const float *x, ptrdiff_t ldx, const uint16_t *packed,
                                     const float *bias, float *y, ptrdiff_t ldy, bool accumulate) {
     const ptrdiff_t pairs = bf16_pairs(k);
-    // One row block of inputs (12 KiB at k = 512) stays in L1 while the panels stream
+    // One row block of inputs (18 KiB at k = 768) stays in L1 while the panels stream
     // from L2; blocking K as well measured no faster for k up to 3072.
     const size_t bytes = ((size_t)(BF16_ROWS * pairs) * sizeof(uint32_t) + 64) & ~(size_t)63;
     uint32_t *a = aligned_alloc(64, bytes);
     if (!a) abort();
     for (ptrdiff_t i = 0; i < m; i += BF16_ROWS) {
         const int rows = m - i < BF16_ROWS ? (int)(m - i) : BF16_ROWS;
-        pack_rows(rows, k, x + i * ldx, ldx, a);
+        pack_rows(rows, k, x + i * ldx, ldx, a, pairs);
         row_block(rows, n, pairs, a, packed, bias, y + i * ldy, ldy, accumulate);
     }
     free(a);

@@ -2,9 +2,9 @@
 public enum MatmulPrecision: String, Sendable, CaseIterable {
     /// fp32 throughout (OpenBLAS sgemm): the default, and the reference.
     case float32 = "fp32"
-    /// Inputs and weights rounded to bf16 (nearest-even), products summed in fp32: about
-    /// twice the multiply rate on CPUs with AVX512-BF16, at ~3 significant digits per
-    /// operand. Elsewhere a correct but slow portable loop (`isAccelerated` says which).
+    /// Inputs and weights rounded to bf16 (nearest-even, 8 significant bits), products
+    /// summed in fp32: about twice the multiply rate on CPUs with AVX512-BF16. Elsewhere a
+    /// correct but slow portable loop (`isAccelerated` says which).
     case bfloat16 = "bf16"
 
     /// Whether this precision runs at full speed on this CPU.

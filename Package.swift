@@ -26,9 +26,11 @@ let package = Package(
         .target(
             name: "CCodecs",
             dependencies: ["CJPEG", "CPNG"]),
+        // BF16 matrix products (AVX512-BF16, chosen at run time; portable fallback).
+        .target(name: "CKernels"),
         .target(
             name: "DilatedViT",
-            dependencies: ["CCodecs", "COpenBLAS"]),
+            dependencies: ["CCodecs", "CKernels", "COpenBLAS"]),
         .executableTarget(
             name: "dvit",
             dependencies: [
@@ -37,7 +39,7 @@ let package = Package(
             ]),
         .testTarget(
             name: "DilatedViTTests",
-            dependencies: ["DilatedViT", "CCodecs"],
+            dependencies: ["DilatedViT", "CCodecs", "CKernels"],
             resources: [.copy("Fixtures")]),
     ]
 )

@@ -3,5 +3,6 @@ import ArgumentParser
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the pipeline's stages.",
-        subcommands: [BenchForward.self, BenchDecode.self, BenchLoader.self, BenchTrain.self])
+        subcommands: [BenchForward.self, BenchGemm.self, BenchPrecision.self, BenchDecode.self, BenchLoader.self,
+                      BenchTrain.self])
 }

@@ -16,6 +16,9 @@ struct BenchForward: ParsableCommand {
             rate (FLOPs counted from the model's formulas) and its share of the rate sgemm
             reaches on a 2048³ product with all cores, measured at the start of the run.
 
+            --precisions fp32,bf16 also times the model with BF16 Linear products (rows
+            "swift-bf16"), interleaved with fp32 size by size.
+
             --quick is a one-minute preset: 256 to 16,384 tokens, dense only up to 4,096, one
             timed pass each (options given explicitly still win). --json writes the rows as a JSON
             array and --svg a log-log plot of milliseconds per image vs tokens, one line per
@@ -23,6 +26,7 @@ struct BenchForward: ParsableCommand {
 
             Examples:
               dvit bench forward --quick --svg forward.svg
+              dvit bench forward --tokens 256,1024,4096,16384,65536 --modes dilated --precisions fp32,bf16
               dvit bench forward --tokens 256,1024,4096,16384,65536 --python /path/to/venv/bin/python \
                 --csv forward.csv --json forward.json --svg forward.svg
             """)
@@ -32,6 +36,9 @@ struct BenchForward: ParsableCommand {
 
     @Option(help: "Comma-separated modes: dilated, dense.")
     var modes = "dilated,dense"
+
+    @Option(help: "Comma-separated Linear-layer precisions of the Swift model: fp32, bf16.")
+    var precisions = "fp32"
 
     @Option(help: "Skip a size whose predicted time per pass exceeds this.")
     var capSeconds = 60.0
@@ -65,6 +72,7 @@ struct BenchForward: ParsableCommand {
 
     @Option(help: .hidden) var single: Int?
     @Option(help: .hidden) var mode: String = "dilated"
+    @Option(help: .hidden) var precision: String = "fp32"
 
     /// The settings after the --quick preset and the defaults fill in what was not given.
     private var tokenList: String {
@@ -79,12 +87,15 @@ struct BenchForward: ParsableCommand {
         for mode in modes.split(separator: ",") where AttentionMode(rawValue: String(mode)) == nil {
             throw ValidationError("--modes: '\(mode)' is not one of dilated, dense")
         }
+        _ = try parsePrecisionList(precisions, option: "--precisions")
+        _ = try parsePrecision(precision, option: "--precision")
     }
 
     func run() throws {
         if let single {
             // Child process: one measurement as one JSON line.
-            let benchmark = ForwardBenchmark(config: ForwardBenchmark.standardConfig(patchEmbedding: patchEmbedding), seed: 7)
+            let benchmark = ForwardBenchmark(config: ForwardBenchmark.standardConfig(patchEmbedding: patchEmbedding), seed: 7,
+                                             precision: try parsePrecision(precision, option: "--precision"))
             let attention = AttentionMode(rawValue: mode) ?? .dilated
             let measurement: ForwardBenchmark.Measurement
             if let photo {
@@ -99,7 +110,9 @@ struct BenchForward: ParsableCommand {
         }
         let sizes = try parseIntegerList(tokenList, option: "--tokens")
         let modeList = modes.split(separator: ",").map(String.init)
-        var engines = modeList.map { Engine(implementation: "swift", mode: $0) }
+        var engines = try parsePrecisionList(precisions, option: "--precisions").flatMap { precision in
+            modeList.map { Engine(implementation: "swift", mode: $0, precision: precision) }
+        }
         if python != nil { engines += modeList.map { Engine(implementation: "pytorch", mode: $0) } }
 
         let sgemmRate = MatrixMultiplyRate.measure()
@@ -134,18 +147,24 @@ struct BenchForward: ParsableCommand {
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 
-    /// One implementation × mode, remembering its last timing to predict the next size's.
+    /// One implementation × mode (× precision for Swift), remembering its last timing to
+    /// predict the next size's.
     struct Engine {
         let implementation: String
         let mode: String
+        var precision = MatmulPrecision.float32
         var last: (tokens: Int, milliseconds: Double)?
+
+        /// The row's implementation column: "swift", "swift-bf16" or "pytorch".
+        var label: String { precision == .float32 ? implementation : "\(implementation)-\(precision.rawValue)" }
     }
 
     private func measure(_ engine: inout Engine, tokens: Int, sgemmRate: Double) -> ForwardBenchRow {
         let (rows, columns) = ForwardBenchmark.gridShape(forTokens: tokens)
-        let config = ForwardBenchmark.standardConfig()
+        let config = ForwardBenchmark.standardConfig(
+            patchEmbedding: engine.implementation == "swift" ? patchEmbedding : .linear)
         let attention = AttentionMode(rawValue: engine.mode) ?? .dilated
-        var row = ForwardBenchRow(implementation: engine.implementation, mode: engine.mode, tokens: tokens,
+        var row = ForwardBenchRow(implementation: engine.label, mode: engine.mode, tokens: tokens,
                                   grid: "\(rows)x\(columns)",
                                   flops: config.forwardFLOPs(rows: rows, columns: columns, attention: attention),
                                   sgemmGigaflops: sgemmRate)
@@ -163,7 +182,8 @@ struct BenchForward: ParsableCommand {
         }
         let (command, arguments) = engine.implementation == "swift"
             ? (CommandLine.arguments[0], ["bench", "forward", "--single", "\(tokens)", "--mode", engine.mode,
-                                          "--repeats", "\(passes)", "--patch-embedding", patchEmbedding.rawValue]
+                                          "--repeats", "\(passes)", "--patch-embedding", patchEmbedding.rawValue,
+                                          "--precision", engine.precision.rawValue]
                 + (photo.map { ["--photo", $0] } ?? []))
             : (python!, ["reference/bench_torch.py", "--tokens", "\(tokens)", "--mode", engine.mode,
                          "--max-iters", "\(passes)", "--min-time", "0"])

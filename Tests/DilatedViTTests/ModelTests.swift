@@ -106,6 +106,22 @@ import Testing
         let grid = Self.grid(rows: 4, columns: 5, patchSize: config.patchSize, seed: 32)
         #expect(loaded.logits(for: grid) == DilatedViTModel(config: config, weights: weights).logits(for: grid))
     }
+
+    @Test(arguments: AttentionMode.allCases)
+    func bfloat16ModelStaysCloseToFloat32(mode: AttentionMode) {
+        let config = tinyConfig()
+        let weights = ModelWeights(randomFor: config, seed: 35)
+        let fp32 = DilatedViTModel(config: config, weights: weights)
+        let bf16 = DilatedViTModel(config: config, weights: weights, precision: .bfloat16)
+        let grid = Self.grid(rows: 9, columns: 11, patchSize: config.patchSize, seed: 36)
+        let exact = fp32.logits(for: grid, attention: mode), rounded = bf16.logits(for: grid, attention: mode)
+        #expect(maxAbsDifference(rounded, exact) < 5e-3)  // measured 5e-4
+        #expect(rounded != exact, "the bf16 model should not run in fp32")
+        #expect(fp32.precision == .float32 && bf16.precision == .bfloat16)
+        // Packing keeps the fp32 weights, and a model built from a bf16 model's weights is fp32 again.
+        #expect(bf16.weights.tensors == weights.tensors)
+        #expect(DilatedViTModel(config: config, weights: bf16.weights).logits(for: grid, attention: mode) == exact)
+    }
 }
 
 @Suite struct ModelWeightsTests {

@@ -30,9 +30,10 @@ public struct ForwardBenchmark: Sendable {
 
     public let model: DilatedViTModel
 
-    /// A model for `config` with `ModelWeights(randomFor:seed:)`.
-    public init(config: ModelConfig, seed: UInt64 = 0) {
-        model = DilatedViTModel(config: config, weights: ModelWeights(randomFor: config, seed: seed))
+    /// A model for `config` with `ModelWeights(randomFor:seed:)`, its Linear products at `precision`.
+    public init(config: ModelConfig, seed: UInt64 = 0, precision: MatmulPrecision = .float32) {
+        model = DilatedViTModel(config: config, weights: ModelWeights(randomFor: config, seed: seed),
+                                precision: precision)
     }
 
     /// The reference size for timings: D = 192, 6 blocks, 6 heads, 8-pixel patches, MLP ×4,

@@ -1,13 +1,18 @@
 extension ModelConfig {
     /// Floating-point operations of one forward pass on a `rows × columns` grid, counted
-    /// from the formulas of MODEL.md: every multiply-add is 2 FLOPs; the patch embedding,
+    /// from the formulas of MODEL.md: every multiply-add is 2 FLOPs; the patch embedding (or stem),
     /// q/k/v, projection and MLP products, and attention's `q·kᵀ` and `p·v` over exactly the
     /// keys each query sees (border windows are smaller). LayerNorm, GELU, softmax and the
     /// head are left out: they are O(N·D) and below 1% of the total.
     public func forwardFLOPs(rows: Int, columns: Int, attention mode: AttentionMode) -> Double {
         let n = Double(rows * columns), d = Double(dimension)
         let linear = 2 * n * (3 * d * d + d * d + 2 * d * Double(hiddenDimension))
-        return 2 * n * Double(patchFeatures) * d
+        let embedding = switch patchEmbedding {
+        case .linear: 2 * n * Double(patchFeatures) * d
+        case .hierarchicalMLP:
+            stemStages.reduce(0) { $0 + 2 * n * Double($1.positions * $1.blockWidth * $1.outputChannels) }
+        }
+        return embedding
             + Double(depth) * (linear + 4 * Double(headDimension) * attendedPairs(rows: rows, columns: columns, mode: mode))
     }
 

@@ -11,28 +11,33 @@ public final class DilatedViTModel: Sendable {
     /// Tokens per MLP (and hMLP stem) block: bounds the `hidden`-wide activations to this
     /// many rows.
     public let tokenBlockLength: Int
+    /// The arithmetic of the patch embedding's and the blocks' products (the head is fp32).
+    public let precision: MatmulPrecision
 
-    public init(config: ModelConfig, weights: ModelWeights, tokenBlockLength: Int = 1024) {
+    /// With `precision: .bfloat16`, the Linear weights are packed to bf16 once, here.
+    public init(config: ModelConfig, weights: ModelWeights, tokenBlockLength: Int = 1024,
+                precision: MatmulPrecision = .float32) {
         precondition(tokenBlockLength > 0, "DilatedViTModel: tokenBlockLength must be positive")
         precondition((try? config.validate()) != nil, "DilatedViTModel: invalid config")
         precondition(weights.tensors.mapValues(\.shape) == ModelWeights.expectedShapes(for: config),
                      "DilatedViTModel: weights were validated against another config")
         self.config = config
-        self.weights = weights
+        self.weights = weights.prepared(for: precision)
         self.tokenBlockLength = tokenBlockLength
+        self.precision = precision
     }
 
     /// Loads a config JSON and a safetensors file, validating both.
-    public convenience init(configURL: URL, weightsURL: URL) throws {
+    public convenience init(configURL: URL, weightsURL: URL, precision: MatmulPrecision = .float32) throws {
         let config = try ModelConfig(contentsOf: configURL)
         let weights = try ModelWeights(contentsOf: weightsURL, config: config)
-        self.init(config: config, weights: weights)
+        self.init(config: config, weights: weights, precision: precision)
     }
 
     /// Loads `config.json` and `model.safetensors` from `directory`.
-    public convenience init(contentsOf directory: URL) throws {
+    public convenience init(contentsOf directory: URL, precision: MatmulPrecision = .float32) throws {
         try self.init(configURL: directory.appendingPathComponent("config.json"),
-                      weightsURL: directory.appendingPathComponent("model.safetensors"))
+                      weightsURL: directory.appendingPathComponent("model.safetensors"), precision: precision)
     }
 
     /// The pooled `D`-vector fed to the head: final LayerNorm, then the mean over tokens.

@@ -27,9 +27,10 @@ public struct ModelWeights: Sendable {
         case hierarchicalMLP(HierarchicalStem)
     }
 
-    let embedding: Embedding
+    // `var` (not `let`) so that `prepared(for:)` can swap in layers packed for BF16.
+    var embedding: Embedding
     let patchSize: Int
-    let blocks: [Block]
+    var blocks: [Block]
     let norm: Norm
     let head: Linear
 

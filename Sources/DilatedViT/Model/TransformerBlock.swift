@@ -42,11 +42,7 @@ extension ModelWeights.Block {
             }
         }
         // FC1 without its bias: the bias add is fused into the GELU pass.
-        fc1.weight.values.withUnsafeBufferPointer { w in
-            sgemm(transposeB: true, m: rows, n: fc1.outputs, k: d,
-                  a: workspace.blockNormalised, lda: d, b: w.baseAddress!, ldb: d,
-                  c: workspace.blockHidden, ldc: fc1.outputs)
-        }
+        fc1.applyWithoutBias(workspace.blockNormalised, rows: rows, into: workspace.blockHidden)
         fc1.bias.withUnsafeBufferPointer { bias in
             addBiasAndGELU(bias.baseAddress!, to: workspace.blockHidden, rows: rows, columns: fc1.outputs)
         }

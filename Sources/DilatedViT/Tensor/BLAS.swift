@@ -35,32 +35,3 @@ private let blasIsSingleThreaded: Bool = {
     openblas_set_num_threads(1)
     return true
 }()
-
-/// A PyTorch `nn.Linear`: `weight` is `(out, in)`, `bias` has `out` entries.
-struct Linear: Sendable {
-    let weight: Matrix
-    let bias: [Float]
-
-    var inputs: Int { weight.columns }
-    var outputs: Int { weight.rows }
-
-    init(weight: Matrix, bias: [Float]) {
-        precondition(bias.count == weight.rows, "Linear: bias of \(bias.count) for \(weight.rows) outputs")
-        self.weight = weight
-        self.bias = bias
-    }
-
-    /// `output[i] = input[i] · Wᵀ + b` for `rows` input rows (row strides = widths).
-    /// With `accumulate`, adds the result onto `output` instead (a residual connection).
-    func apply(_ input: UnsafePointer<Float>, rows: Int,
-               into output: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
-        weight.values.withUnsafeBufferPointer { w in
-            sgemm(transposeB: true, m: rows, n: outputs, k: inputs,
-                  a: input, lda: inputs, b: w.baseAddress!, ldb: inputs,
-                  beta: accumulate ? 1 : 0, c: output, ldc: outputs)
-        }
-        bias.withUnsafeBufferPointer { b in
-            addRowVector(b.baseAddress!, to: output, rows: rows, columns: outputs)
-        }
-    }
-}

@@ -65,9 +65,18 @@ private final class ElementCounter: NSObject, XMLParserDelegate {
         #expect(result.outputLines.last?.hasPrefix("swift\tdilated\t60\t6x10\t") == true, "\(result.standardOutput)")
     }
 
+    @Test func timesEachPrecisionAsItsOwnSeries() throws {
+        let result = try DVitProcess.run(["bench", "forward", "--tokens", "16,64", "--modes", "dilated",
+                                          "--precisions", "fp32,bf16", "--repeats", "1"])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.outputLines.dropFirst(2).map { $0.split(separator: "\t").prefix(3).joined(separator: " ") }
+                == ["swift dilated 16", "swift-bf16 dilated 16", "swift dilated 64", "swift-bf16 dilated 64"])
+    }
+
     @Test func rejectsBadTokenLists() throws {
         #expect(try DVitProcess.run(["bench", "forward", "--tokens", "16,x"]).status == 2)
         #expect(try DVitProcess.run(["bench", "forward", "--quick", "--repeats", "0"]).status == 2)
         #expect(try DVitProcess.run(["bench", "forward", "--modes", "dilated,sparse"]).status == 2)
+        #expect(try DVitProcess.run(["bench", "forward", "--precisions", "fp32,fp16"]).status == 2)
     }
 }

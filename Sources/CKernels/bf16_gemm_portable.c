@@ -1,0 +1,36 @@
+#include <stdlib.h>
+
+#include "ckernels.h"
+#include "bf16_format.h"
+
+// The same sums as the AVX512-BF16 kernel in plain C: bf16 × bf16 products are exact
+// in fp32, so only the order of the fp32 additions can differ.
+void ck_bf16_gemm_portable(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                           const float *x, ptrdiff_t ldx, const uint16_t *packed,
+                           const float *bias, float *y, ptrdiff_t ldy, bool accumulate) {
+    if (m <= 0 || n <= 0) return;
+    const ptrdiff_t pairs = bf16_pairs(k);
+    float *row = malloc(sizeof(float) * (size_t)(2 * pairs + 1));
+    if (!row) abort();
+    for (ptrdiff_t i = 0; i < m; i++) {
+        for (ptrdiff_t input = 0; input < 2 * pairs; input++) {
+            row[input] = input < k ? float_from_bf16(bf16_from_float(x[i * ldx + input])) : 0;
+        }
+        for (ptrdiff_t panel = 0; panel < bf16_panels(n); panel++) {
+            const uint16_t *w = packed + panel * pairs * BF16_PANEL * 2;
+            float sums[BF16_PANEL] = {0};
+            for (ptrdiff_t p = 0; p < pairs; p++, w += BF16_PANEL * 2) {
+                for (int c = 0; c < BF16_PANEL; c++) {
+                    sums[c] += row[2 * p] * float_from_bf16(w[2 * c]) + row[2 * p + 1] * float_from_bf16(w[2 * c + 1]);
+                }
+            }
+            for (int c = 0; c < BF16_PANEL && panel * BF16_PANEL + c < n; c++) {
+                const ptrdiff_t column = panel * BF16_PANEL + c;
+                float value = sums[c] + (bias ? bias[column] : 0);
+                float *out = &y[i * ldy + column];
+                *out = accumulate ? *out + value : value;
+            }
+        }
+    }
+    free(row);
+}

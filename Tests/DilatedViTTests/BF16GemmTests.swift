@@ -1,0 +1,143 @@
+import CKernels
+import Foundation
+import Testing
+@testable import DilatedViT
+
+@Suite struct BF16GemmTests {
+    static let accelerated = PackedBF16Weight.isAccelerated
+
+    @Test(.enabled(if: accelerated, "this CPU lacks AVX512-BF16: only the portable kernel runs"),
+          arguments: [1, 7, 33, 130], [3, 192, 193, 768])
+    func avx512KernelMatchesDoublePrecision(rows: Int, inputs: Int) {
+        for outputs in [6, 31, 192, 576, 768] {
+            checkAgainstReference(rows: rows, inputs: inputs, outputs: outputs, portable: false)
+        }
+    }
+
+    @Test(arguments: [1, 7, 33, 130], [3, 193])
+    func portableKernelMatchesDoublePrecision(rows: Int, inputs: Int) {
+        for outputs in [6, 31, 192] {
+            checkAgainstReference(rows: rows, inputs: inputs, outputs: outputs, portable: true)
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func biasAndAccumulateAddOntoTheProduct(portable: Bool) {
+        for accumulate in [false, true] {
+            checkAgainstReference(rows: 70, inputs: 45, outputs: 37, portable: portable, bias: true,
+                                  accumulate: accumulate)
+        }
+    }
+
+    /// Inputs of the products are rounded to nearest, ties to even: with truncation
+    /// (or ties away) every one of these sums would come out different.
+    @Test(arguments: [false, true])
+    func operandsAreRoundedToNearestEven(portable: Bool) {
+        let tieToEvenUp: Float = 1 + 3.0 / 256  // halfway between 1+2⁻⁷ and 1+2⁻⁶: even is 1+2⁻⁶
+        let tieToEvenDown: Float = 1 + 1.0 / 256  // halfway between 1 and 1+2⁻⁷: even is 1
+        let aboveHalf: Float = 1 + 1.0 / 256 + 1.0 / 4096  // rounds up to 1+2⁻⁷; truncation gives 1
+        for value in [tieToEvenUp, tieToEvenDown, aboveHalf] {
+            // The value as input (weight 1), then as weight (input 1).
+            #expect(product([value], [1], portable: portable) == [Double(ck_bf16_round(value))])
+            #expect(product([1], [value], portable: portable) == [Double(ck_bf16_round(value))])
+        }
+        #expect(ck_bf16_round(tieToEvenUp) == 1 + 1.0 / 64)
+        #expect(ck_bf16_round(tieToEvenDown) == 1)
+        #expect(ck_bf16_round(aboveHalf) == 1 + 1.0 / 128)
+        #expect(ck_bf16_round(-tieToEvenUp) == -(1 + 1.0 / 64))
+    }
+
+    @Test func specialValuesRoundLikeTheHardware() {
+        #expect(ck_bf16_round(.leastNormalMagnitude) == .leastNormalMagnitude)
+        #expect(ck_bf16_round(.leastNormalMagnitude / 2) == 0)  // subnormals flush to zero
+        #expect(ck_bf16_round(-.leastNormalMagnitude / 2).sign == .minus)
+        #expect(ck_bf16_round(.infinity) == .infinity)
+        #expect(ck_bf16_round(.greatestFiniteMagnitude) == .infinity)  // rounds past the largest bf16
+        #expect(ck_bf16_round(.nan).isNaN)
+    }
+
+    @Test func linearInBF16StaysWithinTheRoundingBound() {
+        let inputs = 48, outputs = 20, rows = 90
+        let linear = Linear(weight: Matrix(rows: outputs, columns: inputs,
+                                           values: randomValues(outputs * inputs, seed: 81)),
+                            bias: randomValues(outputs, seed: 82))
+        let x = randomValues(rows * inputs, seed: 83)
+        let bf16 = linear.with(.bfloat16)
+        #expect(bf16.bf16 != nil && bf16.with(.float32).bf16 == nil)
+        for accumulate in [false, true] {
+            let start = randomValues(rows * outputs, seed: 84)
+            var exact = start, rounded = start
+            exact.withUnsafeMutableBufferPointer { linear.apply(x, rows: rows, into: $0.baseAddress!, accumulate: accumulate) }
+            rounded.withUnsafeMutableBufferPointer { bf16.apply(x, rows: rows, into: $0.baseAddress!, accumulate: accumulate) }
+            // Σ|x||w| ≤ 48 here: 2⁻⁷ of it bounds the rounding error.
+            #expect(maxAbsDifference(rounded, exact) < Float(inputs) / 128)
+            #expect(maxAbsDifference(rounded, exact) > 1e-4, "bf16 should not be as exact as fp32")
+        }
+        var withoutBias = [Float](repeating: .nan, count: rows * outputs)
+        var withBias = withoutBias
+        withoutBias.withUnsafeMutableBufferPointer { bf16.applyWithoutBias(x, rows: rows, into: $0.baseAddress!) }
+        withBias.withUnsafeMutableBufferPointer { bf16.apply(x, rows: rows, into: $0.baseAddress!) }
+        let added = withoutBias.indices.map { withoutBias[$0] + linear.bias[$0 % outputs] }
+        #expect(maxAbsDifference(added, withBias) < 1e-5)
+    }
+
+    /// `x · wᵀ` of one row and one output through the kernel, as Double.
+    private func product(_ x: [Float], _ w: [Float], portable: Bool) -> [Double] {
+        let packed = PackedBF16Weight(Matrix(rows: 1, columns: w.count, values: w))
+        var y: [Float] = [.nan]
+        y.withUnsafeMutableBufferPointer { packed.apply(x, rows: 1, bias: nil, into: $0.baseAddress!, portable: portable) }
+        return y.map(Double.init)
+    }
+
+    /// Checks `Y = X·Wᵀ (+ b) (+ Y₀)` twice: against the exact product of the fp32 operands,
+    /// within the bf16 rounding bound (each operand off by up to 2⁻⁸ of itself, so each
+    /// product by 2⁻⁷ + 2⁻¹⁶) plus fp32 summation error, and against the exact product
+    /// of the bf16-rounded operands within the summation error alone.
+    private func checkAgainstReference(rows m: Int, inputs k: Int, outputs n: Int, portable: Bool,
+                                       bias hasBias: Bool = false, accumulate: Bool = false) {
+        let seed = UInt64(m * 1_000_000 + k * 1000 + n)
+        let x = randomValues(m * k, seed: seed, scale: 2)
+        let w = randomValues(n * k, seed: seed + 1)
+        let bias = hasBias ? randomValues(n, seed: seed + 2) : nil
+        let start = accumulate ? randomValues(m * n, seed: seed + 3) : [Float](repeating: .nan, count: m * n)
+        let packed = PackedBF16Weight(Matrix(rows: n, columns: k, values: w))
+        var y = start
+        y.withUnsafeMutableBufferPointer { out in
+            (bias ?? []).withUnsafeBufferPointer { b in
+                packed.apply(x, rows: m, bias: hasBias ? b.baseAddress : nil, into: out.baseAddress!,
+                             accumulate: accumulate, portable: portable)
+            }
+        }
+        // Unsafe pointers keep the debug-build reference loops fast.
+        let x64 = buffer(x.map(Double.init)), w64 = buffer(w.map(Double.init))
+        let xRounded = buffer(x.map { Double(ck_bf16_round($0)) }), wRounded = buffer(w.map { Double(ck_bf16_round($0)) })
+        defer { for buffer in [x64, w64, xRounded, wRounded] { buffer.deallocate() } }
+        var worstExact = 0.0, worstRounded = 0.0
+        for i in 0..<m {
+            for j in 0..<n {
+                var exact = 0.0, rounded = 0.0, magnitude = 0.0
+                for t in 0..<k {
+                    let product = x64[i * k + t] * w64[j * k + t]
+                    exact += product
+                    magnitude += abs(product)
+                    rounded += xRounded[i * k + t] * wRounded[j * k + t]
+                }
+                let offset = (bias.map { Double($0[j]) } ?? 0) + (accumulate ? Double(start[i * n + j]) : 0)
+                let value = Double(y[i * n + j])
+                // Two more fp32 roundings (bias, accumulate) on values up to |offset| + magnitude.
+                let summation = (magnitude * 1.01 + abs(offset)) * Double(k + 2) * 0x1p-24
+                worstExact = max(worstExact, abs(value - exact - offset) / (magnitude * (0x1p-7 + 0x1p-16) + summation))
+                worstRounded = max(worstRounded, abs(value - rounded - offset) / summation)
+            }
+        }
+        let shape = "\(m)×\(k) · (\(n)×\(k))ᵀ, portable \(portable), bias \(hasBias), accumulate \(accumulate)"
+        #expect(worstExact <= 1, "beyond the bf16 bound: \(shape)")
+        #expect(worstRounded <= 1, "not the exact sum of bf16 products: \(shape)")
+    }
+
+    private func buffer(_ values: [Double]) -> UnsafeMutableBufferPointer<Double> {
+        let buffer = UnsafeMutableBufferPointer<Double>.allocate(capacity: values.count)
+        _ = buffer.initialize(from: values)
+        return buffer
+    }
+}

@@ -47,5 +47,10 @@ import Testing
         let perBlock = 24 * d * d * n + 4 * 32 * 32352
         let expected = 2 * n * 192 * d + 6 * perBlock
         #expect(config.forwardFLOPs(rows: 16, columns: 16, attention: .dilated) == expected)
+
+        // The hMLP stem at p = 8, D = 192: 2×2 blocks 12 → 48 at 16 positions, 192 → 48 at 4,
+        // 192 → 192 at 1 — 82,944 multiply-adds per token instead of 192·192.
+        let stem = ForwardBenchmark.standardConfig(patchEmbedding: .hierarchicalMLP)
+        #expect(stem.forwardFLOPs(rows: 16, columns: 16, attention: .dilated) - expected == 2 * n * (82_944 - 192 * d))
     }
 }

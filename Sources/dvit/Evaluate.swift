@@ -8,7 +8,9 @@ struct Evaluate: ParsableCommand {
         discussion: """
             The held-out photos are those listed in --validation (as `dvit train` writes it),
             relative to --data. Each photo is resized, aspect kept, so that its short side is
-            each of --sizes pixels (smaller photos are upscaled) and classified whole.
+            each of --sizes pixels (smaller photos are upscaled), then read the way `dvit
+            classify` reads a photo of that size: scaled down to the model's token budget
+            (--max-tokens to choose another; 0 reads every pixel, one token per patch).
 
             Example:
               dvit evaluate --weights weights --data ../shared/datasets/intel-scenes/train \\
@@ -29,11 +31,15 @@ struct Evaluate: ParsableCommand {
     @Flag(help: "Use dense attention instead of the model's dilated attention.")
     var dense = false
 
+    @Option(help: "Token budget of each read (default: the model's; 0 = every pixel).")
+    var maxTokens: Int?
+
     @Option(help: "Evaluate every n-th held-out photo only (the listing is grouped by label, so each label keeps its share).")
     var every = 1
 
     func validate() throws {
         guard every >= 1 else { throw ValidationError("--every must be at least 1") }
+        if let maxTokens, maxTokens < 0 { throw ValidationError("--max-tokens must be 0 (every pixel) or positive") }
     }
 
     func run() throws {
@@ -46,14 +52,16 @@ struct Evaluate: ParsableCommand {
         let listingPath = validation ?? (model.weights + "/validation.txt")
         let split = try DatasetSplit(dataset, validationListing: String(contentsOfFile: listingPath, encoding: .utf8))
         let shortSides = try parseIntegerList(sizes, option: "--sizes")
-        let sweep = ResolutionSweep(shortSides: shortSides, config: config)
+        let budget = maxTokens ?? config.defaultMaxTokens
+        let sweep = ResolutionSweep(shortSides: shortSides, config: config, maxTokens: budget)
         let samples = stride(from: 0, to: split.validation.count, by: every).map { split.validation[$0] }
         var progress = Progress(total: samples.count)
         let entries = sweep.run(dataset: dataset, samples: samples, store: ImageStore(),
                                 classify: { classifier.model.logits(for: $0, attention: dense ? .dense : nil) },
                                 progress: { _, _ in progress.advance() })
         let share = every > 1 ? "every \(every)th of " : ""
-        print("\(samples.count) photos (\(share)\(split.validation.count) held out in \(listingPath)), \(dense ? "dense" : "dilated") attention")
+        print("\(samples.count) photos (\(share)\(split.validation.count) held out in \(listingPath)), \(dense ? "dense" : "dilated") attention, "
+              + (budget > 0 ? "read within \(budget) tokens" : "every pixel read"))
         print("")
         print("confusion matrix at \(shortSides[0]) px (rows: true label, columns: predicted)")
         print(entries[0].confusion.table(labels: config.labels))

@@ -97,4 +97,20 @@ import Testing
         let table = ResolutionSweep.table(entries)
         #expect(table.split(separator: "\n").count == 4 && table.contains("70.83%"))
     }
+
+    @Test func aTokenBudgetReadsLargeInputsAsClassifyDoes() throws {
+        let (folder, assembler) = try PrefetchingBatchLoaderTests.setUp(augmentation: nil)
+        defer { folder.remove() }
+        // Budget 80 tokens of 4 px: the 16-px input (5×4 = 20 tokens) is read whole, the
+        // 64-px one (20×16 = 320) scaled down to 10×8, never up.
+        let sweep = ResolutionSweep(shortSides: [16, 64], patchSize: 4, maxTokens: 80)
+        var shapes: Set<String> = []
+        let entries = sweep.run(dataset: assembler.dataset, samples: assembler.samples, store: assembler.store,
+                                classify: { grid in
+            shapes.insert("\(grid.columns)×\(grid.rows)")
+            return [0, 0, 0]
+        })
+        #expect(shapes == ["5×4", "10×8"])
+        #expect(entries.map(\.squareResolution.tokenCount) == [16, 64])  // a square fits 8×8 in 80
+    }
 }

@@ -2,7 +2,9 @@ import Foundation
 
 /// Accuracy against input size: every photo of a sample list is resized (aspect kept, whole
 /// patches) so that its short side is `S` pixels, for each `S`, and classified by a closure —
-/// so one trained model can be checked at thumbnails and at upscaled inputs alike.
+/// so one trained model can be checked at thumbnails and at upscaled inputs alike. With a
+/// token budget, each resized photo is then read as `dvit classify` reads an input of that
+/// size (scaled down to the budget, never up); without one, at its full size.
 ///
 /// Each photo is decoded once for all sizes (through the store, so a cached run decodes
 /// nothing). Sizes are evaluated one photo at a time because grids of different photos
@@ -15,24 +17,34 @@ public struct ResolutionSweep: Sendable {
     public var patchSize: Int
     public var mean: [Float]
     public var std: [Float]
+    /// Token budget of the read (0: every input pixel is read, one token per patch).
+    public var maxTokens: Int
 
     public init(shortSides: [Int] = ResolutionSweep.defaultShortSides, patchSize: Int,
-                mean: [Float] = [0.5, 0.5, 0.5], std: [Float] = [0.5, 0.5, 0.5]) {
-        precondition(!shortSides.isEmpty && shortSides.allSatisfy { $0 > 0 } && patchSize > 0)
+                mean: [Float] = [0.5, 0.5, 0.5], std: [Float] = [0.5, 0.5, 0.5], maxTokens: Int = 0) {
+        precondition(!shortSides.isEmpty && shortSides.allSatisfy { $0 > 0 } && patchSize > 0 && maxTokens >= 0)
         self.shortSides = shortSides
         self.patchSize = patchSize
         self.mean = mean
         self.std = std
+        self.maxTokens = maxTokens
     }
 
-    public init(shortSides: [Int] = ResolutionSweep.defaultShortSides, config: ModelConfig) {
-        self.init(shortSides: shortSides, patchSize: config.patchSize, mean: config.mean, std: config.std)
+    public init(shortSides: [Int] = ResolutionSweep.defaultShortSides, config: ModelConfig, maxTokens: Int = 0) {
+        self.init(shortSides: shortSides, patchSize: config.patchSize, mean: config.mean, std: config.std,
+                  maxTokens: maxTokens)
+    }
+
+    /// How a resized input is read: the classifier's loader at the sweep's budget.
+    private var reader: PhotoLoader {
+        PhotoLoader(patchSize: patchSize, maxTokens: maxTokens, mean: mean, std: std)
     }
 
     /// Accuracy at one short side.
     public struct Entry: Sendable {
         public var shortSide: Int
-        /// Grid of a square photo at this size (`shortSide` rounded to whole patches).
+        /// Grid read from a square photo at this size (`shortSide` rounded to whole
+        /// patches, then fitted to the token budget).
         public var squareResolution: WorkingResolution
         public var confusion: ConfusionMatrix
         /// Time spent in the classifier.
@@ -60,17 +72,19 @@ public struct ResolutionSweep: Sendable {
     public func run(dataset: ImageFolderDataset, samples: [LabeledImage], store: ImageStore,
                     classify: (PatchGrid) throws -> [Float],
                     progress: ((Int, Int) -> Void)? = nil) rethrows -> [Entry] {
+        let reader = reader
         var entries = shortSides.map { side in
-            Entry(shortSide: side, squareResolution: Self.resolution(width: 1, height: 1, shortSide: side, patchSize: patchSize),
-                  confusion: ConfusionMatrix(classCount: dataset.labels.count), classifySeconds: 0)
+            let square = Self.resolution(width: 1, height: 1, shortSide: side, patchSize: patchSize)
+            return Entry(shortSide: side, squareResolution: reader.workingResolution(width: square.width, height: square.height),
+                         confusion: ConfusionMatrix(classCount: dataset.labels.count), classifySeconds: 0)
         }
         for (done, sample) in samples.enumerated() {
             if let image = store.image(atPath: dataset.fullPath(of: sample)) {
                 for e in entries.indices {
                     let resolution = Self.resolution(width: image.width, height: image.height,
                                                      shortSide: entries[e].shortSide, patchSize: patchSize)
-                    let resized = Resampler.resize(image, width: resolution.width, height: resolution.height)
-                    let grid = PatchGrid(image: resized, patchSize: patchSize, mean: mean, std: std)
+                    let input = Resampler.resize(image, width: resolution.width, height: resolution.height)
+                    let grid = reader.load(input).grid
                     let start = DispatchTime.now().uptimeNanoseconds
                     let logits = try classify(grid)
                     entries[e].classifySeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

@@ -35,7 +35,7 @@ struct ProbePosition: ParsableCommand {
     @Option(help: "The folder the --listing paths are relative to.")
     var data = "."
 
-    @Option(help: "Use at most this many photos of the listing (each costs grid² forward passes).")
+    @Option(help: "Use this many photos of the listing, evenly spread over it (each costs grid² forward passes).")
     var limit: Int?
 
     @Option(help: "Canvas: grey or noise.")
@@ -119,7 +119,10 @@ struct ProbePosition: ParsableCommand {
             entries = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
                 .filter { !$0.isEmpty && !$0.hasPrefix("#") }
                 .map { line in (data + "/" + line, String(line.split(separator: "/").first ?? "")) }
-            if let limit { entries = Array(entries.prefix(limit)) }
+            if let limit, limit < entries.count {
+                // Evenly spread: listings are grouped by label, so each label keeps its share.
+                entries = (0..<limit).map { entries[$0 * entries.count / limit] }
+            }
         }
         guard !entries.isEmpty else { throw ValidationError("no photos in \(listing ?? "the listing")") }
         for entry in entries where !labels.contains(entry.label) {

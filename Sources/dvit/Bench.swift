@@ -3,6 +3,6 @@ import ArgumentParser
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the pipeline's stages.",
-        subcommands: [BenchForward.self, BenchGemm.self, BenchPrecision.self, BenchDecode.self, BenchLoader.self,
+        subcommands: [BenchForward.self, BenchAttention.self, BenchGemm.self, BenchPrecision.self, BenchDecode.self, BenchLoader.self,
                       BenchTrain.self])
 }

@@ -73,6 +73,15 @@ private final class ElementCounter: NSObject, XMLParserDelegate {
                 == ["swift dilated 16", "swift-bf16 dilated 16", "swift dilated 64", "swift-bf16 dilated 64"])
     }
 
+    @Test func attentionBenchmarkReportsAFlopRatePerMode() throws {
+        let result = try DVitProcess.run(["bench", "attention", "--tokens", "64,256", "--repeats", "1",
+                                          "--max-dense-tokens", "64"])
+        #expect(result.status == 0, "\(result.standardError)")
+        let rows = result.outputLines.dropFirst().map { $0.split(separator: "\t").map(String.init) }
+        #expect(rows.map { "\($0[0]) \($0[1]) \($0[2])" } == ["dilated 64 8x8", "dense 64 8x8", "dilated 256 16x16"])
+        #expect(rows.allSatisfy { (Double($0[4]) ?? 0) > 0 })
+    }
+
     @Test func rejectsBadTokenLists() throws {
         #expect(try DVitProcess.run(["bench", "forward", "--tokens", "16,x"]).status == 2)
         #expect(try DVitProcess.run(["bench", "forward", "--quick", "--repeats", "0"]).status == 2)

@@ -36,7 +36,7 @@ struct BenchAttention: ParsableCommand {
             for mode in AttentionMode.allCases where mode == .dilated || size <= maxDenseTokens {
                 let m = benchmark.measure(tokens: size, mode: mode, repetitions: repeats)
                 print([mode.rawValue, "\(m.tokens)", "\(m.rows)x\(m.columns)", String(format: "%.2f", m.bestMilliseconds),
-                       String(format: "%.1f", m.gigaflops)].joined(separator: "\t"))
+                       String(format: "%.3g", m.gigaflops)].joined(separator: "\t"))
             }
         }
     }

@@ -63,6 +63,24 @@ import Testing
         print("40 steps: loss \(exact.first!) → fp32 \(exact.last!), bf16 \(mixed.last!)")
     }
 
+    /// A precision only changes the products: a recipe without one (saved before it
+    /// existed) trains in fp32, and one with bf16 reads back as saved.
+    @Test func recipesWithoutAPrecisionDecodeAsFP32() throws {
+        var recipe = TrainingRecipe(epochs: 3, seed: 7)
+        var object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(recipe)) as! [String: Any]
+        #expect(object["precision"] as? String == "fp32")
+        object["precision"] = nil
+        let old = try JSONDecoder().decode(TrainingRecipe.self, from: JSONSerialization.data(withJSONObject: object))
+        #expect(old == recipe && old.precision == .float32)
+
+        recipe.precision = .bfloat16
+        let saved = try JSONDecoder().decode(TrainingRecipe.self, from: JSONEncoder().encode(recipe))
+        #expect(saved == recipe && saved.precision == .bfloat16)
+        object["precision"] = "fp16"
+        let unknown = try JSONSerialization.data(withJSONObject: object)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(TrainingRecipe.self, from: unknown) }
+    }
+
     private func flat(_ tensors: [String: Tensor]) -> [Float] {
         tensors.keys.sorted().flatMap { tensors[$0]!.values }
     }

@@ -19,4 +19,16 @@ import Testing
         #expect(try DVitProcess.run(tiny + ["--precision", "fp16"]).status == 2)
     }
 
+    @Test func benchTrainTimesEachPrecisionAndTheirRatio() throws {
+        // A structure check on a tiny batch, not a measurement.
+        let result = try DVitProcess.run(["bench", "train", "--batch", "2", "--side", "4", "--steps", "1",
+                                          "--precisions", "fp32,bf16"])
+        #expect(result.status == 0, "\(result.standardError)")
+        let lines = result.outputLines.filter { !$0.hasPrefix("note:") }
+        #expect(lines.count == 3, "\(result.standardOutput)")
+        #expect(lines.first?.hasPrefix("swift train batch 2 grid 4×4") == true)
+        #expect(lines.dropFirst().first?.hasPrefix("swift-bf16 train batch 2 grid 4×4") == true)
+        #expect(lines.last?.hasPrefix("bf16 / fp32 speed: best ") == true)
+        #expect(try DVitProcess.run(["bench", "train", "--precisions", "fp32,int8"]).status == 2)
+    }
 }

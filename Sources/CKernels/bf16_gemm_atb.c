@@ -5,9 +5,10 @@
 
 #ifdef CKERNELS_AVX512
 
-// Rows of a and b per reduction chunk. A chunk's packed b (n/32 panels of 16 KiB) stays in
-// L2 while every 12-column block of a sweeps it; the sums go to c once per chunk.
-enum { ATB_CHUNK = 256 };
+// Rows of a and b per reduction chunk. A chunk's packed b (n/32 panels of 32 KiB) stays
+// in L2 while every 12-column block of a sweeps it; the sums go to c once per chunk. At the
+// model's shapes 512 rows measured 3-10% faster than 256 and the same as 1,024.
+enum { ATB_CHUNK = 512 };
 
 // Columns `0 ..< count` of `tokens` rows of a, rounded pair-major: pair p of column r
 // (rows 2p and 2p+1) is `packed[p · BF16_ROWS + r]`, so a micro-tile's broadcasts for one

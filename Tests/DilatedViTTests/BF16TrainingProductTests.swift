@@ -20,8 +20,8 @@ import Testing
     }
 
     /// `C (+)= Aᵀ·B` against double-precision sums, on shapes with partial tiles and panels,
-    /// odd reductions and several chunks (the kernel packs 256 rows at a time).
-    @Test(arguments: [1, 7, 13, 130], [1, 5, 300, 513])
+    /// odd reductions and several chunks (the kernel packs 512 rows at a time).
+    @Test(arguments: [1, 7, 13, 130], [1, 5, 513, 1100])
     func transposedProductMatchesDoublePrecision(m: Int, k: Int) {
         let accelerated = PackedBF16Weight.isAccelerated
         for n in [3, 33] {
@@ -36,7 +36,7 @@ import Testing
     /// Splitting `C` into row bands (several at m = 130 on two or more cores) leaves every
     /// entry's sum unchanged, so training stays reproducible.
     @Test func rowBandsDoNotChangeTheSums() {
-        let m = 130, n = 40, k = 301
+        let m = 130, n = 40, k = 1100
         let a = randomValues(k * m, seed: 7), b = randomValues(k * n, seed: 8)
         var banded = [Float](repeating: 0, count: m * n), whole = banded
         bf16TransposedProduct(m: m, n: n, k: k, a: a, lda: m, b: b, ldb: n, c: &banded, ldc: n, accumulate: false)

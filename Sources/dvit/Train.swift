@@ -53,7 +53,7 @@ struct Train: ParsableCommand {
     @Flag(help: "Do not keep decoded photos in memory between epochs.") var noCache = false
     @Option(help: "Start from this weights folder (same model size and labels) instead of random weights.")
     var initWeights: String?
-    @Option(help: "Linear-layer products in fp32, or bf16: mixed precision (BF16 products with fp32 sums; weights, gradients and optimizer stay fp32).")
+    @Option(help: "Linear-layer products: fp32, or bf16 (mixed precision: BF16 products, fp32 weights and optimizer).")
     var precision = "fp32"
 
     func validate() throws {

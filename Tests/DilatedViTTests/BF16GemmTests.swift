@@ -105,9 +105,10 @@ import Testing
                              accumulate: accumulate, portable: portable)
             }
         }
-        let worst = bf16BoundRatios(m: m, n: n, k: k, x: x, w: w,
-                                    offset: { i, j in (bias.map { Double($0[j]) } ?? 0) + (accumulate ? Double(start[i * n + j]) : 0) },
-                                    value: { i, j in y[i * n + j] })
+        func offset(_ i: Int, _ j: Int) -> Double {
+            (bias.map { Double($0[j]) } ?? 0) + (accumulate ? Double(start[i * n + j]) : 0)
+        }
+        let worst = bf16BoundRatios(m: m, n: n, k: k, x: x, w: w, offset: offset, value: { i, j in y[i * n + j] })
         let shape = "\(m)×\(k) · (\(n)×\(k))ᵀ, portable \(portable), bias \(hasBias), accumulate \(accumulate)"
         #expect(worst.exact <= 1, "beyond the bf16 bound: \(shape)")
         #expect(worst.rounded <= 1, "not the exact sum of bf16 products: \(shape)")

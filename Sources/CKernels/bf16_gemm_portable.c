@@ -34,3 +34,18 @@ void ck_bf16_gemm_portable(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
     }
     free(row);
 }
+
+// c (+)= Σₜ bf16(a[t][i]) · bf16(b[t][j]), one fp32 sum per entry down the rows.
+void ck_bf16_gemm_atb_portable(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                               const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+                               float *c, ptrdiff_t ldc, bool accumulate) {
+    for (ptrdiff_t i = 0; i < m; i++) {
+        for (ptrdiff_t j = 0; j < n; j++) {
+            float sum = 0;
+            for (ptrdiff_t t = 0; t < k; t++) {
+                sum += float_from_bf16(bf16_from_float(a[t * lda + i])) * float_from_bf16(bf16_from_float(b[t * ldb + j]));
+            }
+            c[i * ldc + j] = accumulate ? c[i * ldc + j] + sum : sum;
+        }
+    }
+}

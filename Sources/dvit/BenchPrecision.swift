@@ -37,9 +37,7 @@ struct BenchPrecision: ParsableCommand {
     func run() throws {
         let float32 = try DilatedViTModel(contentsOf: URL(fileURLWithPath: weights))
         let bfloat16 = DilatedViTModel(config: float32.config, weights: float32.weights, precision: .bfloat16)
-        if !MatmulPrecision.bfloat16.isAccelerated {
-            print("note: this CPU lacks AVX512-BF16; bf16 runs the slow portable kernel")
-        }
+        noteSlowPrecisions([.bfloat16])
         let loader = SceneClassifier(model: float32).photoLoader(maxTokens: maxTokens)
         let labels = float32.config.labels
         let paths = InputPaths.expand(photos).enumerated().filter { $0.offset % every == 0 }.map(\.element)

@@ -9,10 +9,14 @@ struct BenchTrain: ParsableCommand {
         discussion: """
             A step is forward, backward, gradient clipping and the AdamW update on one random
             batch of the reference model size (D 192, depth 6, heads 6, patch 8). With
-            --python, reference/bench_train_torch.py (2 threads) runs the same batch afterwards.
+            --precisions fp32,bf16 each precision trains its own copy of the model, the two
+            taking turns step by step, and the bf16/fp32 ratio follows. With --python,
+            reference/bench_train_torch.py (2 threads) runs the same batch afterwards, beside
+            the first precision listed.
 
             Example:
               dvit bench train --batch 64 --side 12 --steps 3 --python /path/to/venv/bin/python
+              dvit bench train --batch 64 --side 12 --steps 3 --precisions fp32,bf16
             """)
 
     @Option(help: "Photos per batch.") var batch = 64
@@ -20,18 +24,31 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Timed steps after one warm-up step.") var steps = 3
     @Option(help: "Python with torch: also time the PyTorch reference.") var python: String?
     @Option(help: "Patch embedding: linear, or hmlp (Swift only).") var patchEmbedding: PatchEmbedding = .linear
+    @Option(help: "Comma-separated Linear-layer precisions, timed in turns: fp32, bf16 (mixed precision).")
+    var precisions = "fp32"
 
     func validate() throws {
         guard batch > 0, side > 0, steps > 0 else { throw ValidationError("--batch, --side and --steps must be positive") }
         if python != nil && patchEmbedding != .linear {
             throw ValidationError("--python times the linear patch embedding only; leave out --patch-embedding")
         }
+        _ = try parsePrecisionList(precisions, option: "--precisions")
     }
 
     func run() throws {
-        var benchmark = TrainingBenchmark(config: ForwardBenchmark.standardConfig(patchEmbedding: patchEmbedding))
-        let swift = benchmark.measure(batch: batch, rows: side, columns: side, steps: steps)
-        print(swift)
+        let precisionList = try parsePrecisionList(precisions, option: "--precisions")
+        noteSlowPrecisions(precisionList)
+        let measurements = TrainingBenchmark.measure(
+            precisions: precisionList, config: ForwardBenchmark.standardConfig(patchEmbedding: patchEmbedding),
+            batch: batch, rows: side, columns: side, steps: steps)
+        for measurement in measurements { print(measurement) }
+        let baseline = measurements[0]
+        for other in measurements.dropFirst() where other.precision != baseline.precision {
+            print(String(format: "%@ / %@ speed: best %.2f×, mean %.2f×", other.precision.rawValue,
+                         baseline.precision.rawValue, other.bestImagesPerSecond / baseline.bestImagesPerSecond,
+                         other.imagesPerSecond / baseline.imagesPerSecond))
+        }
+        let swift = baseline
         guard let python else { return }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)

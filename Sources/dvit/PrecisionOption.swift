@@ -14,3 +14,10 @@ func parsePrecision(_ text: String, option: String) throws -> MatmulPrecision {
 func parsePrecisionList(_ text: String, option: String) throws -> [MatmulPrecision] {
     try text.split(separator: ",", omittingEmptySubsequences: false).map { try parsePrecision(String($0), option: option) }
 }
+
+/// Says so when `precisions` include bf16 on a CPU without AVX512-BF16 (timings would mislead).
+func noteSlowPrecisions(_ precisions: [MatmulPrecision]) {
+    if precisions.contains(where: { !$0.isAccelerated }) {
+        print("note: this CPU lacks AVX512-BF16; bf16 runs the slow portable kernel")
+    }
+}

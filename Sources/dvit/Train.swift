@@ -53,6 +53,12 @@ struct Train: ParsableCommand {
     @Flag(help: "Do not keep decoded photos in memory between epochs.") var noCache = false
     @Option(help: "Start from this weights folder (same model size and labels) instead of random weights.")
     var initWeights: String?
+    @Option(help: "Linear-layer products: fp32, or bf16 (mixed precision: BF16 products, fp32 weights and optimizer).")
+    var precision = "fp32"
+
+    func validate() throws {
+        _ = try parsePrecision(precision, option: "--precision")
+    }
 
     func run() throws {
         let dataset = try ImageFolderDataset(root: data)
@@ -65,12 +71,13 @@ struct Train: ParsableCommand {
             weightDecay: weightDecay, labelSmoothing: labelSmoothing, gradientClip: clip, seed: seed,
             gridSides: try parseIntegerList(gridSides, option: "--grid-sides"),
             validationGridSide: validationGrid, validationFraction: validationFraction, splitSeed: splitSeed,
-            initialWeights: initWeights)
+            initialWeights: initWeights, precision: try parsePrecision(precision, option: "--precision"))
         let trainer = try Trainer(dataRoot: data, output: URL(fileURLWithPath: output), config: config,
                                   recipe: recipe, resume: resume, cachesImages: !noCache, loaderThreads: loaderThreads)
         print(trainer.data.split.summary)
-        print("model: dim \(dim), depth \(depth), heads \(heads), patch \(patch) (\(patchEmbedding.rawValue)), levels \(levels); "
-              + "\(trainer.data.sampler.batchesPerEpoch) batches of \(batch) per epoch")
+        print("model: dim \(dim), depth \(depth), heads \(heads), patch \(patch) (\(patchEmbedding.rawValue)), levels \(levels), "
+              + "\(recipe.precision.rawValue) products; \(trainer.data.sampler.batchesPerEpoch) batches of \(batch) per epoch")
+        noteSlowPrecisions([recipe.precision])
         if trainer.epochsCompleted > 0 { print("resuming after epoch \(trainer.epochsCompleted) of \(epochs)") }
         var display = TrainingDisplay()
         try trainer.run { display.show($0) }

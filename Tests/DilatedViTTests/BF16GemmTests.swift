@@ -89,10 +89,7 @@ import Testing
         return y.map(Double.init)
     }
 
-    /// Checks `Y = X·Wᵀ (+ b) (+ Y₀)` twice: against the exact product of the fp32 operands,
-    /// within the bf16 rounding bound (each operand off by up to 2⁻⁸ of itself, so each
-    /// product by 2⁻⁷ + 2⁻¹⁶) plus fp32 summation error, and against the exact product
-    /// of the bf16-rounded operands within the summation error alone.
+    /// Checks `Y = X·Wᵀ (+ b) (+ Y₀)` against double-precision sums (`bf16BoundRatios`).
     private func checkAgainstReference(rows m: Int, inputs k: Int, outputs n: Int, portable: Bool,
                                        bias hasBias: Bool = false, accumulate: Bool = false) {
         let seed = UInt64(m * 1_000_000 + k * 1000 + n)
@@ -108,36 +105,12 @@ import Testing
                              accumulate: accumulate, portable: portable)
             }
         }
-        // Unsafe pointers keep the debug-build reference loops fast.
-        let x64 = buffer(x.map(Double.init)), w64 = buffer(w.map(Double.init))
-        let xRounded = buffer(x.map { Double(ck_bf16_round($0)) }), wRounded = buffer(w.map { Double(ck_bf16_round($0)) })
-        defer { for buffer in [x64, w64, xRounded, wRounded] { buffer.deallocate() } }
-        var worstExact = 0.0, worstRounded = 0.0
-        for i in 0..<m {
-            for j in 0..<n {
-                var exact = 0.0, rounded = 0.0, magnitude = 0.0
-                for t in 0..<k {
-                    let product = x64[i * k + t] * w64[j * k + t]
-                    exact += product
-                    magnitude += abs(product)
-                    rounded += xRounded[i * k + t] * wRounded[j * k + t]
-                }
-                let offset = (bias.map { Double($0[j]) } ?? 0) + (accumulate ? Double(start[i * n + j]) : 0)
-                let value = Double(y[i * n + j])
-                // Two more fp32 roundings (bias, accumulate) on values up to |offset| + magnitude.
-                let summation = (magnitude * 1.01 + abs(offset)) * Double(k + 2) * 0x1p-24
-                worstExact = max(worstExact, abs(value - exact - offset) / (magnitude * (0x1p-7 + 0x1p-16) + summation))
-                worstRounded = max(worstRounded, abs(value - rounded - offset) / summation)
-            }
+        func offset(_ i: Int, _ j: Int) -> Double {
+            (bias.map { Double($0[j]) } ?? 0) + (accumulate ? Double(start[i * n + j]) : 0)
         }
+        let worst = bf16BoundRatios(m: m, n: n, k: k, x: x, w: w, offset: offset, value: { i, j in y[i * n + j] })
         let shape = "\(m)×\(k) · (\(n)×\(k))ᵀ, portable \(portable), bias \(hasBias), accumulate \(accumulate)"
-        #expect(worstExact <= 1, "beyond the bf16 bound: \(shape)")
-        #expect(worstRounded <= 1, "not the exact sum of bf16 products: \(shape)")
-    }
-
-    private func buffer(_ values: [Double]) -> UnsafeMutableBufferPointer<Double> {
-        let buffer = UnsafeMutableBufferPointer<Double>.allocate(capacity: values.count)
-        _ = buffer.initialize(from: values)
-        return buffer
+        #expect(worst.exact <= 1, "beyond the bf16 bound: \(shape)")
+        #expect(worst.rounded <= 1, "not the exact sum of bf16 products: \(shape)")
     }
 }

@@ -1,5 +1,5 @@
 /// The arithmetic of a model's Linear-layer products.
-public enum MatmulPrecision: String, Sendable, CaseIterable {
+public enum MatmulPrecision: String, Sendable, CaseIterable, Codable {
     /// fp32 throughout (OpenBLAS sgemm): the default, and the reference.
     case float32 = "fp32"
     /// Inputs and weights rounded to bf16 (nearest-even, 8 significant bits), products

@@ -1,9 +1,11 @@
 import CKernels
 
-/// A Linear weight (`outputs × inputs`, PyTorch layout) rounded to bf16 once and packed
-/// into the panels `ck_bf16_gemm` reads, for `Y = X · Wᵀ` with fp32 accumulation.
+/// A Linear weight (`outputs × inputs`, PyTorch layout) rounded to bf16 and packed into
+/// the panels `ck_bf16_gemm` reads, for `Y = X · Wᵀ` with fp32 accumulation.
 ///
-/// Immutable after `init`, so sharing it across threads is safe; the class only exists
+/// Inference packs each weight once (`init(_:)`) and then only reads it, so sharing it
+/// across threads is safe. Training refills its own instances with `pack(_:transposed:)`
+/// from weights that change every step, never while an `apply` runs. The class only exists
 /// to own the 64-byte-aligned buffer the kernel's vector loads want.
 final class PackedBF16Weight: @unchecked Sendable {
     let outputs: Int
@@ -13,19 +15,33 @@ final class PackedBF16Weight: @unchecked Sendable {
     /// Whether this CPU runs the AVX512-BF16 kernel (elsewhere a slow portable loop).
     static var isAccelerated: Bool { ck_bf16_supported() }
 
-    init(_ weight: Matrix) {
-        outputs = weight.rows
-        inputs = weight.columns
-        let count = ck_bf16_packed_count(outputs, inputs)
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<UInt16>.stride,
-                                                   alignment: 64)
-        panels = raw.bindMemory(to: UInt16.self, capacity: max(count, 1))
-        weight.values.withUnsafeBufferPointer { w in
-            ck_bf16_pack(outputs, inputs, w.baseAddress, inputs, panels)
-        }
+    /// `weight` packed.
+    convenience init(_ weight: Matrix) {
+        self.init(outputs: weight.rows, inputs: weight.columns)
+        weight.values.withUnsafeBufferPointer { if let values = $0.baseAddress { pack(values) } }
+    }
+
+    /// Zero panels for an `outputs × inputs` weight, to fill with `pack`.
+    init(outputs: Int, inputs: Int) {
+        self.outputs = outputs
+        self.inputs = inputs
+        let count = max(ck_bf16_packed_count(outputs, inputs), 1)
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<UInt16>.stride, alignment: 64)
+        panels = raw.bindMemory(to: UInt16.self, capacity: count)
+        panels.initialize(repeating: 0, count: count)
     }
 
     deinit { panels.deallocate() }
+
+    /// Re-packs the panels from `weight`: `outputs × inputs`, or with `transposed` its
+    /// transpose, `inputs × outputs` (so `apply` computes `X · weight` instead of `X · weightᵀ`).
+    func pack(_ weight: UnsafePointer<Float>, transposed: Bool = false) {
+        if transposed {
+            ck_bf16_pack_transposed(outputs, inputs, weight, outputs, panels)
+        } else {
+            ck_bf16_pack(outputs, inputs, weight, inputs, panels)
+        }
+    }
 
     /// `output[i] = bf16(input[i]) · bf16(W)ᵀ + bias` for `rows` rows (row strides = widths),
     /// or added onto `output` with `accumulate`. Row bands run on `parallelFor` as in `sgemm`.

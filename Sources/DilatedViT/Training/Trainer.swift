@@ -30,13 +30,15 @@ public final class Trainer {
             guard saved.recipe == recipe else { throw TrainerError.recipeDiffers(output.path) }
             let (savedConfig, weights) = try checkpoint.loadModel()
             guard savedConfig == config else { throw TrainerError.configDiffers(output.path) }
-            model = TrainingModel(config: config, weights: weights, labelSmoothing: recipe.labelSmoothing)
+            model = TrainingModel(config: config, weights: weights, labelSmoothing: recipe.labelSmoothing,
+                                  precision: recipe.precision)
             optimizer = try checkpoint.loadOptimizer(layout: model.layout)
             state = saved
         } else {
             let weights = try recipe.initialWeights.map { try Self.loadInitialWeights($0, config: config) }
                 ?? ModelWeights(trainingInitFor: config, seed: recipe.seed)
-            model = TrainingModel(config: config, weights: weights, labelSmoothing: recipe.labelSmoothing)
+            model = TrainingModel(config: config, weights: weights, labelSmoothing: recipe.labelSmoothing,
+                                  precision: recipe.precision)
             optimizer = AdamW(layout: model.layout, weightDecay: recipe.weightDecay)
             state = .init(recipe: recipe, epochsCompleted: 0, history: [])
         }
@@ -114,7 +116,8 @@ public final class Trainer {
         }
     }
 
-    /// Accuracy of the current weights on the validation split, through the inference path.
+    /// Accuracy of the current weights on the validation split, through the inference path
+    /// (in fp32 whatever the training precision: the weights themselves are fp32).
     public func validate() -> ConfusionMatrix {
         let inference = DilatedViTModel(config: config, weights: model.weights)
         var confusion = ConfusionMatrix(classCount: config.classCount)

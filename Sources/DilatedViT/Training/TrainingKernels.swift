@@ -104,7 +104,8 @@ func addColumnSums(of matrix: UnsafePointer<Float>, rows: Int, columns: Int, to 
     for chunk in 0..<chunks { addInPlace(partials + chunk * columns, to: sums, count: columns) }
 }
 
-/// A Linear layer's forward on `rows` rows: `output (=|+=) input·Wᵀ + b`.
+/// A Linear layer's forward on `rows` rows: `output (=|+=) input·Wᵀ + b`, in fp32
+/// (`LinearProducts` chooses between this and BF16).
 func linearForward(_ input: UnsafePointer<Float>, rows: Int, inputs: Int, outputs: Int,
                    weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                    into output: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
@@ -115,8 +116,9 @@ func linearForward(_ input: UnsafePointer<Float>, rows: Int, inputs: Int, output
     }
 }
 
-/// A Linear layer's backward: `dW += dYᵀ·X`, `db += Σ_rows dY`, and, when
-/// `inputGradient` is given, `dX (=|+=) dY·W`.
+/// A Linear layer's backward in fp32: `dW += dYᵀ·X`, `db += Σ_rows dY`, and, when
+/// `inputGradient` is given, `dX (=|+=) dY·W`. `dW` comes first, so `inputGradient` may
+/// be `input`'s buffer.
 func linearBackward(outputGradient dy: UnsafePointer<Float>, input: UnsafePointer<Float>,
                     rows: Int, inputs: Int, outputs: Int, weight: UnsafePointer<Float>,
                     weightGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>,

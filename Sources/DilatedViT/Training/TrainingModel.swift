@@ -32,12 +32,17 @@ public final class TrainingModel {
     /// Attention of the forward pass (dilated for training; dense for comparisons).
     public var attention: AttentionMode
     public var loss: CrossEntropy
+    /// The arithmetic of the Linear layers' products: fp32, or mixed precision with the
+    /// products of the patch embedding and the blocks in BF16 (`LinearProducts`; the head
+    /// stays fp32).
+    public let precision: MatmulPrecision
 
     private let offsets: ParameterOffsets
+    private let linear: LinearProducts
     private var activations: TrainingActivations?
 
     public init(config: ModelConfig, weights: ModelWeights, attention: AttentionMode? = nil,
-                labelSmoothing: Float = 0) {
+                labelSmoothing: Float = 0, precision: MatmulPrecision = .float32) {
         precondition((try? config.validate()) != nil, "TrainingModel: invalid config")
         layout = ParameterLayout(config: config)
         guard case .success(let flat) = layout.flatten(weights.tensors) else {
@@ -49,6 +54,8 @@ public final class TrainingModel {
         self.attention = attention ?? config.attention
         loss = CrossEntropy(labelSmoothing: labelSmoothing)
         offsets = ParameterOffsets(layout: layout, config: config)
+        self.precision = precision
+        linear = LinearProducts(precision: precision)
     }
 
     /// The current parameters as model weights (for `DilatedViTModel` or saving).
@@ -103,7 +110,7 @@ public final class TrainingModel {
             gradients.withUnsafeMutableBufferPointer { gradientBuffer in
                 body(TrainingPass(config: config, offsets: offsets, attention: attentionShape,
                                   parameters: parameterBuffer.baseAddress!,
-                                  gradients: gradientBuffer.baseAddress!, buffers: buffers))
+                                  gradients: gradientBuffer.baseAddress!, buffers: buffers, linear: linear))
             }
         }
     }

@@ -6,8 +6,8 @@ extension TrainingPass {
         let a = buffers, p = parameters
         switch offsets.embedding {
         case .linear(let embedding):
-            linearForward(a.patches, rows: tokens, inputs: embedding.inputs, outputs: embedding.outputs,
-                          weight: p + embedding.weight, bias: p + embedding.bias, into: a.residual)
+            linear.forward(a.patches, rows: tokens, inputs: embedding.inputs, outputs: embedding.outputs,
+                           weight: p + embedding.weight, bias: p + embedding.bias, into: a.residual)
         case .hierarchicalMLP(let layers):
             forEachStemBlock { start, count in stemForward(layers, start: start, count: count) }
         }
@@ -18,9 +18,9 @@ extension TrainingPass {
         let a = buffers, p = parameters, g = gradients
         switch offsets.embedding {
         case .linear(let embedding):
-            linearBackward(outputGradient: a.residualGradient, input: a.patches, rows: tokens,
-                           inputs: embedding.inputs, outputs: embedding.outputs, weight: p + embedding.weight,
-                           weightGradient: g + embedding.weight, biasGradient: g + embedding.bias, inputGradient: nil)
+            linear.backward(outputGradient: a.residualGradient, input: a.patches, rows: tokens,
+                            inputs: embedding.inputs, outputs: embedding.outputs, weight: p + embedding.weight,
+                            weightGradient: g + embedding.weight, biasGradient: g + embedding.bias, inputGradient: nil)
         case .hierarchicalMLP(let layers):
             forEachStemBlock { start, count in stemBackward(layers, start: start, count: count) }
         }
@@ -43,8 +43,8 @@ extension TrainingPass {
             gatherBlocks(input, layout: stage.inputLayout, tokens: count, into: scratch.blocks)
             if let norm = layer.norm {
                 let saved = a.stem[stage.index]
-                linearForward(scratch.blocks, rows: rows, inputs: stage.blockWidth, outputs: width,
-                              weight: p + layer.linear.weight, bias: p + layer.linear.bias, into: scratch.features)
+                linear.forward(scratch.blocks, rows: rows, inputs: stage.blockWidth, outputs: width,
+                               weight: p + layer.linear.weight, bias: p + layer.linear.bias, into: scratch.features)
                 layerNormForward(scratch.features, rows: rows, columns: width, weight: p + norm.weight,
                                  bias: p + norm.bias, epsilon: config.layerNormEpsilon,
                                  normalised: saved.normalised + start * stage.outputsPerToken,
@@ -53,9 +53,9 @@ extension TrainingPass {
                 geluForward(scratch.features, into: scratch.features, count: rows * width)
                 input = UnsafePointer(scratch.features)
             } else {
-                linearForward(scratch.blocks, rows: rows, inputs: stage.blockWidth, outputs: width,
-                              weight: p + layer.linear.weight, bias: p + layer.linear.bias,
-                              into: a.residual + start * width)
+                linear.forward(scratch.blocks, rows: rows, inputs: stage.blockWidth, outputs: width,
+                               weight: p + layer.linear.weight, bias: p + layer.linear.bias,
+                               into: a.residual + start * width)
             }
         }
     }
@@ -83,10 +83,10 @@ extension TrainingPass {
                              into: scratch.blocks)
             }
             // The input gradient (in place of the blocks) only where there is a stage below.
-            linearBackward(outputGradient: outputGradient, input: scratch.blocks, rows: count * stage.positions,
-                           inputs: stage.blockWidth, outputs: stage.outputChannels, weight: p + layer.linear.weight,
-                           weightGradient: g + layer.linear.weight, biasGradient: g + layer.linear.bias,
-                           inputGradient: previous == nil ? nil : scratch.blocks)
+            linear.backward(outputGradient: outputGradient, input: scratch.blocks, rows: count * stage.positions,
+                            inputs: stage.blockWidth, outputs: stage.outputChannels, weight: p + layer.linear.weight,
+                            weightGradient: g + layer.linear.weight, biasGradient: g + layer.linear.bias,
+                            inputGradient: previous == nil ? nil : scratch.blocks)
             guard let previous, let norm = previous.norm else { return }
 
             // Through the previous stage's GELU and LayerNorm to its output gradient.

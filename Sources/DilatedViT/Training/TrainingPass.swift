@@ -7,6 +7,8 @@ struct TrainingPass {
     let parameters: UnsafePointer<Float>
     let gradients: UnsafeMutablePointer<Float>
     let buffers: TrainingActivations
+    /// The Linear layers' products, at the model's precision.
+    let linear: LinearProducts
 
     var images: Int { attention.images }
     var tokensPerImage: Int { attention.tokensPerImage }
@@ -33,20 +35,20 @@ struct TrainingPass {
             layerNormForward(a.residual, rows: t, columns: d, weight: p + block.norm1.weight, bias: p + block.norm1.bias,
                              epsilon: epsilon, normalised: saved.norm1Normalised,
                              inverseDeviation: saved.norm1InverseDeviation, output: a.normalisedOutput)
-            linearForward(a.normalisedOutput, rows: t, inputs: d, outputs: 3 * d, weight: p + block.qkv.weight,
-                          bias: p + block.qkv.bias, into: saved.qkv)
+            linear.forward(a.normalisedOutput, rows: t, inputs: d, outputs: 3 * d, weight: p + block.qkv.weight,
+                           bias: p + block.qkv.bias, into: saved.qkv)
             attention.forward(qkv: saved.qkv, output: saved.attention, logSumExp: saved.logSumExp)
-            linearForward(saved.attention, rows: t, inputs: d, outputs: d, weight: p + block.projection.weight,
-                          bias: p + block.projection.bias, into: a.residual, accumulate: true)
+            linear.forward(saved.attention, rows: t, inputs: d, outputs: d, weight: p + block.projection.weight,
+                           bias: p + block.projection.bias, into: a.residual, accumulate: true)
 
             layerNormForward(a.residual, rows: t, columns: d, weight: p + block.norm2.weight, bias: p + block.norm2.bias,
                              epsilon: epsilon, normalised: saved.norm2Normalised,
                              inverseDeviation: saved.norm2InverseDeviation, output: a.normalisedOutput)
-            linearForward(a.normalisedOutput, rows: t, inputs: d, outputs: m, weight: p + block.fc1.weight,
-                          bias: p + block.fc1.bias, into: saved.fc1Output)
+            linear.forward(a.normalisedOutput, rows: t, inputs: d, outputs: m, weight: p + block.fc1.weight,
+                           bias: p + block.fc1.bias, into: saved.fc1Output)
             geluForward(saved.fc1Output, into: a.hidden, count: t * m)
-            linearForward(a.hidden, rows: t, inputs: m, outputs: d, weight: p + block.fc2.weight,
-                          bias: p + block.fc2.bias, into: a.residual, accumulate: true)
+            linear.forward(a.hidden, rows: t, inputs: m, outputs: d, weight: p + block.fc2.weight,
+                           bias: p + block.fc2.bias, into: a.residual, accumulate: true)
         }
 
         layerNormForward(a.residual, rows: t, columns: d, weight: p + offsets.norm.weight, bias: p + offsets.norm.bias,
@@ -68,6 +70,8 @@ struct TrainingPass {
         var logits = [Float](repeating: 0, count: images * config.classCount)
         pooled.withUnsafeBufferPointer { pooled in
             logits.withUnsafeMutableBufferPointer { logits in
+                // The head stays fp32 at every precision, as in inference: its few outputs cost
+                // nothing, and the loss gradient enters through it unrounded.
                 linearForward(pooled.baseAddress!, rows: images, inputs: d, outputs: config.classCount,
                               weight: p + offsets.head.weight, bias: p + offsets.head.bias, into: logits.baseAddress!)
             }
@@ -81,7 +85,7 @@ struct TrainingPass {
         let t = tokens, n = tokensPerImage, d = config.dimension, m = config.hiddenDimension
         let a = buffers, p = parameters, g = gradients
 
-        // Head, then mean pooling: each token of image i receives dPooled_i / N.
+        // Head (fp32, see the forward), then mean pooling: each token of image i receives dPooled_i / N.
         var pooledGradient = [Float](repeating: 0, count: images * d)
         logitGradient.withUnsafeBufferPointer { dLogits in
             pooled.withUnsafeBufferPointer { pooled in
@@ -110,32 +114,32 @@ struct TrainingPass {
         for (block, saved) in zip(offsets.blocks, a.blocks).reversed() {
             // MLP branch: x += FC2(GELU(FC1(LN2(x)))).
             geluActivationAndDerivative(saved.fc1Output, activation: a.hidden, count: t * m)
-            // dW₂ needs the activation before dG overwrites it (linearBackward orders the two products).
-            linearBackward(outputGradient: a.residualGradient, input: a.hidden, rows: t, inputs: m, outputs: d,
-                           weight: p + block.fc2.weight, weightGradient: g + block.fc2.weight,
-                           biasGradient: g + block.fc2.bias, inputGradient: a.hidden)
+            // dW₂ needs the activation before dG overwrites it (linear.backward orders the two products).
+            linear.backward(outputGradient: a.residualGradient, input: a.hidden, rows: t, inputs: m, outputs: d,
+                            weight: p + block.fc2.weight, weightGradient: g + block.fc2.weight,
+                            biasGradient: g + block.fc2.bias, inputGradient: a.hidden)
             multiplyInPlace(a.hidden, by: saved.fc1Output, count: t * m)
             layerNormAffine(saved.norm2Normalised, rows: t, columns: d, weight: p + block.norm2.weight,
                             bias: p + block.norm2.bias, output: a.normalisedOutput)
-            linearBackward(outputGradient: a.hidden, input: a.normalisedOutput, rows: t, inputs: d, outputs: m,
-                           weight: p + block.fc1.weight, weightGradient: g + block.fc1.weight,
-                           biasGradient: g + block.fc1.bias, inputGradient: a.branchGradient)
+            linear.backward(outputGradient: a.hidden, input: a.normalisedOutput, rows: t, inputs: d, outputs: m,
+                            weight: p + block.fc1.weight, weightGradient: g + block.fc1.weight,
+                            biasGradient: g + block.fc1.bias, inputGradient: a.branchGradient)
             layerNormBackward(outputGradient: a.branchGradient, normalised: saved.norm2Normalised,
                               inverseDeviation: saved.norm2InverseDeviation, weight: p + block.norm2.weight,
                               rows: t, columns: d, inputGradient: a.residualGradient, accumulate: true,
                               weightGradient: g + block.norm2.weight, biasGradient: g + block.norm2.bias)
 
             // Attention branch: x += Proj(Attn(QKV(LN1(x)))).
-            linearBackward(outputGradient: a.residualGradient, input: saved.attention, rows: t, inputs: d, outputs: d,
-                           weight: p + block.projection.weight, weightGradient: g + block.projection.weight,
-                           biasGradient: g + block.projection.bias, inputGradient: a.branchGradient)
+            linear.backward(outputGradient: a.residualGradient, input: saved.attention, rows: t, inputs: d, outputs: d,
+                            weight: p + block.projection.weight, weightGradient: g + block.projection.weight,
+                            biasGradient: g + block.projection.bias, inputGradient: a.branchGradient)
             attention.backward(qkv: saved.qkv, output: saved.attention, logSumExp: saved.logSumExp,
                                outputGradient: a.branchGradient, qkvGradient: a.qkvGradient)
             layerNormAffine(saved.norm1Normalised, rows: t, columns: d, weight: p + block.norm1.weight,
                             bias: p + block.norm1.bias, output: a.normalisedOutput)
-            linearBackward(outputGradient: a.qkvGradient, input: a.normalisedOutput, rows: t, inputs: d,
-                           outputs: 3 * d, weight: p + block.qkv.weight, weightGradient: g + block.qkv.weight,
-                           biasGradient: g + block.qkv.bias, inputGradient: a.branchGradient)
+            linear.backward(outputGradient: a.qkvGradient, input: a.normalisedOutput, rows: t, inputs: d,
+                            outputs: 3 * d, weight: p + block.qkv.weight, weightGradient: g + block.qkv.weight,
+                            biasGradient: g + block.qkv.bias, inputGradient: a.branchGradient)
             layerNormBackward(outputGradient: a.branchGradient, normalised: saved.norm1Normalised,
                               inverseDeviation: saved.norm1InverseDeviation, weight: p + block.norm1.weight,
                               rows: t, columns: d, inputGradient: a.residualGradient, accumulate: true,

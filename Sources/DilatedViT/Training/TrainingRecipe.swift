@@ -26,13 +26,17 @@ public struct TrainingRecipe: Sendable, Equatable, Codable {
     /// A weights folder (`config.json` + `model.safetensors`) of the same architecture to
     /// start from instead of random weights: a new schedule over an earlier run's model.
     public var initialWeights: String?
+    /// The Linear layers' products: fp32, or mixed precision with BF16 products
+    /// (`LinearProducts`). Runs saved before this setting existed decode as fp32.
+    public var precision: MatmulPrecision
 
     public init(epochs: Int = 30, batchSize: Int = 64, learningRate: Float = 1e-3,
                 minimumLearningRate: Float = 1e-5, warmupEpochs: Double = 2, weightDecay: Float = 0.05,
                 labelSmoothing: Float = 0.1, gradientClip: Float = 1, seed: UInt64 = 1,
                 gridSides: [Int] = [8, 10, 12, 14, 16], validationGridSide: Int = 12,
                 validationFraction: Double = 0.1, splitSeed: UInt64 = 0,
-                augmentation: TrainingAugmentation = TrainingAugmentation(), initialWeights: String? = nil) {
+                augmentation: TrainingAugmentation = TrainingAugmentation(), initialWeights: String? = nil,
+                precision: MatmulPrecision = .float32) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.learningRate = learningRate
@@ -48,6 +52,7 @@ public struct TrainingRecipe: Sendable, Equatable, Codable {
         self.splitSeed = splitSeed
         self.augmentation = augmentation
         self.initialWeights = initialWeights
+        self.precision = precision
     }
 
     /// Checks the settings that would otherwise stop the run part-way.
@@ -66,5 +71,28 @@ public struct TrainingRecipe: Sendable, Equatable, Codable {
         try require(!gridSides.isEmpty && gridSides.allSatisfy { $0 > 0 } && validationGridSide > 0,
                     "grid sides must be positive")
         try require(validationFraction > 0 && validationFraction < 1, "the validation fraction must be in (0, 1)")
+    }
+}
+
+extension TrainingRecipe {
+    /// The synthesized decoding, except that a missing `precision` means fp32.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        epochs = try container.decode(Int.self, forKey: .epochs)
+        batchSize = try container.decode(Int.self, forKey: .batchSize)
+        learningRate = try container.decode(Float.self, forKey: .learningRate)
+        minimumLearningRate = try container.decode(Float.self, forKey: .minimumLearningRate)
+        warmupEpochs = try container.decode(Double.self, forKey: .warmupEpochs)
+        weightDecay = try container.decode(Float.self, forKey: .weightDecay)
+        labelSmoothing = try container.decode(Float.self, forKey: .labelSmoothing)
+        gradientClip = try container.decode(Float.self, forKey: .gradientClip)
+        seed = try container.decode(UInt64.self, forKey: .seed)
+        gridSides = try container.decode([Int].self, forKey: .gridSides)
+        validationGridSide = try container.decode(Int.self, forKey: .validationGridSide)
+        validationFraction = try container.decode(Double.self, forKey: .validationFraction)
+        splitSeed = try container.decode(UInt64.self, forKey: .splitSeed)
+        augmentation = try container.decode(TrainingAugmentation.self, forKey: .augmentation)
+        initialWeights = try container.decodeIfPresent(String.self, forKey: .initialWeights)
+        precision = try container.decodeIfPresent(MatmulPrecision.self, forKey: .precision) ?? .float32
     }
 }

@@ -11,28 +11,29 @@ import Testing
                         labels: Self.labels)
     }
 
-    private func recipe(epochs: Int) -> TrainingRecipe {
+    private func recipe(epochs: Int, precision: MatmulPrecision = .float32) -> TrainingRecipe {
         TrainingRecipe(epochs: epochs, batchSize: 8, learningRate: 3e-3, warmupEpochs: 0.5, seed: 5,
-                       gridSides: [3, 4], validationGridSide: 4, validationFraction: 0.25)
+                       gridSides: [3, 4], validationGridSide: 4, validationFraction: 0.25, precision: precision)
     }
 
     private func temporaryRun() -> URL {
         FileManager.default.temporaryDirectory.appendingPathComponent("dvit-run-\(UUID().uuidString)")
     }
 
-    @Test func resumingAfterAnEpochReproducesAnUninterruptedRun() throws {
+    @Test(arguments: MatmulPrecision.allCases)
+    func resumingAfterAnEpochReproducesAnUninterruptedRun(_ precision: MatmulPrecision) throws {
         let folder = try SyntheticImageFolder(counts: ["a": 12, "b": 12, "c": 12])
         defer { folder.remove() }
         let straight = temporaryRun(), resumed = temporaryRun()
         defer { for url in [straight, resumed] { try? FileManager.default.removeItem(at: url) } }
 
         let full = try Trainer(dataRoot: folder.root, output: straight, config: tinyConfig(),
-                               recipe: recipe(epochs: 2), resume: false, loaderThreads: 0)
+                               recipe: recipe(epochs: 2, precision: precision), resume: false, loaderThreads: 0)
         try full.run { _ in }
 
         // Same settings, stopped after one epoch, then resumed in a new Trainer.
         let first = try Trainer(dataRoot: folder.root, output: resumed, config: tinyConfig(),
-                                recipe: recipe(epochs: 2), resume: false, loaderThreads: 0)
+                                recipe: recipe(epochs: 2, precision: precision), resume: false, loaderThreads: 0)
         var epochsSeen = 0
         do {
             try first.run { event in
@@ -41,7 +42,7 @@ import Testing
             }
         } catch is StopAfterFirstEpoch {}
         let second = try Trainer(dataRoot: folder.root, output: resumed, config: tinyConfig(),
-                                 recipe: recipe(epochs: 2), resume: true, loaderThreads: 0)
+                                 recipe: recipe(epochs: 2, precision: precision), resume: true, loaderThreads: 0)
         #expect(second.epochsCompleted == 1)
         try second.run { _ in }
 
@@ -55,14 +56,15 @@ import Testing
         #expect(listing.split(separator: "\n").filter { !$0.hasPrefix("#") }.count == 9)  // 25% of 12, per label
     }
 
-    @Test func trainingLearnsAnEasyTask() throws {
+    @Test(arguments: MatmulPrecision.allCases)
+    func trainingLearnsAnEasyTask(_ precision: MatmulPrecision) throws {
         // Labels are encoded in the red channel: 12 epochs must learn them (measured: 100% from
-        // epoch 8; chance is 1/3).
+        // epoch 8 in fp32 and in bf16; chance is 1/3).
         let folder = try SyntheticImageFolder(counts: ["a": 16, "b": 16, "c": 16])
         defer { folder.remove() }
         let run = temporaryRun()
         defer { try? FileManager.default.removeItem(at: run) }
-        var settings = recipe(epochs: 12)
+        var settings = recipe(epochs: 12, precision: precision)
         settings.learningRate = 1e-2
         settings.augmentation = .identity
         let trainer = try Trainer(dataRoot: folder.root, output: run, config: tinyConfig(), recipe: settings,
@@ -85,6 +87,10 @@ import Testing
         #expect(throws: TrainerError.self) {
             try Trainer(dataRoot: folder.root, output: run, config: tinyConfig(), recipe: recipe(epochs: 3),
                         resume: true, loaderThreads: 0)
+        }
+        #expect(throws: TrainerError.self) {
+            try Trainer(dataRoot: folder.root, output: run, config: tinyConfig(),
+                        recipe: recipe(epochs: 1, precision: .bfloat16), resume: true, loaderThreads: 0)
         }
         var bad = recipe(epochs: 1)
         bad.warmupEpochs = 2

@@ -71,8 +71,8 @@ struct BenchForward: ParsableCommand {
     var patchEmbedding: PatchEmbedding = .linear
 
     @Option(help: .hidden) var single: Int?
-    @Option(help: .hidden) var mode: String = "dilated"
-    @Option(help: .hidden) var precision: String = "fp32"
+    @Option(help: .hidden) var mode = AttentionMode.dilated
+    @Option(help: .hidden) var precision = MatmulPrecision.float32
 
     /// The settings after the --quick preset and the defaults fill in what was not given.
     private var tokenList: String {
@@ -84,33 +84,30 @@ struct BenchForward: ParsableCommand {
     func validate() throws {
         guard passes >= 1 else { throw ValidationError("--repeats must be at least 1") }
         _ = try parseIntegerList(tokenList, option: "--tokens")
-        for mode in modes.split(separator: ",") where AttentionMode(rawValue: String(mode)) == nil {
-            throw ValidationError("--modes: '\(mode)' is not one of dilated, dense")
-        }
-        _ = try parsePrecisionList(precisions, option: "--precisions")
-        _ = try parsePrecision(precision, option: "--precision")
+        let _: [AttentionMode] = try parseNamedList(modes, option: "--modes")
+        let _: [MatmulPrecision] = try parseNamedList(precisions, option: "--precisions")
     }
 
     func run() throws {
         if let single {
             // Child process: one measurement as one JSON line.
             let benchmark = ForwardBenchmark(config: ForwardBenchmark.standardConfig(patchEmbedding: patchEmbedding), seed: 7,
-                                             precision: try parsePrecision(precision, option: "--precision"))
-            let attention = AttentionMode(rawValue: mode) ?? .dilated
+                                             precision: precision)
             let measurement: ForwardBenchmark.Measurement
             if let photo {
                 let loader = PhotoLoader(patchSize: benchmark.model.config.patchSize, maxTokens: single, allowsUpscaling: true)
-                measurement = benchmark.measure(grid: try loader.load(contentsOf: photo).grid, attention: attention,
+                measurement = benchmark.measure(grid: try loader.load(contentsOf: photo).grid, attention: mode,
                                                 repetitions: passes)
             } else {
-                measurement = benchmark.measure(tokens: single, attention: attention, repetitions: passes)
+                measurement = benchmark.measure(tokens: single, attention: mode, repetitions: passes)
             }
             print(String(decoding: try JSONEncoder().encode(measurement), as: UTF8.self))
             return
         }
         let sizes = try parseIntegerList(tokenList, option: "--tokens")
-        let modeList = modes.split(separator: ",").map(String.init)
-        var engines = try parsePrecisionList(precisions, option: "--precisions").flatMap { precision in
+        let modeList: [AttentionMode] = try parseNamedList(modes, option: "--modes")
+        let precisionList: [MatmulPrecision] = try parseNamedList(precisions, option: "--precisions")
+        var engines = precisionList.flatMap { precision in
             modeList.map { Engine(implementation: "swift", mode: $0, precision: precision) }
         }
         if python != nil { engines += modeList.map { Engine(implementation: "pytorch", mode: $0) } }
@@ -151,7 +148,7 @@ struct BenchForward: ParsableCommand {
     /// predict the next size's.
     struct Engine {
         let implementation: String
-        let mode: String
+        let mode: AttentionMode
         var precision = MatmulPrecision.float32
         var last: (tokens: Int, milliseconds: Double)?
 
@@ -163,17 +160,16 @@ struct BenchForward: ParsableCommand {
         let (rows, columns) = ForwardBenchmark.gridShape(forTokens: tokens)
         let config = ForwardBenchmark.standardConfig(
             patchEmbedding: engine.implementation == "swift" ? patchEmbedding : .linear)
-        let attention = AttentionMode(rawValue: engine.mode) ?? .dilated
-        var row = ForwardBenchRow(implementation: engine.label, mode: engine.mode, tokens: tokens,
+        var row = ForwardBenchRow(implementation: engine.label, mode: engine.mode.rawValue, tokens: tokens,
                                   grid: "\(rows)x\(columns)",
-                                  flops: config.forwardFLOPs(rows: rows, columns: columns, attention: attention),
+                                  flops: config.forwardFLOPs(rows: rows, columns: columns, attention: engine.mode),
                                   sgemmGigaflops: sgemmRate)
-        if engine.mode == "dense", let denseLimit, tokens > denseLimit {
+        if engine.mode == .dense, let denseLimit, tokens > denseLimit {
             row.note = "skipped: dense runs up to \(denseLimit) tokens"
             return row
         }
         if let last = engine.last {
-            let exponent = engine.mode == "dense" ? 2.0 : 1.0
+            let exponent = engine.mode == .dense ? 2.0 : 1.0
             let predicted = last.milliseconds * pow(Double(tokens) / Double(last.tokens), exponent) / 1000
             if predicted > capSeconds {
                 row.note = String(format: "skipped: predicted %.0f s per pass > cap %.0f s", predicted, capSeconds)
@@ -181,11 +177,11 @@ struct BenchForward: ParsableCommand {
             }
         }
         let (command, arguments) = engine.implementation == "swift"
-            ? (CommandLine.arguments[0], ["bench", "forward", "--single", "\(tokens)", "--mode", engine.mode,
+            ? (CommandLine.arguments[0], ["bench", "forward", "--single", "\(tokens)", "--mode", engine.mode.rawValue,
                                           "--repeats", "\(passes)", "--patch-embedding", patchEmbedding.rawValue,
                                           "--precision", engine.precision.rawValue]
                 + (photo.map { ["--photo", $0] } ?? []))
-            : (python!, ["reference/bench_torch.py", "--tokens", "\(tokens)", "--mode", engine.mode,
+            : (python!, ["reference/bench_torch.py", "--tokens", "\(tokens)", "--mode", engine.mode.rawValue,
                          "--max-iters", "\(passes)", "--min-time", "0"])
         guard let line = runCapturingLastLine(command, arguments),
               let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
@@ -199,7 +195,7 @@ struct BenchForward: ParsableCommand {
             // A photo's grid keeps its aspect ratio, so it may hold a few tokens fewer.
             row.grid = "\(rows)x\(columns)"
             row.tokens = rows * columns
-            row.flops = config.forwardFLOPs(rows: rows, columns: columns, attention: attention)
+            row.flops = config.forwardFLOPs(rows: rows, columns: columns, attention: engine.mode)
         }
         engine.last = (tokens, best)
         row.bestMilliseconds = best

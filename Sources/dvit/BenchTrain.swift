@@ -32,11 +32,11 @@ struct BenchTrain: ParsableCommand {
         if python != nil && patchEmbedding != .linear {
             throw ValidationError("--python times the linear patch embedding only; leave out --patch-embedding")
         }
-        _ = try parsePrecisionList(precisions, option: "--precisions")
+        let _: [MatmulPrecision] = try parseNamedList(precisions, option: "--precisions")
     }
 
     func run() throws {
-        let precisionList = try parsePrecisionList(precisions, option: "--precisions")
+        let precisionList: [MatmulPrecision] = try parseNamedList(precisions, option: "--precisions")
         noteSlowPrecisions(precisionList)
         let measurements = TrainingBenchmark.measure(
             precisions: precisionList, config: ForwardBenchmark.standardConfig(patchEmbedding: patchEmbedding),

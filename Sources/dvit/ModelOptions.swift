@@ -8,17 +8,12 @@ struct ModelLocation: ParsableArguments {
     var weights = "weights"
 
     @Option(help: "Linear-layer products in fp32, or bf16 (faster with AVX512-BF16; see dvit bench precision).")
-    var precision = "fp32"
-
-    func validate() throws {
-        _ = try parsePrecision(precision, option: "--precision")
-    }
+    var precision = MatmulPrecision.float32
 
     func loadClassifier() throws -> SceneClassifier {
         guard FileManager.default.fileExists(atPath: weights + "/model.safetensors") else {
             throw ValidationError("no model in \(weights)/: expected config.json and model.safetensors there (see --weights)")
         }
-        let precision = try parsePrecision(precision, option: "--precision")
         return SceneClassifier(model: try DilatedViTModel(contentsOf: URL(fileURLWithPath: weights), precision: precision))
     }
 }

@@ -1,18 +1,20 @@
 import ArgumentParser
 import DilatedViT
 
-/// Parses `fp32` or `bf16` (MatmulPrecision's raw values) for `option`.
-func parsePrecision(_ text: String, option: String) throws -> MatmulPrecision {
-    guard let precision = MatmulPrecision(rawValue: text.trimmingCharacters(in: .whitespaces)) else {
-        let names = MatmulPrecision.allCases.map(\.rawValue).joined(separator: ", ")
-        throw ValidationError("\(option): expected one of \(names), got '\(text)'")
-    }
-    return precision
-}
+extension MatmulPrecision: ExpressibleByArgument {}
+extension AttentionMode: ExpressibleByArgument {}
 
-/// Parses a comma-separated list of precisions such as `fp32,bf16`.
-func parsePrecisionList(_ text: String, option: String) throws -> [MatmulPrecision] {
-    try text.split(separator: ",", omittingEmptySubsequences: false).map { try parsePrecision(String($0), option: option) }
+/// Parses a comma-separated list of named values such as `--precisions fp32,bf16`: every
+/// entry must name a case (a misspelt one is an error, never silently dropped).
+func parseNamedList<Value: RawRepresentable & CaseIterable>(_ text: String, option: String) throws -> [Value]
+where Value.RawValue == String {
+    try text.split(separator: ",", omittingEmptySubsequences: false).map { entry in
+        guard let value = Value(rawValue: entry.trimmingCharacters(in: .whitespaces)) else {
+            let names = Value.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ValidationError("\(option): expected one of \(names), got '\(entry)'")
+        }
+        return value
+    }
 }
 
 /// Says so when `precisions` include bf16 on a CPU without AVX512-BF16 (timings would mislead).

@@ -54,11 +54,7 @@ struct Train: ParsableCommand {
     @Option(help: "Start from this weights folder (same model size and labels) instead of random weights.")
     var initWeights: String?
     @Option(help: "Linear-layer products: fp32, or bf16 (mixed precision: BF16 products, fp32 weights and optimizer).")
-    var precision = "fp32"
-
-    func validate() throws {
-        _ = try parsePrecision(precision, option: "--precision")
-    }
+    var precision = MatmulPrecision.float32
 
     func run() throws {
         let dataset = try ImageFolderDataset(root: data)
@@ -71,7 +67,7 @@ struct Train: ParsableCommand {
             weightDecay: weightDecay, labelSmoothing: labelSmoothing, gradientClip: clip, seed: seed,
             gridSides: try parseIntegerList(gridSides, option: "--grid-sides"),
             validationGridSide: validationGrid, validationFraction: validationFraction, splitSeed: splitSeed,
-            initialWeights: initWeights, precision: try parsePrecision(precision, option: "--precision"))
+            initialWeights: initWeights, precision: precision)
         let trainer = try Trainer(dataRoot: data, output: URL(fileURLWithPath: output), config: config,
                                   recipe: recipe, resume: resume, cachesImages: !noCache, loaderThreads: loaderThreads)
         print(trainer.data.split.summary)

@@ -24,8 +24,7 @@ public struct AttentionBenchmark: Sendable {
         let (rows, columns) = ForwardBenchmark.gridShape(forTokens: tokens)
         let count = rows * columns * config.dimension
         var generator = SplitMix64(seed: UInt64(tokens))
-        let (q, k, v) = ((0..<count).map { _ in generator.nextSigned() }, (0..<count).map { _ in generator.nextSigned() },
-                         (0..<count).map { _ in generator.nextSigned() })
+        let q = generator.signedValues(count), k = generator.signedValues(count), v = generator.signedValues(count)
         func run() {
             _ = attention(queries: q, keys: k, values: v, rows: rows, columns: columns, heads: config.heads,
                           levels: config.levels, mode: mode)

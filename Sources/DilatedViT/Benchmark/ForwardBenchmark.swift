@@ -64,7 +64,7 @@ public struct ForwardBenchmark: Sendable {
         let (rows, columns) = Self.gridShape(forTokens: tokens)
         let p = model.config.patchSize
         var generator = SplitMix64(seed: UInt64(tokens))
-        let values = (0..<rows * columns * 3 * p * p).map { _ in generator.nextSigned() }
+        let values = generator.signedValues(rows * columns * 3 * p * p)
         return measure(grid: PatchGrid(rows: rows, columns: columns, patchSize: p, values: values),
                        attention: attention, repetitions: repetitions)
     }

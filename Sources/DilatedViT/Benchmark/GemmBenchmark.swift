@@ -27,8 +27,9 @@ public enum GemmBenchmark {
     public static func measure(rows: Int, inputs: Int, outputs: Int, rounds: Int = 5,
                                roundSeconds: Double = 0.1) -> Result {
         precondition(rows > 0 && inputs > 0 && outputs > 0 && rounds > 0)
-        let x = randomValues(rows * inputs, seed: 1)
-        let weight = Matrix(rows: outputs, columns: inputs, values: randomValues(outputs * inputs, seed: 2))
+        var inputGenerator = SplitMix64(seed: 1), weightGenerator = SplitMix64(seed: 2)
+        let x = inputGenerator.signedValues(rows * inputs)
+        let weight = Matrix(rows: outputs, columns: inputs, values: weightGenerator.signedValues(outputs * inputs))
         let packed = PackedBF16Weight(weight)
         var exact = [Float](repeating: 0, count: rows * outputs), rounded = exact
 
@@ -66,10 +67,5 @@ public enum GemmBenchmark {
                                        _ y: UnsafeMutablePointer<Float>, _ repetitions: Int = 1) -> Double {
         let clock = ContinuousClock()
         return clock.measure { for _ in 0..<repetitions { product(y) } }.inSeconds / Double(repetitions)
-    }
-
-    private static func randomValues(_ count: Int, seed: UInt64) -> [Float] {
-        var generator = SplitMix64(seed: seed)
-        return (0..<count).map { _ in generator.nextSigned() }
     }
 }

@@ -5,8 +5,8 @@ public enum MatrixMultiplyRate {
     public static func measure(size: Int = 2048, repetitions: Int = 5) -> Double {
         precondition(size > 0 && repetitions > 0)
         var generator = SplitMix64(seed: 3)
-        let a = (0..<size * size).map { _ in generator.nextSigned() }
-        let b = (0..<size * size).map { _ in generator.nextSigned() }
+        let a = generator.signedValues(size * size)
+        let b = generator.signedValues(size * size)
         var c = [Float](repeating: 0, count: size * size)
         let clock = ContinuousClock()
         var best = Double.infinity

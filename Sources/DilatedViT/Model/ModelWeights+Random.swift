@@ -46,4 +46,9 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     public mutating func nextSigned() -> Float {
         Float(next() >> 40) / Float(1 << 23) - 1
     }
+
+    /// The next `count` values of `nextSigned()`, in order.
+    public mutating func signedValues(_ count: Int) -> [Float] {
+        (0..<count).map { _ in nextSigned() }
+    }
 }

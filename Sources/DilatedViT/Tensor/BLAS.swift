@@ -16,10 +16,7 @@ func sgemm(transposeA: Bool = false, transposeB: Bool = false,
            c: UnsafeMutablePointer<Float>, ldc: Int) {
     guard m > 0, n > 0 else { return }
     _ = blasIsSingleThreaded
-    // Bands of at least 64 rows: below that, splitting costs more than it saves.
-    let bands = max(1, min(parallelWorkerCount, m / 64))
-    parallelFor(bands) { band in
-        let start = m * band / bands, end = m * (band + 1) / bands
+    forEachRowBand(m) { start, end in
         cblas_sgemm(CblasRowMajor,
                     transposeA ? CblasTrans : CblasNoTrans,
                     transposeB ? CblasTrans : CblasNoTrans,

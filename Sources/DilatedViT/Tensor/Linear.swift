@@ -33,31 +33,29 @@ struct Linear: Sendable {
     func apply(_ input: UnsafePointer<Float>, rows: Int,
                into output: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
         if let bf16 {
+            // The BF16 kernel adds the bias as it stores.
             bias.withUnsafeBufferPointer { b in
                 bf16.apply(input, rows: rows, bias: b.baseAddress, into: output, accumulate: accumulate)
             }
+            return
+        }
+        applyWithoutBias(input, rows: rows, into: output, accumulate: accumulate)
+        bias.withUnsafeBufferPointer { b in
+            addRowVector(b.baseAddress!, to: output, rows: rows, columns: outputs)
+        }
+    }
+
+    /// `output[i] (+)= input[i] · Wᵀ`, the bias left for the caller to fuse into what follows.
+    func applyWithoutBias(_ input: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>,
+                          accumulate: Bool = false) {
+        if let bf16 {
+            bf16.apply(input, rows: rows, bias: nil, into: output, accumulate: accumulate)
             return
         }
         weight.values.withUnsafeBufferPointer { w in
             sgemm(transposeB: true, m: rows, n: outputs, k: inputs,
                   a: input, lda: inputs, b: w.baseAddress!, ldb: inputs,
                   beta: accumulate ? 1 : 0, c: output, ldc: outputs)
-        }
-        bias.withUnsafeBufferPointer { b in
-            addRowVector(b.baseAddress!, to: output, rows: rows, columns: outputs)
-        }
-    }
-
-    /// `output[i] = input[i] · Wᵀ`, the bias left for the caller to fuse into what follows.
-    func applyWithoutBias(_ input: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>) {
-        if let bf16 {
-            bf16.apply(input, rows: rows, bias: nil, into: output)
-            return
-        }
-        weight.values.withUnsafeBufferPointer { w in
-            sgemm(transposeB: true, m: rows, n: outputs, k: inputs,
-                  a: input, lda: inputs, b: w.baseAddress!, ldb: inputs,
-                  c: output, ldc: outputs)
         }
     }
 }

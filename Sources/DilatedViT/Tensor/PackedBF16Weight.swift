@@ -44,15 +44,12 @@ final class PackedBF16Weight: @unchecked Sendable {
     }
 
     /// `output[i] = bf16(input[i]) · bf16(W)ᵀ + bias` for `rows` rows (row strides = widths),
-    /// or added onto `output` with `accumulate`. Row bands run on `parallelFor` as in `sgemm`.
+    /// or added onto `output` with `accumulate`, in row bands (`forEachRowBand`).
     /// `portable` forces the fallback kernel (for tests).
     func apply(_ input: UnsafePointer<Float>, rows: Int, bias: UnsafePointer<Float>?,
                into output: UnsafeMutablePointer<Float>, accumulate: Bool = false, portable: Bool = false) {
         guard rows > 0, outputs > 0 else { return }
-        // Bands of at least 64 rows, as in `sgemm`.
-        let bands = max(1, min(parallelWorkerCount, rows / 64))
-        parallelFor(bands) { band in
-            let start = rows * band / bands, end = rows * (band + 1) / bands
+        forEachRowBand(rows) { start, end in
             let kernel = portable ? ck_bf16_gemm_portable : ck_bf16_gemm
             kernel(end - start, outputs, inputs, input + start * inputs, inputs, panels,
                    bias, output + start * outputs, outputs, accumulate)

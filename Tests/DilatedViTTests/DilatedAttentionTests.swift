@@ -1,3 +1,4 @@
+import CKernels
 import Testing
 @testable import DilatedViT
 
@@ -43,6 +44,21 @@ import Testing
         let output = attention(queries: q, keys: k, values: v, rows: c.rows, columns: c.columns,
                                heads: c.heads, levels: c.levels, mode: .dilated)
         #expect(maxAbsDifference(output, expected) < 1e-5)
+        // The same through the model's [q | k | v] row layout and the baseline x86-64 clone
+        // of the window kernel (what CPUs without AVX2 run).
+        var qkv = [Float]()
+        for t in 0..<n { for m in [q, k, v] { qkv += m[t * d..<(t + 1) * d] } }
+        var baseline = [Float](repeating: .nan, count: n * d)
+        qkv.withUnsafeBufferPointer { rows in
+            baseline.withUnsafeMutableBufferPointer { out in
+                let problem = AttentionProblem(
+                    queries: rows.baseAddress!, keys: rows.baseAddress! + d, values: rows.baseAddress! + 2 * d,
+                    rowStride: 3 * d, rows: c.rows, columns: c.columns, heads: c.heads, headDimension: c.headDimension)
+                dilatedAttention(problem, levels: c.levels, output: out.baseAddress!,
+                                 windowKernel: ck_window_attention_baseline)
+            }
+        }
+        #expect(maxAbsDifference(baseline, expected) < 1e-5)
     }
 
     @Test(arguments: [(7, 13), (1, 40), (40, 1), (5, 5), (16, 16), (1, 1)])

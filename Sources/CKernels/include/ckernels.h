@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// Native kernels of DilatedViT: BF16 Linear products and dilated-window attention.
+
 /// BF16 products with fp32 accumulation for Linear layers: `Y = X · Wᵀ (+ bias) (+ Y)`,
 /// with W in PyTorch `nn.Linear` layout (`n` outputs × `k` inputs, fp32, row-major), and
 /// for training `dX = dY · W` (W packed from its transpose) and `dW (+)= dYᵀ · X`.
@@ -56,5 +58,46 @@ void ck_bf16_gemm_atb_portable(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
 
 /// `x` rounded to bf16 the way both paths round it, widened back to fp32.
 float ck_bf16_round(float x);
+
+/// Attention of one head within one dilated window, merged into running softmax states.
+///
+/// Token `tokens[i]`'s query, key and value are the `head_dimension` floats at
+/// `queries`, `keys` and `values + tokens[i] · row_stride` (the pointers already offset
+/// to the head's columns). Each of the `count` tokens attends to all `count` keys with
+/// scores `scale · q·k`, absorbed by online softmax into its state: `maxima` and `sums`
+/// at `tokens[i] · state_stride`, and the unnormalised output row at
+/// `output + tokens[i] · output_stride` (the caller divides by the sums at the end).
+/// Tokens must be distinct. `scratch` holds `ck_window_attention_scratch_count` floats.
+/// Single-threaded; compiled for AVX-512, AVX2+FMA and baseline, chosen at load time.
+void ck_window_attention(ptrdiff_t count, const ptrdiff_t *tokens,
+                         const float *queries, const float *keys, const float *values,
+                         ptrdiff_t row_stride, ptrdiff_t head_dimension, float scale,
+                         float *maxima, float *sums, ptrdiff_t state_stride,
+                         float *output, ptrdiff_t output_stride, float *scratch);
+
+/// `ck_window_attention` compiled for baseline x86-64 only, whatever the CPU: the clone
+/// older CPUs run, public so tests cover it on any machine.
+void ck_window_attention_baseline(ptrdiff_t count, const ptrdiff_t *tokens,
+                                  const float *queries, const float *keys, const float *values,
+                                  ptrdiff_t row_stride, ptrdiff_t head_dimension, float scale,
+                                  float *maxima, float *sums, ptrdiff_t state_stride,
+                                  float *output, ptrdiff_t output_stride, float *scratch);
+
+/// Floats of scratch `ck_window_attention` needs for a window of `count` tokens.
+ptrdiff_t ck_window_attention_scratch_count(ptrdiff_t count, ptrdiff_t head_dimension);
+
+/// `x ← GELU(x + bias)` (exact GELU, erf-based) over a `rows × columns` row-major matrix;
+/// `bias` (`columns` floats) may be NULL. Single-threaded; multiversioned like the above.
+void ck_add_bias_gelu(ptrdiff_t rows, ptrdiff_t columns, const float *bias, float *matrix);
+/// `ck_add_bias_gelu` compiled for baseline x86-64 only (for tests).
+void ck_add_bias_gelu_baseline(ptrdiff_t rows, ptrdiff_t columns, const float *bias, float *matrix);
+
+/// PyTorch `nn.LayerNorm` over each of `rows` rows of width `columns` (biased variance,
+/// two-pass statistics); `output` may equal `input`. Single-threaded; multiversioned.
+void ck_layer_norm(ptrdiff_t rows, ptrdiff_t columns, const float *input, float *output,
+                   const float *weight, const float *bias, float epsilon);
+/// `ck_layer_norm` compiled for baseline x86-64 only (for tests).
+void ck_layer_norm_baseline(ptrdiff_t rows, ptrdiff_t columns, const float *input, float *output,
+                            const float *weight, const float *bias, float epsilon);
 
 #endif

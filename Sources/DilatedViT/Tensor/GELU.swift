@@ -1,3 +1,5 @@
+import CKernels
+
 /// The exact GELU, `x · Φ(x) = ½·x·(1 + erf(x/√2))` (PyTorch's default, not the tanh
 /// approximation), on 16 lanes.
 @inline(__always) func gelu(_ x: FloatVector) -> FloatVector {
@@ -30,15 +32,11 @@
     return p / q
 }
 
-/// `output[i] = GELU(input[i])` for `count` floats on the calling thread; `output` may
-/// equal `input`.
+/// `output[i] = GELU(input[i])` for `count` floats on the calling thread (native kernel
+/// `ck_add_bias_gelu`, the same arithmetic as `gelu(_:)`); `output` may equal `input`.
 func gelu(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, count: Int) {
-    var i = 0
-    while i + floatVectorWidth <= count {
-        output.storeVector(gelu(input.loadVector(at: i)), at: i)
-        i += floatVectorWidth
-    }
-    while i < count { output[i] = gelu(input[i]); i += 1 }
+    if input != UnsafePointer(output) { output.update(from: input, count: count) }
+    ck_add_bias_gelu(1, count, nil, output)
 }
 
 /// `x ← GELU(LN(x))` row by row, in place, in parallel over rows (the hMLP stem's inner
@@ -55,16 +53,7 @@ func layerNormAndGELU(_ matrix: UnsafeMutablePointer<Float>, rows: Int, columns:
 /// `x ← GELU(x + bias)` over `rows × columns`, in parallel over rows.
 func addBiasAndGELU(_ bias: UnsafePointer<Float>, to matrix: UnsafeMutablePointer<Float>,
                     rows: Int, columns: Int) {
-    let vectorEnd = columns / floatVectorWidth * floatVectorWidth
-    parallelChunks(rows, chunksPerWorker: 2) { range in
-        for r in range {
-            let row = matrix + r * columns
-            var c = 0
-            while c < vectorEnd {
-                row.storeVector(gelu(row.loadVector(at: c) + bias.loadVector(at: c)), at: c)
-                c += floatVectorWidth
-            }
-            while c < columns { row[c] = gelu(row[c] + bias[c]); c += 1 }
-        }
+    forEachRowBand(rows) { start, end in
+        ck_add_bias_gelu(end - start, columns, bias, matrix + start * columns)
     }
 }

@@ -1,27 +1,20 @@
+import CKernels
+
 /// PyTorch `nn.LayerNorm` over rows of width `columns`:
-/// `y = (x − mean) / sqrt(var + eps) · weight + bias`, with the biased variance.
-/// `output` may equal `input`.
+/// `y = (x − mean) / sqrt(var + eps) · weight + bias`, with the biased variance, in
+/// parallel over rows (native kernel `ck_layer_norm`). `output` may equal `input`.
 func layerNorm(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
                rows: Int, columns: Int,
                weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, epsilon: Float) {
-    let vectorEnd = columns / floatVectorWidth * floatVectorWidth
-    for r in 0..<rows {
-        let x = input + r * columns
-        let y = output + r * columns
-        let (mean, inverseDeviation) = layerNormStatistics(x, columns: columns, epsilon: epsilon)
-        var c = 0
-        while c < vectorEnd {
-            let normalised = (x.loadVector(at: c) - mean) * inverseDeviation
-            y.storeVector(normalised * weight.loadVector(at: c) + bias.loadVector(at: c), at: c)
-            c += floatVectorWidth
-        }
-        while c < columns { y[c] = (x[c] - mean) * inverseDeviation * weight[c] + bias[c]; c += 1 }
+    forEachRowBand(rows) { start, end in
+        ck_layer_norm(end - start, columns, input + start * columns, output + start * columns,
+                      weight, bias, epsilon)
     }
 }
 
 /// The mean and `1/sqrt(var + eps)` of one row: two passes (mean, then squared
-/// deviations) rather than `E[x²] − E[x]²`, which loses digits far from zero. Shared by
-/// inference and training so both normalise identically.
+/// deviations) rather than `E[x²] − E[x]²`, which loses digits far from zero, as
+/// `ck_layer_norm` does for inference.
 @inline(__always)
 func layerNormStatistics(_ x: UnsafePointer<Float>, columns: Int, epsilon: Float)
     -> (mean: Float, inverseDeviation: Float)

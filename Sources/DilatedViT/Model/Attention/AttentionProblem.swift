@@ -64,12 +64,21 @@ struct DilatedWindows {
     /// Writes the grid indices of window `index`'s tokens (row-major within the window)
     /// into `tokens` and returns how many there are.
     func tokens(ofWindow index: Int, gridColumns: Int, into tokens: UnsafeMutablePointer<Int>) -> Int {
-        let a0 = (index / windowColumns) * side, b0 = (index % windowColumns) * side
+        self.tokens(inSegmentRow: index / windowColumns, column: index % windowColumns,
+                    gridColumns: gridColumns, into: tokens)
+    }
+
+    /// Writes the grid indices of the tokens this head selects in the `s × s` segment
+    /// (`segmentRow`, `segmentColumn`) — its window there, possibly empty at the far
+    /// border — into `tokens` and returns how many there are.
+    func tokens(inSegmentRow segmentRow: Int, column segmentColumn: Int, gridColumns: Int,
+                into tokens: UnsafeMutablePointer<Int>) -> Int {
+        let a0 = segmentRow * side, b0 = segmentColumn * side
         let a1 = min(a0 + side, latticeRows), b1 = min(b0 + side, latticeColumns)
         var n = 0
-        for a in a0..<a1 {
+        for a in a0..<max(a0, a1) {
             let rowBase = (offsetY + dilation * a) * gridColumns + offsetX
-            for b in b0..<b1 {
+            for b in b0..<max(b0, b1) {
                 tokens[n] = rowBase + dilation * b
                 n += 1
             }

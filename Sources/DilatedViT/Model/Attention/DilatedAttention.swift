@@ -1,12 +1,17 @@
+import CKernels
+
 /// Dilated multi-head attention (MODEL.md §5), written into `output` (`N × D`).
 ///
-/// Levels run one after another; within a level, (head, window) pairs run in parallel —
+/// Levels run one after another; within a level, (segment, head) pairs run in parallel —
 /// they write disjoint (token, head) states, since one head's windows are disjoint.
-/// Each window's q/k/v rows are gathered once into contiguous scratch, then its queries
-/// absorb its keys with online softmax straight into per-(token, head) running states,
-/// which also merge the levels. Extra memory: two `N × H` floats besides `output`.
+/// Each window runs in one native kernel call (`ck_window_attention`): its queries absorb
+/// its keys with online softmax straight into per-(token, head) running states, which
+/// also merge the levels. Extra memory: two `N × H` floats besides `output`.
+/// `windowKernel` is the dispatching native kernel; tests pass `ck_window_attention_baseline`
+/// to cover the clone CPUs without AVX2 run.
 func dilatedAttention(_ problem: AttentionProblem, levels: [AttentionLevel],
-                      output: UnsafeMutablePointer<Float>) {
+                      output: UnsafeMutablePointer<Float>,
+                      windowKernel: WindowAttentionKernel = ck_window_attention) {
     let n = problem.tokenCount, heads = problem.heads, dh = problem.headDimension
     let dimension = problem.dimension
     let maxima = UnsafeMutablePointer<Float>.allocate(capacity: n * heads)
@@ -20,42 +25,28 @@ func dilatedAttention(_ problem: AttentionProblem, levels: [AttentionLevel],
         let geometry = (0..<heads).map {
             DilatedWindows(level: level, head: $0, gridRows: problem.rows, gridColumns: problem.columns)
         }
-        // Flatten (head, window) so the parallel split balances heads with few windows.
-        var firstItem = [0]
-        for windows in geometry { firstItem.append(firstItem.last! + windows.count) }
         let capacity = DilatedWindows.capacity(level: level, gridRows: problem.rows, gridColumns: problem.columns)
+        // Segment-major order: the heads of one segment run back to back while its q/k/v
+        // rows are in cache (head-major order streamed the whole band once per head).
+        let segmentColumns = (problem.columns + level.segment - 1) / level.segment
+        let segmentCount = (problem.rows + level.segment - 1) / level.segment * segmentColumns
 
-        parallelChunks(firstItem.last!) { items in
-            let scratch = AttentionScratch(capacity: capacity, headDimension: dh)
-            defer { scratch.deallocate() }
-            let dhp = scratch.paddedHeadDimension
-            var head = 0
+        parallelChunks(segmentCount * heads) { items in
+            let tokens = UnsafeMutablePointer<Int>.allocate(capacity: capacity)
+            let scratch = UnsafeMutablePointer<Float>.allocate(
+                capacity: ck_window_attention_scratch_count(capacity, dh))
+            defer { tokens.deallocate(); scratch.deallocate() }
             for item in items {
-                while item >= firstItem[head + 1] { head += 1 }
-                let count = geometry[head].tokens(ofWindow: item - firstItem[head],
-                                                  gridColumns: problem.columns, into: scratch.tokens)
-                scratch.gather(problem, head: head, count: count)
-                // Load the tokens' running states for this head, absorb the window, store back.
-                for i in 0..<count {
-                    let state = scratch.tokens[i] * heads + head
-                    scratch.states.maxima[i] = maxima[state]
-                    scratch.states.sums[i] = sums[state]
-                    let row = output + scratch.tokens[i] * dimension + head * dh
-                    let accumulator = scratch.states.accumulators + i * dhp
-                    accumulator.update(from: row, count: dh)
-                }
-                absorbKeys(queries: scratch.queries, queryCount: count,
-                           keysTransposed: scratch.keysTransposed, keyStride: scratch.keyStride,
-                           keyCount: count, values: scratch.values,
-                           headDimension: dh, paddedHeadDimension: dhp,
-                           scores: scratch.scores, states: scratch.states)
-                for i in 0..<count {
-                    let state = scratch.tokens[i] * heads + head
-                    maxima[state] = scratch.states.maxima[i]
-                    sums[state] = scratch.states.sums[i]
-                    let row = output + scratch.tokens[i] * dimension + head * dh
-                    row.update(from: scratch.states.accumulators + i * dhp, count: dh)
-                }
+                let segment = item / heads, head = item % heads
+                let count = geometry[head].tokens(inSegmentRow: segment / segmentColumns,
+                                                  column: segment % segmentColumns,
+                                                  gridColumns: problem.columns, into: tokens)
+                let column = head * dh
+                windowKernel(count, tokens,
+                             problem.queries + column, problem.keys + column, problem.values + column,
+                             problem.rowStride, dh, problem.scale,
+                             maxima + head, sums + head, heads,
+                             output + column, dimension, scratch)
             }
         }
     }
@@ -73,3 +64,9 @@ func dilatedAttention(_ problem: AttentionProblem, levels: [AttentionLevel],
         }
     }
 }
+
+/// The C signature of `ck_window_attention` and its baseline twin.
+typealias WindowAttentionKernel = @convention(c) (
+    Int, UnsafePointer<Int>?, UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?,
+    Int, Int, Float, UnsafeMutablePointer<Float>?, UnsafeMutablePointer<Float>?, Int,
+    UnsafeMutablePointer<Float>?, Int, UnsafeMutablePointer<Float>?) -> Void

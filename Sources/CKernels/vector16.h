@@ -1,0 +1,71 @@
+#ifndef CKERNELS_VECTOR16_H
+#define CKERNELS_VECTOR16_H
+
+// Sixteen-float vectors in Clang/GCC vector extensions, for kernels written once and
+// compiled per instruction set: `CK_MULTIVERSION` makes the compiler emit an AVX-512, an
+// AVX2+FMA and a baseline copy of a function and pick one at load time (ifunc), so the
+// package needs no -m flags and runs on any x86-64. Elsewhere it compiles once, for the
+// target's own vectors.
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef float v16f __attribute__((vector_size(64)));
+typedef int32_t v16i __attribute__((vector_size(64)));
+
+#if defined(__x86_64__) && defined(__linux__) && defined(__clang__)
+#define CK_MULTIVERSION __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
+#else
+#define CK_MULTIVERSION
+#endif
+
+// The helpers are macros, not inline functions: a function taking or returning a 64-byte
+// vector is an ABI error in the clones compiled without AVX-512, even when inlined.
+
+// Unaligned 16-float load and store.
+typedef float v16f_unaligned __attribute__((vector_size(64), aligned(4)));
+#define V16_LOAD(p) (*(const v16f_unaligned *)(p))
+#define V16_STORE(p, v) (*(v16f_unaligned *)(p) = (v))
+
+#define V16_SPLAT(x) ((v16f){0} + (float)(x))
+
+// Lane-wise `mask ? a : b` for an all-ones/all-zeros comparison mask (a bit select).
+#define V16_SELECT(mask, a, b) ((v16f)(((v16i)(a) & (mask)) | ((v16i)(b) & ~(mask))))
+
+#define V16_MAX(a, b) ({ v16f a_ = (a), b_ = (b); V16_SELECT(a_ > b_, a_, b_); })
+
+// Horizontal reductions: halve the vector four times.
+#define V16_HALVES(h, op)                                                                              \
+    h = op(h, __builtin_shufflevector(h, h, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7));   \
+    h = op(h, __builtin_shufflevector(h, h, 4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11));   \
+    h = op(h, __builtin_shufflevector(h, h, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13));   \
+    h = op(h, __builtin_shufflevector(h, h, 1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14))
+#define V16_ADD_(a, b) ((a) + (b))
+#define V16_REDUCE_MAX(v) ({ v16f h_ = (v); V16_HALVES(h_, V16_MAX); h_[0]; })
+#define V16_REDUCE_ADD(v) ({ v16f h_ = (v); V16_HALVES(h_, V16_ADD_); h_[0]; })
+
+// exp(x) for the softmax (x ≤ 0 in use): the same Cephes scheme as the Swift
+// `exponential` — x = n·ln2 + f, a degree-6 polynomial for e^f, 2^n in the exponent
+// bits — so both paths agree to rounding. |x| beyond 87.3 (−∞ included) gives 0.
+#define V16_EXP(input) ({                                                                  \
+    const v16f limit_ = V16_SPLAT(87.33654f);                                            \
+    v16f x_ = (input);                                                                   \
+    const v16i in_range_ = (x_ < limit_) & (x_ > -limit_);                               \
+    x_ = V16_SELECT(x_ > limit_, limit_, V16_SELECT(x_ < -limit_, -limit_, x_));         \
+    const v16f magic_ = V16_SPLAT(12582912.0f);                                          \
+    const v16f shifted_ = x_ * 1.44269504088896341f + magic_;                            \
+    const v16f n_ = shifted_ - magic_;                                                   \
+    v16f f_ = x_ - n_ * 0.693359375f;                                                    \
+    f_ = f_ + n_ * 2.12194440e-4f;                                                       \
+    v16f p_ = V16_SPLAT(1.9875691500e-4f);                                               \
+    p_ = p_ * f_ + 1.3981999507e-3f;                                                     \
+    p_ = p_ * f_ + 8.3334519073e-3f;                                                     \
+    p_ = p_ * f_ + 4.1665795894e-2f;                                                     \
+    p_ = p_ * f_ + 1.6666665459e-1f;                                                     \
+    p_ = p_ * f_ + 5.0000001201e-1f;                                                     \
+    const v16f polynomial_ = p_ * f_ * f_ + f_ + 1;                                      \
+    const v16i exponent_ = (((v16i)shifted_ - (v16i)magic_) + 127) << 23;                \
+    V16_SELECT(in_range_, polynomial_ * (v16f)exponent_, V16_SPLAT(0));                  \
+})
+
+#endif

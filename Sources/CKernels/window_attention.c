@@ -1,0 +1,125 @@
+#include <math.h>
+
+#include "ckernels.h"
+#include "vector16.h"
+
+// Queries absorbed together: their score, exp and value chains interleave (one query's
+// chain alone is latency-bound), and each key and value vector loaded serves all of them.
+#define QUERY_BLOCK 4
+
+static ptrdiff_t round_up_16(ptrdiff_t n) { return (n + 15) / 16 * 16; }
+
+ptrdiff_t ck_window_attention_scratch_count(ptrdiff_t count, ptrdiff_t head_dimension) {
+    // Transposed keys (head_dimension × padded count) and a score row per blocked query.
+    return (head_dimension + QUERY_BLOCK) * round_up_16(count);
+}
+
+// `block` queries (`tokens[0 ..< block]`) absorb all keys. A plain inline function
+// taking no vectors, so that every clone inlines it with `block` constant.
+static inline __attribute__((always_inline))
+void attend_queries(int block, ptrdiff_t count, const ptrdiff_t *tokens, const ptrdiff_t *key_tokens,
+                    const float *queries, const float *values, ptrdiff_t row_stride, ptrdiff_t dh,
+                    float scale, float *maxima, float *sums, ptrdiff_t state_stride,
+                    float *output, ptrdiff_t output_stride, const float *kt, float *scores) {
+    const ptrdiff_t stride = round_up_16(count), vector_end = dh / 16 * 16;
+    const v16i lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    const float *q[QUERY_BLOCK];
+    float *o[QUERY_BLOCK], rescale[QUERY_BLOCK];
+    v16f block_max[QUERY_BLOCK], block_sum[QUERY_BLOCK];
+    for (int u = 0; u < block; u++) {
+        q[u] = queries + tokens[u] * row_stride;
+        o[u] = output + tokens[u] * output_stride;
+        block_max[u] = V16_SPLAT(-INFINITY);
+        block_sum[u] = V16_SPLAT(0);
+    }
+
+    // Scores, 16 keys at a time: one broadcast multiply-add per query and feature.
+    for (ptrdiff_t j = 0; j < stride; j += 16) {
+        v16f s[QUERY_BLOCK];
+        for (int u = 0; u < block; u++) s[u] = V16_SPLAT(0);
+        for (ptrdiff_t d = 0; d < dh; d++) {
+            const v16f k = V16_LOAD(kt + d * stride + j);
+            for (int u = 0; u < block; u++) s[u] += q[u][d] * k;
+        }
+        // Lanes past the last key saw zero keys: mask them out of the softmax.
+        const v16i live = lane < (int32_t)(count - j);
+        for (int u = 0; u < block; u++) {
+            const v16f masked = V16_SELECT(live, s[u] * scale, V16_SPLAT(-INFINITY));
+            V16_STORE(scores + u * stride + j, masked);
+            block_max[u] = V16_MAX(block_max[u], masked);
+        }
+    }
+    for (int u = 0; u < block; u++) {
+        float *maximum = maxima + tokens[u] * state_stride, *sum = sums + tokens[u] * state_stride;
+        const float old_max = *maximum;
+        const float new_max = fmaxf(old_max, V16_REDUCE_MAX(block_max[u]));
+        for (ptrdiff_t j = 0; j < stride; j += 16) {
+            const v16f p = V16_EXP(V16_LOAD(scores + u * stride + j) - new_max);
+            V16_STORE(scores + u * stride + j, p);
+            block_sum[u] += p;
+        }
+        // exp(−∞) = 0: a token's first window simply starts its sums.
+        rescale[u] = V16_EXP(V16_SPLAT(old_max - new_max))[0];
+        *sum = *sum * rescale[u] + V16_REDUCE_ADD(block_sum[u]);
+        *maximum = new_max;
+    }
+
+    // o ← o·rescale + Σ_j p_j · v_j, unnormalised: the caller divides by the sums.
+    for (ptrdiff_t c = 0; c < vector_end; c += 16) {
+        v16f a[QUERY_BLOCK];
+        for (int u = 0; u < block; u++) a[u] = V16_LOAD(o[u] + c) * rescale[u];
+        for (ptrdiff_t j = 0; j < count; j++) {
+            const v16f v = V16_LOAD(values + key_tokens[j] * row_stride + c);
+            for (int u = 0; u < block; u++) a[u] += scores[u * stride + j] * v;
+        }
+        for (int u = 0; u < block; u++) V16_STORE(o[u] + c, a[u]);
+    }
+    for (ptrdiff_t c = vector_end; c < dh; c++) {
+        for (int u = 0; u < block; u++) {
+            float sum = o[u][c] * rescale[u];
+            for (ptrdiff_t j = 0; j < count; j++) sum += scores[u * stride + j] * values[key_tokens[j] * row_stride + c];
+            o[u][c] = sum;
+        }
+    }
+}
+
+static inline __attribute__((always_inline))
+void window_attention(ptrdiff_t count, const ptrdiff_t *tokens,
+                      const float *queries, const float *keys, const float *values,
+                      ptrdiff_t row_stride, ptrdiff_t head_dimension, float scale,
+                      float *maxima, float *sums, ptrdiff_t state_stride,
+                      float *output, ptrdiff_t output_stride, float *scratch) {
+    if (count <= 0) return;
+    const ptrdiff_t dh = head_dimension, stride = round_up_16(count);
+    float *kt = scratch, *scores = scratch + dh * stride;
+
+    // Keys transposed once per window, zero past the last key.
+    for (ptrdiff_t j = 0; j < count; j++) {
+        const float *k = keys + tokens[j] * row_stride;
+        for (ptrdiff_t d = 0; d < dh; d++) kt[d * stride + j] = k[d];
+    }
+    for (ptrdiff_t d = 0; d < dh; d++) {
+        for (ptrdiff_t j = count; j < stride; j++) kt[d * stride + j] = 0;
+    }
+    ptrdiff_t i = 0;
+    for (; i + QUERY_BLOCK <= count; i += QUERY_BLOCK) {
+        attend_queries(QUERY_BLOCK, count, tokens + i, tokens, queries, values, row_stride, dh, scale,
+                       maxima, sums, state_stride, output, output_stride, kt, scores);
+    }
+    for (; i < count; i++) {
+        attend_queries(1, count, tokens + i, tokens, queries, values, row_stride, dh, scale,
+                       maxima, sums, state_stride, output, output_stride, kt, scores);
+    }
+}
+
+#define WINDOW_ATTENTION_ENTRY(name, attributes)                                                   \
+    attributes void name(ptrdiff_t count, const ptrdiff_t *tokens, const float *queries,           \
+                         const float *keys, const float *values, ptrdiff_t row_stride,             \
+                         ptrdiff_t head_dimension, float scale, float *maxima, float *sums,        \
+                         ptrdiff_t state_stride, float *output, ptrdiff_t output_stride,           \
+                         float *scratch) {                                                         \
+        window_attention(count, tokens, queries, keys, values, row_stride, head_dimension, scale,  \
+                         maxima, sums, state_stride, output, output_stride, scratch);              \
+    }
+WINDOW_ATTENTION_ENTRY(ck_window_attention, CK_MULTIVERSION)
+WINDOW_ATTENTION_ENTRY(ck_window_attention_baseline, )

@@ -86,6 +86,33 @@ void ck_window_attention_baseline(ptrdiff_t count, const ptrdiff_t *tokens,
 /// Floats of scratch `ck_window_attention` needs for a window of `count` tokens.
 ptrdiff_t ck_window_attention_scratch_count(ptrdiff_t count, ptrdiff_t head_dimension);
 
+/// The backward of `ck_window_attention` for training, given the forward's merged
+/// log-sum-exp: for the window's `count` tokens (rows as in `ck_window_attention`), with
+/// `P = exp(scale·q·k − lse)`, `dS = P ⊙ (dO·v − Δ)`: adds `dQ = scale·dS·K`,
+/// `dK = scale·dSᵀ·Q` and `dV = Pᵀ·dO` onto the gradient rows
+/// (`query_gradient` etc. `+ tokens[i] · gradient_row_stride`). `dO` rows are at
+/// `output_gradient + tokens[i] · gradient_stride`; `log_sum_exp` and `delta`
+/// (`Δ = rowsum(dO ⊙ O)`) at `tokens[i] · state_stride`. `scratch` holds
+/// `ck_window_attention_backward_scratch_count` floats. Single-threaded; multiversioned.
+void ck_window_attention_backward(ptrdiff_t count, const ptrdiff_t *tokens,
+                                  const float *queries, const float *keys, const float *values,
+                                  ptrdiff_t row_stride, const float *output_gradient, ptrdiff_t gradient_stride,
+                                  const float *log_sum_exp, const float *delta, ptrdiff_t state_stride,
+                                  float *query_gradient, float *key_gradient, float *value_gradient,
+                                  ptrdiff_t gradient_row_stride, ptrdiff_t head_dimension, float scale,
+                                  float *scratch);
+/// `ck_window_attention_backward` compiled for baseline x86-64 only (for tests).
+void ck_window_attention_backward_baseline(ptrdiff_t count, const ptrdiff_t *tokens,
+                                           const float *queries, const float *keys, const float *values,
+                                           ptrdiff_t row_stride, const float *output_gradient,
+                                           ptrdiff_t gradient_stride, const float *log_sum_exp,
+                                           const float *delta, ptrdiff_t state_stride, float *query_gradient,
+                                           float *key_gradient, float *value_gradient,
+                                           ptrdiff_t gradient_row_stride, ptrdiff_t head_dimension,
+                                           float scale, float *scratch);
+/// Floats of scratch `ck_window_attention_backward` needs for a window of `count` tokens.
+ptrdiff_t ck_window_attention_backward_scratch_count(ptrdiff_t count, ptrdiff_t head_dimension);
+
 /// `x ← GELU(x + bias)` (exact GELU, erf-based) over a `rows × columns` row-major matrix;
 /// `bias` (`columns` floats) may be NULL. Single-threaded; multiversioned like the above.
 void ck_add_bias_gelu(ptrdiff_t rows, ptrdiff_t columns, const float *bias, float *matrix);

@@ -124,6 +124,23 @@ import Testing
             shape.backward(qkv: qkv, output: output, logSumExp: logSumExp, outputGradient: outputGradient,
                            qkvGradient: dqkv.baseAddress!)
         }
+        // The baseline x86-64 clones of the window kernels (what CPUs without AVX2 run) agree.
+        var baselineShape = shape
+        baselineShape.kernels = .baseline
+        var baselineOutput = output, baselineLogSumExp = logSumExp, baselineGradient = qkvGradient
+        qkv.withUnsafeBufferPointer { qkvPointer in
+            baselineOutput.withUnsafeMutableBufferPointer { out in
+                baselineLogSumExp.withUnsafeMutableBufferPointer { lse in
+                    baselineShape.forward(qkv: qkvPointer.baseAddress!, output: out.baseAddress!, logSumExp: lse.baseAddress!)
+                }
+            }
+        }
+        baselineGradient.withUnsafeMutableBufferPointer { dqkv in
+            baselineShape.backward(qkv: qkv, output: baselineOutput, logSumExp: baselineLogSumExp,
+                                   outputGradient: outputGradient, qkvGradient: dqkv.baseAddress!)
+        }
+        #expect(maxAbsDifference(baselineOutput, output) < 1e-5)
+        #expect(maxAbsDifference(baselineGradient, qkvGradient) < 1e-4)
         for image in 0..<images {
             let rowsOfImage = image * n * 3 * d..<(image + 1) * n * 3 * d
             let x = qkv[rowsOfImage].map(Double.init)

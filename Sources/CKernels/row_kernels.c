@@ -3,13 +3,11 @@
 #include "ckernels.h"
 #include "vector16.h"
 
-// Exact GELU, x·Φ(x) = ½·x·(1 + erf(x/√2)), with the same erf as the Swift
-// `errorFunction`: the odd/even rational fit of Eigen and XLA for float (inputs clamped
-// to ±4, absolute error ≤ 4.2e-7).
-#define V16_GELU(input) ({                                                     \
-    const v16f in_ = (input);                                                  \
+// erf(x): the odd/even rational fit of Eigen and XLA for float (inputs clamped to ±4,
+// where erf is ±1 in float; absolute error ≤ 4.2e-7), as the Swift `errorFunction`.
+#define V16_ERF(input) ({                                                      \
     const v16f four_ = V16_SPLAT(4.0f);                                        \
-    v16f x_ = in_ * 0.70710678118654752f;                                      \
+    v16f x_ = (input);                                                         \
     x_ = V16_SELECT(x_ > four_, four_, V16_SELECT(x_ < -four_, -four_, x_));   \
     const v16f x2_ = x_ * x_;                                                  \
     v16f p_ = x2_ * -2.72614225801306e-10f + 2.77068142495902e-08f;            \
@@ -23,8 +21,12 @@
     q_ = q_ * x2_ - 1.68282697438203e-03f;                                     \
     q_ = q_ * x2_ - 7.37332916720468e-03f;                                     \
     q_ = q_ * x2_ - 1.42647390514189e-02f;                                     \
-    0.5f * in_ * (1.0f + p_ / q_);                                             \
+    p_ / q_;                                                                   \
 })
+
+// Φ(x), the standard normal CDF, so GELU(x) = x·Φ(x) exactly (not the tanh approximation).
+#define V16_NORMAL_CDF(x) (0.5f * (1.0f + V16_ERF((x) * 0.70710678118654752f)))
+#define V16_GELU(input) ({ const v16f u_ = (input); u_ * V16_NORMAL_CDF(u_); })
 
 static inline __attribute__((always_inline))
 void add_bias_gelu(ptrdiff_t rows, ptrdiff_t columns, const float *bias, float *matrix) {
@@ -82,6 +84,37 @@ CK_MULTIVERSION void ck_add_bias_gelu(ptrdiff_t rows, ptrdiff_t columns, const f
 
 void ck_add_bias_gelu_baseline(ptrdiff_t rows, ptrdiff_t columns, const float *bias, float *matrix) {
     add_bias_gelu(rows, columns, bias, matrix);
+}
+
+static inline __attribute__((always_inline))
+void gelu_with_derivative(ptrdiff_t count, float *pre_activation, float *activation) {
+    ptrdiff_t i = 0;
+    for (; i + 16 <= count; i += 16) {
+        const v16f u = V16_LOAD(pre_activation + i);
+        const v16f cdf = V16_NORMAL_CDF(u);
+        // φ(u) = exp(−u²/2)/√(2π); the argument is ≤ 0, the range V16_EXP serves.
+        const v16f density = V16_EXP(-0.5f * u * u) * 0.39894228040143268f;
+        V16_STORE(activation + i, u * cdf);
+        V16_STORE(pre_activation + i, cdf + u * density);
+    }
+    for (; i < count; i++) {
+        // The tail through a zero-padded vector: every element takes the same arithmetic.
+        float tail[16] = {0};
+        tail[0] = pre_activation[i];
+        const v16f u = V16_LOAD(tail);
+        const v16f cdf = V16_NORMAL_CDF(u);
+        const v16f density = V16_EXP(-0.5f * u * u) * 0.39894228040143268f;
+        activation[i] = (u * cdf)[0];
+        pre_activation[i] = (cdf + u * density)[0];
+    }
+}
+
+CK_MULTIVERSION void ck_gelu_with_derivative(ptrdiff_t count, float *pre_activation, float *activation) {
+    gelu_with_derivative(count, pre_activation, activation);
+}
+
+void ck_gelu_with_derivative_baseline(ptrdiff_t count, float *pre_activation, float *activation) {
+    gelu_with_derivative(count, pre_activation, activation);
 }
 
 CK_MULTIVERSION void ck_layer_norm(ptrdiff_t rows, ptrdiff_t columns, const float *input, float *output,

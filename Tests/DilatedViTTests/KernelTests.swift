@@ -46,10 +46,6 @@ import Testing
         }
         #expect(worst(native) < 1e-6)
         #expect(worst(baseline) < 1e-6)
-        #expect(worst(xs.map { gelu(Float($0)) }) < 1e-6)
-        // Training's derivative uses the Swift erf.
-        let worstErf = xs.map { abs(Double(errorFunction(FloatVector(repeating: Float($0)))[0]) - erf(Double(Float($0)))) }.max()!
-        #expect(worstErf < 5e-7)
         // The tanh approximation is ~1e-4 off at x = 2: make sure it is not what we use.
         let tanhForm = 0.5 * 2 * (1 + tanh((2 / Double.pi).squareRoot() * (2 + 0.044715 * 8)))
         #expect(abs(Double(native[xs.firstIndex(of: 2)!]) - tanhForm) > 5e-5)

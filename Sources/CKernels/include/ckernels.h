@@ -119,6 +119,12 @@ void ck_add_bias_gelu(ptrdiff_t rows, ptrdiff_t columns, const float *bias, floa
 /// `ck_add_bias_gelu` compiled for baseline x86-64 only (for tests).
 void ck_add_bias_gelu_baseline(ptrdiff_t rows, ptrdiff_t columns, const float *bias, float *matrix);
 
+/// For training's backward: `activation[i] = GELU(u)` and `pre_activation[i] ← GELU′(u) =
+/// Φ(u) + u·φ(u)` for `u = pre_activation[i]`, `count` floats. Single-threaded; multiversioned.
+void ck_gelu_with_derivative(ptrdiff_t count, float *pre_activation, float *activation);
+/// `ck_gelu_with_derivative` compiled for baseline x86-64 only (for tests).
+void ck_gelu_with_derivative_baseline(ptrdiff_t count, float *pre_activation, float *activation);
+
 /// PyTorch `nn.LayerNorm` over each of `rows` rows of width `columns` (biased variance,
 /// two-pass statistics); `output` may equal `input`. Single-threaded; multiversioned.
 void ck_layer_norm(ptrdiff_t rows, ptrdiff_t columns, const float *input, float *output,

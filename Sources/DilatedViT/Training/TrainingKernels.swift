@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 // Row-parallel kernels of the training forward and backward passes. Matrices are
@@ -138,33 +139,13 @@ func geluForward(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointe
 }
 
 /// Recomputes `activation = GELU(u)` and replaces `u` by `GELU′(u) = Φ(u) + u·φ(u)`, in one
-/// pass: the backward needs the activation for the FC2 weight gradient and then only the
-/// derivative.
+/// pass (native kernel): the backward needs the activation for the FC2 weight gradient and
+/// then only the derivative.
 func geluActivationAndDerivative(_ preActivation: UnsafeMutablePointer<Float>,
                                  activation: UnsafeMutablePointer<Float>, count: Int) {
     elementwise(count) { start, end in
-        var i = start
-        while i + floatVectorWidth <= end {
-            let u = preActivation.loadVector(at: i)
-            let (value, derivative) = geluValueAndDerivative(u)
-            activation.storeVector(value, at: i)
-            preActivation.storeVector(derivative, at: i)
-            i += floatVectorWidth
-        }
-        while i < end {
-            let (value, derivative) = geluValueAndDerivative(FloatVector(repeating: preActivation[i]))
-            activation[i] = value[0]
-            preActivation[i] = derivative[0]
-            i += 1
-        }
+        ck_gelu_with_derivative(end - start, preActivation + start, activation + start)
     }
-}
-
-@inline(__always) private func geluValueAndDerivative(_ u: FloatVector) -> (FloatVector, FloatVector) {
-    let cdf = 0.5 * (1 + errorFunction(u * 0.70710678118654752))
-    // φ(u) = exp(−u²/2)/√(2π); the argument is ≤ 0, the range `exponential` serves.
-    let density = exponential(-0.5 * u * u) * 0.39894228040143268
-    return (u * cdf, cdf + u * density)
 }
 
 /// `values[i] *= factors[i]`.

@@ -11,11 +11,15 @@ ptrdiff_t ck_window_attention_backward_scratch_count(ptrdiff_t count, ptrdiff_t 
     return 3 * count * rows + 2 * head_dimension * columns + 2 * count * columns;
 }
 
-// Adds the first `dh - c` lanes (at most 16) of `v` to `target[c…]`.
+// Adds the first `dh - c` lanes (at most 16) of `v` to `target[c…]`: one vector
+// read-modify-write when all 16 lanes are live (dh a multiple of 16, as in the model).
 #define ADD_LANES(target, c, dh, v) do {                                      \
     const v16f lanes_ = (v);                                                  \
-    const ptrdiff_t n_ = (dh) - (c) < 16 ? (dh) - (c) : 16;                   \
-    for (ptrdiff_t l_ = 0; l_ < n_; l_++) (target)[(c) + l_] += lanes_[l_];   \
+    if ((c) + 16 <= (dh)) {                                                   \
+        V16_STORE((target) + (c), V16_LOAD((target) + (c)) + lanes_);         \
+    } else {                                                                  \
+        for (ptrdiff_t l_ = 0; l_ < (dh) - (c); l_++) (target)[(c) + l_] += lanes_[l_]; \
+    }                                                                         \
 } while (0)
 
 static inline __attribute__((always_inline))
@@ -35,7 +39,13 @@ void window_attention_backward(ptrdiff_t count, const ptrdiff_t *tokens,
     for (ptrdiff_t i = 0; i < count; i++) {
         const ptrdiff_t row = tokens[i] * row_stride;
         const float *gradient = output_gradient + tokens[i] * gradient_stride;
-        for (ptrdiff_t c = 0; c < dhp; c++) {
+        ptrdiff_t c = 0;
+        for (; c + 16 <= dh; c += 16) {
+            V16_STORE(q + i * dhp + c, V16_LOAD(queries + row + c) * scale);
+            V16_STORE(k + i * dhp + c, V16_LOAD(keys + row + c));
+            V16_STORE(g + i * dhp + c, V16_LOAD(gradient + c));
+        }
+        for (; c < dhp; c++) {
             const int live = c < dh;
             q[i * dhp + c] = live ? queries[row + c] * scale : 0;
             k[i * dhp + c] = live ? keys[row + c] : 0;

@@ -9,8 +9,9 @@ struct Evaluate: ParsableCommand {
             The held-out photos are those listed in --validation (as `dvit train` writes it),
             relative to --data. Each photo is resized, aspect kept, so that its short side is
             each of --sizes pixels (smaller photos are upscaled), then read the way `dvit
-            classify` reads a photo of that size: scaled down to the model's token budget
-            (--max-tokens to choose another; 0 reads every pixel, one token per patch).
+            classify` reads a photo of that size: scaled to the model's token budget, down or
+            (unless --no-upscale) up (--max-tokens to choose another; 0 reads every pixel, one
+            token per patch).
 
             Example:
               dvit evaluate --weights weights --data ../shared/datasets/intel-scenes/train \\
@@ -34,6 +35,9 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Token budget of each read (default: the model's; 0 = every pixel).")
     var maxTokens: Int?
 
+    @Flag(inversion: .prefixedNo, help: "Read inputs smaller than the token budget upscaled to it, as classify does.")
+    var upscale = true
+
     @Option(help: "Evaluate every n-th held-out photo only (the listing is grouped by label, so each label keeps its share).")
     var every = 1
 
@@ -50,10 +54,13 @@ struct Evaluate: ParsableCommand {
             throw ValidationError("the model's labels \(config.labels) are not the data set's \(dataset.labels)")
         }
         let listingPath = validation ?? (model.weights + "/validation.txt")
-        let split = try DatasetSplit(dataset, validationListing: String(contentsOfFile: listingPath, encoding: .utf8))
+        guard let listing = try? String(contentsOfFile: listingPath, encoding: .utf8) else {
+            throw ValidationError("cannot read the validation listing \(listingPath) (see --validation)")
+        }
+        let split = try DatasetSplit(dataset, validationListing: listing)
         let shortSides = try parseIntegerList(sizes, option: "--sizes")
         let budget = maxTokens ?? config.defaultMaxTokens
-        let sweep = ResolutionSweep(shortSides: shortSides, config: config, maxTokens: budget)
+        let sweep = ResolutionSweep(shortSides: shortSides, config: config, maxTokens: budget, allowsUpscaling: upscale)
         let samples = stride(from: 0, to: split.validation.count, by: every).map { split.validation[$0] }
         var progress = Progress(total: samples.count)
         let entries = sweep.run(dataset: dataset, samples: samples, store: ImageStore(),
@@ -62,7 +69,7 @@ struct Evaluate: ParsableCommand {
         let share = every > 1 ? "every \(every)th of " : ""
         print("\(samples.count) photos (\(share)\(split.validation.count) held out in \(listingPath)), \(dense ? "dense" : "dilated") attention, "
               + "\(model.resolvedPrecision.rawValue) products, "
-              + (budget > 0 ? "read within \(budget) tokens" : "every pixel read"))
+              + (budget > 0 ? "read within \(budget) tokens" : "every pixel read") + (upscale ? ", smaller inputs upscaled to it" : ""))
         print("")
         print("confusion matrix at \(shortSides[0]) px (rows: true label, columns: predicted)")
         print(entries[0].confusion.table(labels: config.labels))

@@ -29,6 +29,10 @@ struct InferenceOptions: ParsableArguments {
     @Option(help: "Token budget of the working resolution (default: the model's; 0 = native).")
     var maxTokens: Int?
 
+    @Flag(inversion: .prefixedNo,
+          help: "Read photos smaller than the token budget upscaled to it, the grid the model was validated at.")
+    var upscale = true
+
     @Flag(help: "Use dense attention instead of the model's dilated attention (for comparison).")
     var dense = false
 
@@ -37,6 +41,7 @@ struct InferenceOptions: ParsableArguments {
     }
 
     func classificationOptions(topK: Int = 1) -> ClassificationOptions {
-        ClassificationOptions(topK: topK, maxTokens: maxTokens, attention: dense ? .dense : nil)
+        ClassificationOptions(topK: topK, maxTokens: maxTokens, allowsUpscaling: upscale,
+                              attention: dense ? .dense : nil)
     }
 }

@@ -4,7 +4,8 @@ import Foundation
 /// patches) so that its short side is `S` pixels, for each `S`, and classified by a closure —
 /// so one trained model can be checked at thumbnails and at upscaled inputs alike. With a
 /// token budget, each resized photo is then read as `dvit classify` reads an input of that
-/// size (scaled down to the budget, never up); without one, at its full size.
+/// size (scaled down to the budget, and up to it with `allowsUpscaling`); without one, at
+/// its full size.
 ///
 /// Each photo is decoded once for all sizes (through the store, so a cached run decodes
 /// nothing). Sizes are evaluated one photo at a time because grids of different photos
@@ -19,25 +20,30 @@ public struct ResolutionSweep: Sendable {
     public var std: [Float]
     /// Token budget of the read (0: every input pixel is read, one token per patch).
     public var maxTokens: Int
+    /// Whether inputs smaller than the budget are read upscaled to it (`--upscale`).
+    public var allowsUpscaling: Bool
 
     public init(shortSides: [Int] = ResolutionSweep.defaultShortSides, patchSize: Int,
-                mean: [Float] = [0.5, 0.5, 0.5], std: [Float] = [0.5, 0.5, 0.5], maxTokens: Int = 0) {
+                mean: [Float] = [0.5, 0.5, 0.5], std: [Float] = [0.5, 0.5, 0.5], maxTokens: Int = 0,
+                allowsUpscaling: Bool = false) {
         precondition(!shortSides.isEmpty && shortSides.allSatisfy { $0 > 0 } && patchSize > 0 && maxTokens >= 0)
         self.shortSides = shortSides
         self.patchSize = patchSize
         self.mean = mean
         self.std = std
         self.maxTokens = maxTokens
+        self.allowsUpscaling = allowsUpscaling
     }
 
-    public init(shortSides: [Int] = ResolutionSweep.defaultShortSides, config: ModelConfig, maxTokens: Int = 0) {
+    public init(shortSides: [Int] = ResolutionSweep.defaultShortSides, config: ModelConfig, maxTokens: Int = 0,
+                allowsUpscaling: Bool = false) {
         self.init(shortSides: shortSides, patchSize: config.patchSize, mean: config.mean, std: config.std,
-                  maxTokens: maxTokens)
+                  maxTokens: maxTokens, allowsUpscaling: allowsUpscaling)
     }
 
     /// How a resized input is read: the classifier's loader at the sweep's budget.
     private var reader: PhotoLoader {
-        PhotoLoader(patchSize: patchSize, maxTokens: maxTokens, mean: mean, std: std)
+        PhotoLoader(patchSize: patchSize, maxTokens: maxTokens, allowsUpscaling: allowsUpscaling, mean: mean, std: std)
     }
 
     /// Accuracy at one short side.

@@ -68,7 +68,7 @@ struct Evaluate: ParsableCommand {
                                 progress: { _, _ in progress.advance() })
         let share = every > 1 ? "every \(every)th of " : ""
         print("\(samples.count) photos (\(share)\(split.validation.count) held out in \(listingPath)), \(dense ? "dense" : "dilated") attention, "
-              + "\(model.resolvedPrecision.rawValue) products, "
+              + "\(model.precision.rawValue) products, "
               + (budget > 0 ? "read within \(budget) tokens" : "every pixel read") + (upscale ? ", smaller inputs upscaled to it" : ""))
         print("")
         print("confusion matrix at \(shortSides[0]) px (rows: true label, columns: predicted)")

@@ -7,20 +7,14 @@ struct ModelLocation: ParsableArguments {
     @Option(help: "Weights directory holding config.json and model.safetensors.")
     var weights = "weights"
 
-    @Option(help: """
-        Linear-layer products: fp32, or bf16 (BF16 products with fp32 sums; see dvit bench precision). \
-        Default: bf16 on CPUs with AVX512-BF16, fp32 elsewhere.
-        """)
-    var precision: MatmulPrecision?
-
-    /// `--precision`, or `MatmulPrecision.fastest` on this CPU.
-    var resolvedPrecision: MatmulPrecision { precision ?? .fastest }
+    @Option(help: "Linear-layer products in fp32, or bf16 (faster with AVX512-BF16; see dvit bench precision).")
+    var precision = MatmulPrecision.float32
 
     func loadClassifier() throws -> SceneClassifier {
         guard FileManager.default.fileExists(atPath: weights + "/model.safetensors") else {
             throw ValidationError("no model in \(weights)/: expected config.json and model.safetensors there (see --weights)")
         }
-        return SceneClassifier(model: try DilatedViTModel(contentsOf: URL(fileURLWithPath: weights), precision: resolvedPrecision))
+        return SceneClassifier(model: try DilatedViTModel(contentsOf: URL(fileURLWithPath: weights), precision: precision))
     }
 }
 

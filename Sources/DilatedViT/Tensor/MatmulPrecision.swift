@@ -1,16 +1,11 @@
 /// The arithmetic of a model's Linear-layer products.
 public enum MatmulPrecision: String, Sendable, CaseIterable, Codable {
-    /// fp32 throughout (OpenBLAS sgemm): the library's default, and the reference.
+    /// fp32 throughout (OpenBLAS sgemm): the default, and the reference.
     case float32 = "fp32"
     /// Inputs and weights rounded to bf16 (nearest-even, 8 significant bits), products
     /// summed in fp32: about twice the multiply rate on CPUs with AVX512-BF16. Elsewhere a
     /// correct but slow portable loop (`isAccelerated` says which).
     case bfloat16 = "bf16"
-
-    /// bf16 where this CPU runs it at full speed (AVX512-BF16), fp32 elsewhere: the
-    /// command line's default for inference. `dvit bench precision` measures what it
-    /// changes (docs/PERFORMANCE.md: the same top-1 label on every held-out photo).
-    public static var fastest: MatmulPrecision { bfloat16.isAccelerated ? .bfloat16 : .float32 }
 
     /// Whether this precision runs at full speed on this CPU.
     public var isAccelerated: Bool {

@@ -69,7 +69,8 @@ struct Evaluate: ParsableCommand {
         let share = every > 1 ? "every \(every)th of " : ""
         print("\(samples.count) photos (\(share)\(split.validation.count) held out in \(listingPath)), \(dense ? "dense" : "dilated") attention, "
               + "\(model.precision.rawValue) products, "
-              + (budget > 0 ? "read within \(budget) tokens" : "every pixel read") + (upscale ? ", smaller inputs upscaled to it" : ""))
+              + (budget == 0 ? "every pixel read"
+                 : "read within \(budget) tokens" + (upscale ? ", smaller inputs upscaled to it" : "")))
         print("")
         print("confusion matrix at \(shortSides[0]) px (rows: true label, columns: predicted)")
         print(entries[0].confusion.table(labels: config.labels))

@@ -19,6 +19,9 @@ typedef int32_t v16i __attribute__((vector_size(64)));
 #define CK_MULTIVERSION
 #endif
 
+// `n` rounded up to whole vectors: the stride of rows padded for 16-float loads.
+static inline ptrdiff_t round_up_16(ptrdiff_t n) { return (n + 15) / 16 * 16; }
+
 // The helpers are macros, not inline functions: a function taking or returning a 64-byte
 // vector is an ABI error in the clones compiled without AVX-512, even when inlined.
 

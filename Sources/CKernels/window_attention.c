@@ -7,8 +7,6 @@
 // chain alone is latency-bound), and each key and value vector loaded serves all of them.
 #define QUERY_BLOCK 4
 
-static ptrdiff_t round_up_16(ptrdiff_t n) { return (n + 15) / 16 * 16; }
-
 ptrdiff_t ck_window_attention_scratch_count(ptrdiff_t count, ptrdiff_t head_dimension) {
     // Transposed keys (head_dimension × padded count) and a score row per blocked query.
     return (head_dimension + QUERY_BLOCK) * round_up_16(count);

@@ -3,8 +3,6 @@
 #include "ckernels.h"
 #include "vector16.h"
 
-static ptrdiff_t round_up_16(ptrdiff_t n) { return (n + 15) / 16 * 16; }
-
 ptrdiff_t ck_window_attention_backward_scratch_count(ptrdiff_t count, ptrdiff_t head_dimension) {
     const ptrdiff_t rows = round_up_16(head_dimension), columns = round_up_16(count);
     // q̃, k, dO as rows; k and v transposed; P and dS.

@@ -46,6 +46,8 @@ struct Train: ParsableCommand {
     @Option(help: "Gradient-norm clip (0 = off).") var clip: Float = 1
     @Option(help: "Run seed: initial weights, batch order, grid sizes, augmentation.") var seed: UInt64 = 1
     @Option(help: "Training grid sides in patches, one drawn per batch.") var gridSides = "8,10,12,14,16"
+    @Option(help: "Smallest share of a photo's area a random resized crop keeps.")
+    var minCropArea = 0.35
     @Option(help: "Validation grid side in patches.") var validationGrid = 12
     @Option(help: "Share of each label held out for validation.") var validationFraction = 0.1
     @Option(help: "Seed of the validation split.") var splitSeed: UInt64 = 0
@@ -55,6 +57,12 @@ struct Train: ParsableCommand {
     var initWeights: String?
     @Option(help: "Linear-layer products: fp32, or bf16 (mixed precision: BF16 products, fp32 weights and optimizer).")
     var precision = MatmulPrecision.float32
+
+    func validate() throws {
+        guard minCropArea > 0 && minCropArea <= 1 else {
+            throw ValidationError("--min-crop-area must lie in (0, 1], got \(minCropArea)")
+        }
+    }
 
     func run() throws {
         let dataset = try ImageFolderDataset(root: data)
@@ -67,6 +75,7 @@ struct Train: ParsableCommand {
             weightDecay: weightDecay, labelSmoothing: labelSmoothing, gradientClip: clip, seed: seed,
             gridSides: try parseIntegerList(gridSides, option: "--grid-sides"),
             validationGridSide: validationGrid, validationFraction: validationFraction, splitSeed: splitSeed,
+            augmentation: TrainingAugmentation(crop: RandomResizedCrop(scale: minCropArea...1)),
             initialWeights: initWeights, precision: precision)
         let trainer = try Trainer(dataRoot: data, output: URL(fileURLWithPath: output), config: config,
                                   recipe: recipe, resume: resume, cachesImages: !noCache, loaderThreads: loaderThreads)

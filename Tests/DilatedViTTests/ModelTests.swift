@@ -26,8 +26,35 @@ import Testing
         let bands = AttentionBands(mode: .dilated, levels: levels, gridRows: 30, gridColumns: 5)
         #expect(bands.rowsPerBand == 12 && bands.maxTokens == 60)
         #expect(bands.bands.map(\.rows) == [12, 12, 6] && bands.bands.map(\.firstRow) == [0, 12, 24])
+        #expect(bands.bands.allSatisfy { $0.firstColumn == 0 && $0.columns == 5 })
         #expect(AttentionBands(mode: .dense, levels: levels, gridRows: 30, gridColumns: 5).bands.count == 1)
         #expect(AttentionBands(mode: .dilated, levels: levels, gridRows: 7, gridColumns: 5).rowsPerBand == 7)
+
+        // A wide grid splits into whole 12×12 squares, two per band for a 300-token target.
+        let wide = AttentionBands(mode: .dilated, levels: levels, gridRows: 13, gridColumns: 50, targetTokens: 300)
+        #expect(wide.columnsPerBand == 24 && wide.maxTokens == 288)
+        #expect(wide.bands.map(\.firstColumn) == [0, 24, 48, 0, 24, 48])
+        #expect(wide.bands.map(\.columns) == [24, 24, 2, 24, 24, 2] && wide.bands.map(\.rows) == [12, 12, 12, 1, 1, 1])
+        #expect(wide.bands.map(\.tokenCount).reduce(0, +) == 13 * 50)
+        #expect(AttentionBands(mode: .dense, levels: levels, gridRows: 13, gridColumns: 50, targetTokens: 300)
+            .bands.count == 1)
+    }
+
+    // Bands of whole 24×24 squares, several across a 60-column grid, give the unbanded logits
+    // and those of the float64 reference.
+    @Test(arguments: [(29, 60), (24, 49)])
+    func narrowAttentionBandsMatchReference(size: (Int, Int)) {
+        let config = tinyConfig(levels: [.init(segment: 3, dilation: 1), .init(segment: 4, dilation: 2),
+                                         .init(segment: 8, dilation: 4)])
+        let weights = ModelWeights(randomFor: config, seed: 31)
+        let grid = Self.grid(rows: size.0, columns: size.1, patchSize: config.patchSize, seed: 32)
+        let expected = ModelReference.logits(config: config, tensors: weights.tensors, grid: grid, mode: .dilated)
+        let whole = DilatedViTModel(config: config, weights: weights, attentionBandTokens: 1 << 20)
+        for bandTokens in [1, 1200] {
+            let banded = DilatedViTModel(config: config, weights: weights, attentionBandTokens: bandTokens)
+            #expect(maxAbsDifference(banded.logits(for: grid), expected) < 1e-4, "band tokens \(bandTokens)")
+            #expect(maxAbsDifference(banded.features(for: grid), whole.features(for: grid)) < 1e-5)
+        }
     }
 
     @Test(arguments: [(4, 1, 1), (8, 3, 5), (16, 2, 3)])

@@ -11,19 +11,24 @@ public final class DilatedViTModel: Sendable {
     /// Tokens per MLP (and hMLP stem) block: bounds the `hidden`-wide activations to this
     /// many rows.
     public let tokenBlockLength: Int
+    /// Tokens per dilated attention band, roughly (`AttentionBands`): bounds the q/k/v
+    /// activations, and keeps them in cache between their product and attention.
+    public let attentionBandTokens: Int
     /// The arithmetic of the patch embedding's and the blocks' products (the head is fp32).
     public let precision: MatmulPrecision
 
     /// With `precision: .bfloat16`, the Linear weights are packed to bf16 once, here.
     public init(config: ModelConfig, weights: ModelWeights, tokenBlockLength: Int = 1024,
-                precision: MatmulPrecision = .float32) {
-        precondition(tokenBlockLength > 0, "DilatedViTModel: tokenBlockLength must be positive")
+                attentionBandTokens: Int = 2048, precision: MatmulPrecision = .float32) {
+        precondition(tokenBlockLength > 0 && attentionBandTokens > 0,
+                     "DilatedViTModel: token block and band sizes must be positive")
         precondition((try? config.validate()) != nil, "DilatedViTModel: invalid config")
         precondition(weights.tensors.mapValues(\.shape) == ModelWeights.expectedShapes(for: config),
                      "DilatedViTModel: weights were validated against another config")
         self.config = config
         self.weights = weights.prepared(for: precision)
         self.tokenBlockLength = tokenBlockLength
+        self.attentionBandTokens = attentionBandTokens
         self.precision = precision
     }
 
@@ -117,7 +122,8 @@ public final class DilatedViTModel: Sendable {
         precondition(grid.patchSize == config.patchSize,
                      "DilatedViTModel: grid of \(grid.patchSize)-pixel patches for a model with patch \(config.patchSize)")
         let mode = attention ?? config.attention
-        let bands = AttentionBands(mode: mode, levels: config.levels, gridRows: grid.rows, gridColumns: grid.columns)
+        let bands = AttentionBands(mode: mode, levels: config.levels, gridRows: grid.rows, gridColumns: grid.columns,
+                                   targetTokens: attentionBandTokens)
         let workspace = ForwardWorkspace(tokenCount: grid.tokenCount, bandTokens: bands.maxTokens,
                                          dimension: config.dimension, hiddenDimension: config.hiddenDimension,
                                          blockLength: tokenBlockLength)

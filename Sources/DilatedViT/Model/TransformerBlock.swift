@@ -6,23 +6,32 @@ extension ModelWeights.Block {
         let epsilon = config.layerNormEpsilon
 
         // x = x + Proj(Attn(LN1(x))), one band at a time: no window crosses a band, and
-        // the rows a band adds to are read by no later band.
-        for (firstRow, rows) in bands.bands {
-            let tokens = workspace.residual + firstRow * bands.gridColumns * d
-            let n = rows * bands.gridColumns
+        // the rows a band adds to are read by no later band. A band narrower than the grid
+        // is a stack of row runs `gridColumns` tokens apart: LN1 gathers them into
+        // contiguous rows and the projection's output is added back run by run.
+        for band in bands.bands {
+            let n = band.tokenCount
+            let tokens = workspace.residual + (band.firstRow * bands.gridColumns + band.firstColumn) * d
+            let runs = StridedRows(count: band.rows, length: band.columns, stride: bands.gridColumns, width: d)
             norm1.weight.withUnsafeBufferPointer { weight in
                 norm1.bias.withUnsafeBufferPointer { bias in
-                    layerNorm(tokens, into: workspace.normalised, rows: n, columns: d,
+                    layerNorm(tokens, runs: runs, into: workspace.normalised,
                               weight: weight.baseAddress!, bias: bias.baseAddress!, epsilon: epsilon)
                 }
             }
             qkv.apply(workspace.normalised, rows: n, into: workspace.qkv)
             let problem = AttentionProblem(
                 queries: workspace.qkv, keys: workspace.qkv + d, values: workspace.qkv + 2 * d,
-                rowStride: 3 * d, rows: rows, columns: bands.gridColumns,
+                rowStride: 3 * d, rows: band.rows, columns: band.columns,
                 heads: config.heads, headDimension: config.headDimension)
             multiHeadAttention(problem, mode: mode, levels: config.levels, output: workspace.normalised)
-            projection.apply(workspace.normalised, rows: n, into: tokens, accumulate: true)
+            if runs.areContiguous {
+                projection.apply(workspace.normalised, rows: n, into: tokens, accumulate: true)
+            } else {
+                // q/k/v are spent: their buffer takes the projection before it is scattered.
+                projection.apply(workspace.normalised, rows: n, into: workspace.qkv)
+                addRows(workspace.qkv, to: tokens, runs: runs)
+            }
         }
 
         // x = x + FC2(GELU(FC1(LN2(x)))), one token block at a time.

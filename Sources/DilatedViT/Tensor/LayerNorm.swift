@@ -12,6 +12,23 @@ func layerNorm(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<
     }
 }
 
+/// `layerNorm` over the rows of `runs` in `input`, written contiguously into `output`.
+func layerNorm(_ input: UnsafePointer<Float>, runs: StridedRows, into output: UnsafeMutablePointer<Float>,
+               weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, epsilon: Float) {
+    let width = runs.width
+    guard !runs.areContiguous else {
+        layerNorm(input, into: output, rows: runs.count * runs.length, columns: width,
+                  weight: weight, bias: bias, epsilon: epsilon)
+        return
+    }
+    parallelChunks(runs.count, chunksPerWorker: 1) { range in
+        for run in range {
+            ck_layer_norm(runs.length, width, input + run * runs.stride * width,
+                          output + run * runs.length * width, weight, bias, epsilon)
+        }
+    }
+}
+
 /// The mean and `1/sqrt(var + eps)` of one row: two passes (mean, then squared
 /// deviations) rather than `E[x²] − E[x]²`, which loses digits far from zero, as
 /// `ck_layer_norm` does for inference.

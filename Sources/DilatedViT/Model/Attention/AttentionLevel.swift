@@ -12,3 +12,20 @@ public struct AttentionLevel: Sendable, Hashable, Codable {
     /// Side of the window on the dilated sub-lattice: `segment / dilation` tokens.
     public var windowSide: Int { segment / dilation }
 }
+
+/// The least common multiple of the levels' segments, or `limit` if that is smaller: the
+/// side of the grid-aligned squares that no dilated window crosses (a square at least as
+/// large as the grid holds every window anyway).
+func windowTileSide(_ levels: [AttentionLevel], atMost limit: Int) -> Int {
+    var common = 1
+    for level in levels where common < limit {
+        common = common / greatestCommonDivisor(common, level.segment) * level.segment
+    }
+    return min(common, limit)
+}
+
+private func greatestCommonDivisor(_ a: Int, _ b: Int) -> Int {
+    var (a, b) = (a, b)
+    while b != 0 { (a, b) = (b, a % b) }
+    return a
+}

@@ -31,6 +31,16 @@ void ck_bf16_pack(ptrdiff_t n, ptrdiff_t k, const float *w, ptrdiff_t ldw, uint1
     pack_strided(n, k, w, ldw, 1, packed);
 }
 
+void ck_bf16_unpack(ptrdiff_t n, ptrdiff_t k, const uint16_t *packed, float *w) {
+    const ptrdiff_t pairs = bf16_pairs(k);
+    for (ptrdiff_t column = 0; column < n; column++) {
+        const uint16_t *panel = packed + column / BF16_PANEL * pairs * BF16_PANEL * 2 + column % BF16_PANEL * 2;
+        for (ptrdiff_t input = 0; input < k; input++) {
+            w[column * k + input] = float_from_bf16(panel[input / 2 * BF16_PANEL * 2 + input % 2]);
+        }
+    }
+}
+
 #ifdef CKERNELS_AVX512
 
 // Pair by pair down b (k × n), so both rows stream in order; each pair's 32 columns of a

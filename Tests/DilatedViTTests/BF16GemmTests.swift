@@ -81,6 +81,22 @@ import Testing
         #expect(maxAbsDifference(added, withBias) < 1e-5)
     }
 
+    // Odd inputs and a partial panel: the padding must not leak into the weight read back.
+    @Test(arguments: [(20, 48), (33, 7), (1, 1)])
+    func packedLayerKeepsOnlyTheRoundedWeight(outputs: Int, inputs: Int) {
+        let weight = Matrix(rows: outputs, columns: inputs, values: randomValues(outputs * inputs, seed: 85))
+        let packed = Linear(weight: weight, bias: randomValues(outputs, seed: 86)).with(.bfloat16)
+        #expect(packed.inputs == inputs && packed.outputs == outputs)
+        #expect(packed.weight == Matrix(rows: outputs, columns: inputs, values: weight.values.map(ck_bf16_round)))
+        // Back to fp32, the layer computes with those rounded values exactly.
+        let x = randomValues(3 * inputs, seed: 87)
+        var viaBF16 = [Float](repeating: 0, count: 3 * outputs), viaFloat32 = viaBF16
+        let rounded = x.map(ck_bf16_round)
+        viaBF16.withUnsafeMutableBufferPointer { packed.apply(x, rows: 3, into: $0.baseAddress!) }
+        viaFloat32.withUnsafeMutableBufferPointer { packed.with(.float32).apply(rounded, rows: 3, into: $0.baseAddress!) }
+        #expect(maxAbsDifference(viaBF16, viaFloat32) < 1e-5)
+    }
+
     /// `x · wᵀ` of one row and one output through the kernel, as Double.
     private func product(_ x: [Float], _ w: [Float], portable: Bool) -> [Double] {
         let packed = PackedBF16Weight(Matrix(rows: 1, columns: w.count, values: w))

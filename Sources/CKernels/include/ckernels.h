@@ -26,6 +26,10 @@ ptrdiff_t ck_bf16_packed_count(ptrdiff_t n, ptrdiff_t k);
 /// `ck_bf16_packed_count(n, k)` values and should be 64-byte aligned.
 void ck_bf16_pack(ptrdiff_t n, ptrdiff_t k, const float *w, ptrdiff_t ldw, uint16_t *packed);
 
+/// The `n × k` weight (row-major, `w` holds `n · k` floats) that `ck_bf16_pack` panels
+/// hold: each value as its bf16 rounding.
+void ck_bf16_unpack(ptrdiff_t n, ptrdiff_t k, const uint16_t *packed, float *w);
+
 /// Packs the `n × k` weight whose transpose `b` (`k × n`, row stride `ldb`) is given: the
 /// same panels `ck_bf16_pack` makes of `bᵀ`, e.g. `Wᵀ` for an input gradient `dY · W`.
 void ck_bf16_pack_transposed(ptrdiff_t n, ptrdiff_t k, const float *b, ptrdiff_t ldb, uint16_t *packed);

@@ -17,8 +17,9 @@ public final class DilatedViTModel: Sendable {
     /// The arithmetic of the patch embedding's and the blocks' products (the head is fp32).
     public let precision: MatmulPrecision
 
-    /// With `precision: .bfloat16`, the Linear weights are packed to bf16 once, here.
-    public init(config: ModelConfig, weights: ModelWeights, tokenBlockLength: Int = 1024,
+    /// With `precision: .bfloat16`, the Linear weights are packed to bf16 once, here; handed
+    /// over (`consume`), their fp32 copies are freed as they are packed.
+    public init(config: ModelConfig, weights: consuming ModelWeights, tokenBlockLength: Int = 1024,
                 attentionBandTokens: Int = 2048, precision: MatmulPrecision = .float32) {
         precondition(tokenBlockLength > 0 && attentionBandTokens > 0,
                      "DilatedViTModel: token block and band sizes must be positive")
@@ -26,7 +27,8 @@ public final class DilatedViTModel: Sendable {
         precondition(weights.tensors.mapValues(\.shape) == ModelWeights.expectedShapes(for: config),
                      "DilatedViTModel: weights were validated against another config")
         self.config = config
-        self.weights = weights.prepared(for: precision)
+        weights.prepare(for: precision)
+        self.weights = weights
         self.tokenBlockLength = tokenBlockLength
         self.attentionBandTokens = attentionBandTokens
         self.precision = precision
@@ -36,7 +38,7 @@ public final class DilatedViTModel: Sendable {
     public convenience init(configURL: URL, weightsURL: URL, precision: MatmulPrecision = .float32) throws {
         let config = try ModelConfig(contentsOf: configURL)
         let weights = try ModelWeights(contentsOf: weightsURL, config: config)
-        self.init(config: config, weights: weights, precision: precision)
+        self.init(config: config, weights: consume weights, precision: precision)
     }
 
     /// Loads `config.json` and `model.safetensors` from `directory`.

@@ -27,7 +27,7 @@ public struct ModelWeights: Sendable {
         case hierarchicalMLP(HierarchicalStem)
     }
 
-    // `var` (not `let`) so that `prepared(for:)` can swap in layers packed for BF16.
+    // `var` (not `let`) so that `prepare(for:)` can swap in layers packed for BF16.
     var embedding: Embedding
     let patchSize: Int
     var blocks: [Block]

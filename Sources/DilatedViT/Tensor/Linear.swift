@@ -1,30 +1,45 @@
 /// A PyTorch `nn.Linear`: `weight` is `(out, in)`, `bias` has `out` entries.
 ///
 /// With `bf16` panels (see `MatmulPrecision`), products run in BF16 with fp32
-/// accumulation; without, through fp32 `sgemm`.
+/// accumulation; without, through fp32 `sgemm`. A layer packed for BF16 keeps only the
+/// panels — half the memory — and `weight` unpacks them when asked.
 struct Linear: Sendable {
-    let weight: Matrix
+    /// The fp32 weight, or `nil` once packed for BF16.
+    private let float32Weight: Matrix?
     let bias: [Float]
     /// The weight packed for the BF16 kernel, when this layer runs in BF16.
     let bf16: PackedBF16Weight?
 
-    var inputs: Int { weight.columns }
-    var outputs: Int { weight.rows }
+    let inputs: Int
+    let outputs: Int
 
-    init(weight: Matrix, bias: [Float], bf16: PackedBF16Weight? = nil) {
+    init(weight: Matrix, bias: [Float]) {
         precondition(bias.count == weight.rows, "Linear: bias of \(bias.count) for \(weight.rows) outputs")
-        precondition(bf16.map { $0.outputs == weight.rows && $0.inputs == weight.columns } ?? true,
-                     "Linear: bf16 panels of another shape")
-        self.weight = weight
+        float32Weight = weight
         self.bias = bias
-        self.bf16 = bf16
+        bf16 = nil
+        (outputs, inputs) = (weight.rows, weight.columns)
     }
+
+    /// A layer computing in BF16 from `packed` alone.
+    init(packed: PackedBF16Weight, bias: [Float]) {
+        precondition(bias.count == packed.outputs, "Linear: bias of \(bias.count) for \(packed.outputs) outputs")
+        float32Weight = nil
+        self.bias = bias
+        bf16 = packed
+        (outputs, inputs) = (packed.outputs, packed.inputs)
+    }
+
+    /// The weight in use: the fp32 one, or the BF16 panels' values.
+    var weight: Matrix { float32Weight ?? bf16!.unpacked }
 
     /// This layer computing its products at `precision` (packing the weight for BF16).
     func with(_ precision: MatmulPrecision) -> Linear {
-        switch precision {
-        case .float32: Linear(weight: weight, bias: bias)
-        case .bfloat16: Linear(weight: weight, bias: bias, bf16: bf16 ?? PackedBF16Weight(weight))
+        switch (precision, float32Weight) {
+        case (.float32, let weight?): self
+        case (.float32, nil): Linear(weight: weight, bias: bias)
+        case (.bfloat16, let weight?): Linear(packed: PackedBF16Weight(weight), bias: bias)
+        case (.bfloat16, nil): self
         }
     }
 
@@ -52,7 +67,7 @@ struct Linear: Sendable {
             bf16.apply(input, rows: rows, bias: nil, into: output, accumulate: accumulate)
             return
         }
-        weight.values.withUnsafeBufferPointer { w in
+        float32Weight!.values.withUnsafeBufferPointer { w in
             sgemm(transposeB: true, m: rows, n: outputs, k: inputs,
                   a: input, lda: inputs, b: w.baseAddress!, ldb: inputs,
                   beta: accumulate ? 1 : 0, c: output, ldc: outputs)

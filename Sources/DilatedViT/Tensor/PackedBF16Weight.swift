@@ -33,6 +33,13 @@ final class PackedBF16Weight: @unchecked Sendable {
 
     deinit { panels.deallocate() }
 
+    /// The packed weight back in fp32, `outputs × inputs`: every value bf16-rounded.
+    var unpacked: Matrix {
+        var values = [Float](repeating: 0, count: outputs * inputs)
+        values.withUnsafeMutableBufferPointer { if let w = $0.baseAddress { ck_bf16_unpack(outputs, inputs, panels, w) } }
+        return Matrix(rows: outputs, columns: inputs, values: values)
+    }
+
     /// Re-packs the panels from `weight`: `outputs × inputs`, or with `transposed` its
     /// transpose, `inputs × outputs` (so `apply` computes `X · weight` instead of `X · weightᵀ`).
     func pack(_ weight: UnsafePointer<Float>, transposed: Bool = false) {

@@ -14,20 +14,21 @@ struct Linear: Sendable {
     let outputs: Int
 
     init(weight: Matrix, bias: [Float]) {
-        precondition(bias.count == weight.rows, "Linear: bias of \(bias.count) for \(weight.rows) outputs")
-        float32Weight = weight
-        self.bias = bias
-        bf16 = nil
-        (outputs, inputs) = (weight.rows, weight.columns)
+        self.init(float32Weight: weight, bf16: nil, bias: bias, outputs: weight.rows, inputs: weight.columns)
     }
 
     /// A layer computing in BF16 from `packed` alone.
     init(packed: PackedBF16Weight, bias: [Float]) {
-        precondition(bias.count == packed.outputs, "Linear: bias of \(bias.count) for \(packed.outputs) outputs")
-        float32Weight = nil
+        self.init(float32Weight: nil, bf16: packed, bias: bias, outputs: packed.outputs, inputs: packed.inputs)
+    }
+
+    private init(float32Weight: Matrix?, bf16: PackedBF16Weight?, bias: [Float], outputs: Int, inputs: Int) {
+        precondition(bias.count == outputs, "Linear: bias of \(bias.count) for \(outputs) outputs")
+        self.float32Weight = float32Weight
+        self.bf16 = bf16
         self.bias = bias
-        bf16 = packed
-        (outputs, inputs) = (packed.outputs, packed.inputs)
+        self.outputs = outputs
+        self.inputs = inputs
     }
 
     /// The weight in use: the fp32 one, or the BF16 panels' values.

@@ -52,6 +52,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--min-time", type=float, default=3.0, help="time runs until this many seconds have passed")
     ap.add_argument("--max-iters", type=int, default=5)
+    ap.add_argument("--min-iters", type=int, default=1, help="time at least this many runs, whatever --min-time says")
     ap.add_argument("--fused", action="store_true",
                     help="dilated: use PyTorch's fused CPU flash kernel for the windows instead of batched matmuls")
     args = ap.parse_args()
@@ -89,7 +90,7 @@ def main():
         for _ in range(args.warmup):
             logits = model(patches, mode)
         start = time.perf_counter()
-        while len(times) < args.max_iters and (not times or time.perf_counter() - start < args.min_time):
+        while len(times) < args.max_iters and (len(times) < args.min_iters or time.perf_counter() - start < args.min_time):
             t0 = time.perf_counter()
             logits = model(patches, mode)
             times.append((time.perf_counter() - t0) * 1e3)

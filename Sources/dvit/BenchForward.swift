@@ -46,6 +46,9 @@ struct BenchForward: ParsableCommand {
     @Option(help: "Timed passes per size (the best is reported; default 3).")
     var repeats: Int?
 
+    @Option(help: "More passes (up to 30) until a size's passes add up to this many seconds, for Swift and PyTorch alike: small sizes' single passes are noisy. (default: 1; --quick 0)")
+    var minSeconds: Double?
+
     @Option(help: "Run dense attention only up to this many tokens.")
     var maxDenseTokens: Int?
 
@@ -79,10 +82,14 @@ struct BenchForward: ParsableCommand {
         tokens ?? (quick ? "256,1024,4096,16384" : "256,1024,4096,16384,65536,262144,1048576")
     }
     private var passes: Int { repeats ?? (quick ? 1 : 3) }
+    private var minimumSeconds: Double { minSeconds ?? (quick ? 0 : 1) }
+    /// The most passes `--min-seconds` may add up to.
+    private var maximumPasses: Int { max(passes, 30) }
     private var denseLimit: Int? { maxDenseTokens ?? (quick ? 4096 : nil) }
 
     func validate() throws {
         guard passes >= 1 else { throw ValidationError("--repeats must be at least 1") }
+        guard minimumSeconds >= 0 else { throw ValidationError("--min-seconds must not be negative") }
         _ = try parseIntegerList(tokenList, option: "--tokens")
         let _: [AttentionMode] = try parseNamedList(modes, option: "--modes")
         let _: [MatmulPrecision] = try parseNamedList(precisions, option: "--precisions")
@@ -97,9 +104,11 @@ struct BenchForward: ParsableCommand {
             if let photo {
                 let loader = PhotoLoader(patchSize: benchmark.model.config.patchSize, maxTokens: single, allowsUpscaling: true)
                 measurement = benchmark.measure(grid: try loader.load(contentsOf: photo).grid, attention: mode,
-                                                repetitions: passes)
+                                                repetitions: passes, minimumSeconds: minimumSeconds,
+                                                maximumRepetitions: maximumPasses)
             } else {
-                measurement = benchmark.measure(tokens: single, attention: mode, repetitions: passes)
+                measurement = benchmark.measure(tokens: single, attention: mode, repetitions: passes,
+                                                minimumSeconds: minimumSeconds, maximumRepetitions: maximumPasses)
             }
             print(String(decoding: try JSONEncoder().encode(measurement), as: UTF8.self))
             return
@@ -178,11 +187,13 @@ struct BenchForward: ParsableCommand {
         }
         let (command, arguments) = engine.implementation == "swift"
             ? (CommandLine.arguments[0], ["bench", "forward", "--single", "\(tokens)", "--mode", engine.mode.rawValue,
-                                          "--repeats", "\(passes)", "--patch-embedding", patchEmbedding.rawValue,
+                                          "--repeats", "\(passes)", "--min-seconds", "\(minimumSeconds)",
+                                          "--patch-embedding", patchEmbedding.rawValue,
                                           "--precision", engine.precision.rawValue]
                 + (photo.map { ["--photo", $0] } ?? []))
             : (python!, ["reference/bench_torch.py", "--tokens", "\(tokens)", "--mode", engine.mode.rawValue,
-                         "--max-iters", "\(passes)", "--min-time", "0"])
+                         "--min-iters", "\(passes)", "--max-iters", "\(maximumPasses)",
+                         "--min-time", "\(minimumSeconds)"])
         guard let line = runCapturingLastLine(command, arguments),
               let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
         else {

@@ -58,28 +58,38 @@ public struct ForwardBenchmark: Sendable {
         return (root, (tokens + root - 1) / root)
     }
 
-    /// One warm-up pass, then `repetitions` timed passes on a random grid.
-    public func measure(tokens: Int, attention: AttentionMode, repetitions: Int = 1) -> Measurement {
+    /// One warm-up pass, then `repetitions` timed passes on a random grid (see
+    /// `measure(grid:attention:repetitions:minimumSeconds:maximumRepetitions:)` for more).
+    public func measure(tokens: Int, attention: AttentionMode, repetitions: Int = 1,
+                        minimumSeconds: Double = 0, maximumRepetitions: Int = 1) -> Measurement {
         precondition(repetitions > 0)
         let (rows, columns) = Self.gridShape(forTokens: tokens)
         let p = model.config.patchSize
         var generator = SplitMix64(seed: UInt64(tokens))
         let values = generator.signedValues(rows * columns * 3 * p * p)
         return measure(grid: PatchGrid(rows: rows, columns: columns, patchSize: p, values: values),
-                       attention: attention, repetitions: repetitions)
+                       attention: attention, repetitions: repetitions, minimumSeconds: minimumSeconds,
+                       maximumRepetitions: maximumRepetitions)
     }
 
-    /// One warm-up pass, then the mean of `repetitions` timed passes on `grid` (e.g. a photo's).
-    public func measure(grid: PatchGrid, attention: AttentionMode, repetitions: Int = 1) -> Measurement {
+    /// One warm-up pass, then timed passes on `grid` (e.g. a photo's): `repetitions`, and
+    /// more while they add up to less than `minimumSeconds`, up to `maximumRepetitions`.
+    /// On a shared machine single passes of a few milliseconds vary by half, so small grids
+    /// need many passes for a stable best; the PyTorch reference times by the same rule.
+    public func measure(grid: PatchGrid, attention: AttentionMode, repetitions: Int = 1,
+                        minimumSeconds: Double = 0, maximumRepetitions: Int = 1) -> Measurement {
         precondition(repetitions > 0)
         let (rows, columns) = (grid.rows, grid.columns)
         _ = model.logits(for: grid, attention: attention)
         let clock = ContinuousClock()
-        let times = (0..<repetitions).map { _ in
-            clock.measure { _ = model.logits(for: grid, attention: attention) }.inMilliseconds
+        var times: [Double] = []
+        let start = clock.now
+        while times.count < repetitions
+            || (times.count < maximumRepetitions && (clock.now - start).inMilliseconds < minimumSeconds * 1000) {
+            times.append(clock.measure { _ = model.logits(for: grid, attention: attention) }.inMilliseconds)
         }
         return Measurement(tokens: rows * columns, rows: rows, columns: columns, attention: attention.rawValue,
-                           milliseconds: times.reduce(0, +) / Double(repetitions),
+                           milliseconds: times.reduce(0, +) / Double(times.count),
                            bestMilliseconds: times.min()!,
                            peakResidentMegabytes: Self.peakResidentBytes().map { Double($0) / 1_048_576 })
     }

@@ -137,4 +137,13 @@ void ck_layer_norm(ptrdiff_t rows, ptrdiff_t columns, const float *input, float 
 void ck_layer_norm_baseline(ptrdiff_t rows, ptrdiff_t columns, const float *input, float *output,
                             const float *weight, const float *bias, float epsilon);
 
+/// A task of `ck_parallel_for`: runs item `index` with the caller's `context`.
+typedef void (*ck_parallel_body)(void *context, ptrdiff_t index);
+
+/// Runs `body(context, i)` for `i` in `0 ..< count` on the calling thread and the
+/// library's pool of `threads − 1` workers (started on first use), and returns when all
+/// are done. A call made while another is running (from another thread, or from inside a
+/// body) runs its items inline, so there is never more than one pool's worth of threads.
+void ck_parallel_for(ptrdiff_t count, ptrdiff_t threads, ck_parallel_body body, void *context);
+
 #endif

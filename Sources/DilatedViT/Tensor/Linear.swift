@@ -37,7 +37,7 @@ struct Linear: Sendable {
     /// This layer computing its products at `precision` (packing the weight for BF16).
     func with(_ precision: MatmulPrecision) -> Linear {
         switch (precision, float32Weight) {
-        case (.float32, let weight?): self
+        case (.float32, .some): self
         case (.float32, nil): Linear(weight: weight, bias: bias)
         case (.bfloat16, let weight?): Linear(packed: PackedBF16Weight(weight), bias: bias)
         case (.bfloat16, nil): self

@@ -1,4 +1,4 @@
-import Dispatch
+import CKernels
 import Foundation
 
 /// Worker count for the library's own parallel loops.
@@ -7,19 +7,20 @@ import Foundation
 /// thread pool (which is sized to the same cores).
 let parallelWorkerCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
-/// Runs `body(i)` for `i in 0..<count`, concurrently when there is more than one item
-/// and more than one core, and returns when all are done.
+/// Runs `body(i)` for `i in 0..<count` on the calling thread and the library's worker
+/// threads (`ck_parallel_for`: one pool, its workers spinning briefly between loops), and
+/// returns when all are done. A call made while another runs — from another thread, or
+/// nested in a body — runs inline, so the cores are never oversubscribed.
 ///
 /// This is the library's one unchecked concurrency boundary: the kernels hand raw
 /// buffer pointers to `body`, which must only write memory that no other `i` touches
 /// (disjoint rows, heads or windows) and only read memory nobody writes meanwhile.
 func parallelFor(_ count: Int, _ body: (Int) -> Void) {
-    if count == 1 || parallelWorkerCount == 1 {
-        for i in 0..<count { body(i) }
-    } else if count > 1 {
-        withoutActuallyEscaping(body) { body in
-            let shared = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: count) { shared.value($0) }
+    withoutActuallyEscaping(body) { body in
+        withUnsafePointer(to: body) { pointer in
+            ck_parallel_for(count, parallelWorkerCount, { context, index in
+                context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(index)
+            }, UnsafeMutableRawPointer(mutating: pointer))
         }
     }
 }
@@ -45,8 +46,3 @@ func forEachRowBand(_ rows: Int, _ body: (_ start: Int, _ end: Int) -> Void) {
     parallelFor(bands) { band in body(rows * band / bands, rows * (band + 1) / bands) }
 }
 
-/// Carries a value whose thread safety `parallelFor`'s contract guarantees instead of the type system.
-private struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-}

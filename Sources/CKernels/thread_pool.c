@@ -20,7 +20,6 @@ enum { SPIN_ROUNDS = 4000, MAX_ITEMS = 0xffff };  // ~0.1 ms of pause instructio
 
 static struct {
     pthread_once_t once;
-    int workers;
     atomic_int busy;                  // 1 while a job runs: other callers run inline
     _Atomic uint64_t job;
     uint32_t generation;              // the caller's, under `busy`
@@ -90,7 +89,6 @@ static void start_workers(void) {
         const int failed = pthread_create(&thread, &attributes, worker_main, NULL);
         pthread_attr_destroy(&attributes);
         if (failed) break;  // fewer workers: the caller runs whatever they leave
-        pool.workers++;
     }
 }
 

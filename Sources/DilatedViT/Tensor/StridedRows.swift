@@ -16,8 +16,7 @@ func addRows(_ source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Flo
     let floats = runs.length * runs.width
     parallelChunks(runs.count, chunksPerWorker: 1) { range in
         for run in range {
-            let from = source + run * floats, to = target + run * runs.stride * runs.width
-            for i in 0..<floats { to[i] += from[i] }
+            addInPlace(source + run * floats, to: target + run * runs.stride * runs.width, count: floats)
         }
     }
 }

@@ -3,10 +3,11 @@ before a Swift run (hours on 2 cores). Not part of the product, and not what shi
 weights in weights/ come from `dvit train`.
 
 The model is Model v1 with the hMLP or linear patch embedding; its dilated attention is
-written as dense attention with a per-head additive bias log(c_ij), c_ij = the number of
-levels whose windows hold both query i and key j for that head (−1e4 where none). Because
-the level merge Σ_l softmax_l(lse_l)·o_l is one softmax over the union of the levels' keys,
-counted with multiplicity, this is exact; `check` compares it with dilated_vit.py. The
+written as dense attention with bench_train_torch.py's per-head additive bias log(c_ij),
+c_ij = the number of levels whose windows hold both query i and key j for that head (−1e4
+where none): the level merge Σ_l softmax_l(lse_l)·o_l is one softmax over the union of the
+levels' keys counted with multiplicity, so this is exact; `check` compares it with
+dilated_vit.py on grids that are and are not multiples of the segments. The
 recipe follows `dvit train`'s defaults (AdamW, warm-up + cosine, clip 1, label smoothing 0.1,
 random resized crop 0.35–1, flip, colour jitter ±0.2, a random grid of 8–16 patches per
 batch), with augmentation on the GPU and a stratified 10% held out (numpy seed 0; not the
@@ -34,7 +35,8 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from dilated_vit import _LevelIndex, dilated_attention, sincos_2d  # noqa: E402
+from bench_train_torch import union_log_counts  # noqa: E402
+from dilated_vit import dilated_attention, sincos_2d  # noqa: E402
 
 LEVELS = [(4, 1), (8, 2), (16, 4), (32, 8)]
 DEVICE_TYPE = os.environ.get("DEV", "cuda")   # DEV=cpu for a smoke test
@@ -87,20 +89,8 @@ def split(labels, fraction=0.1, seed=0):
 
 
 def level_bias(side, heads, device):
-    """(1, H, N, N): log(number of levels in which query i sees key j for head h), −inf if none."""
-    N = side * side
-    c = torch.zeros(heads, N, N, dtype=torch.float64)
-    for s, r in LEVELS:
-        s = min(s, -(-side // r) * r)
-        idx = _LevelIndex(side, side, heads, s, r, "cpu")
-        src, valid = idx.src, idx.valid                     # (H, W, m²)
-        h = torch.arange(heads).view(heads, 1, 1, 1).expand(-1, src.shape[1], src.shape[2], src.shape[2])
-        qi = src[:, :, :, None].expand_as(h)
-        kj = src[:, :, None, :].expand_as(h)
-        ok = valid[:, :, :, None] & valid[:, :, None, :]
-        c.index_put_((h[ok], qi[ok], kj[ok]), torch.ones(int(ok.sum()), dtype=torch.float64), accumulate=True)
-    bias = torch.where(c > 0, c.log(), torch.full_like(c, -1e4))
-    return bias.unsqueeze(0).to(device)
+    """(1, H, N, N) additive attention bias: bench_train_torch's log-counts, −1e4 for no level."""
+    return union_log_counts(side, side, heads, LEVELS).clamp(min=-1e4).unsqueeze(0).to(device)
 
 
 class Block(nn.Module):

@@ -57,10 +57,18 @@ struct Train: ParsableCommand {
     var initWeights: String?
     @Option(help: "Linear-layer products: fp32, or bf16 (mixed precision: BF16 products, fp32 weights and optimizer).")
     var precision = MatmulPrecision.float32
+    @Option(help: ArgumentHelp("A trained model's weights folder to distil from; repeat for an ensemble.",
+                               discussion: "Teachers must have held out the same validation photos (same data and --split-seed)."))
+    var teacher: [String] = []
+    @Option(help: "The teachers' share of each training target (with --teacher).")
+    var distillationWeight: Float = 0.5
 
     func validate() throws {
         guard minCropArea > 0 && minCropArea <= 1 else {
             throw ValidationError("--min-crop-area must lie in (0, 1], got \(minCropArea)")
+        }
+        guard distillationWeight >= 0 && distillationWeight <= 1 else {
+            throw ValidationError("--distillation-weight must lie in [0, 1], got \(distillationWeight)")
         }
     }
 
@@ -76,13 +84,17 @@ struct Train: ParsableCommand {
             gridSides: try parseIntegerList(gridSides, option: "--grid-sides"),
             validationGridSide: validationGrid, validationFraction: validationFraction, splitSeed: splitSeed,
             augmentation: TrainingAugmentation(crop: RandomResizedCrop(scale: minCropArea...1)),
-            initialWeights: initWeights, precision: precision)
+            initialWeights: initWeights, precision: precision, teachers: teacher,
+            distillationWeight: distillationWeight)
         let trainer = try Trainer(dataRoot: data, output: URL(fileURLWithPath: output), config: config,
                                   recipe: recipe, resume: resume, cachesImages: !noCache, loaderThreads: loaderThreads)
         print(trainer.data.split.summary)
         print("model: dim \(dim), depth \(depth), heads \(heads), patch \(patch) (\(patchEmbedding.rawValue)), levels \(levels), "
               + "\(recipe.precision.rawValue) products; \(trainer.data.sampler.batchesPerEpoch) batches of \(batch) per epoch")
         noteSlowPrecisions([recipe.precision])
+        if !teacher.isEmpty {
+            print("distilling from \(teacher.joined(separator: ", ")) (weight \(distillationWeight))")
+        }
         if trainer.epochsCompleted > 0 { print("resuming after epoch \(trainer.epochsCompleted) of \(epochs)") }
         var display = TrainingDisplay()
         try trainer.run { display.show($0) }

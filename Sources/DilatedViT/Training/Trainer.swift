@@ -14,6 +14,7 @@ public final class Trainer {
     private var optimizer: AdamW
     private var state: TrainingCheckpoint.State
     private let schedule: LearningRateSchedule
+    private let teachers: TeacherEnsemble?
 
     /// Starts a run in `output` (which must not hold one yet), or resumes the run there.
     public init(dataRoot: String, output: URL, config: ModelConfig, recipe: TrainingRecipe,
@@ -42,6 +43,9 @@ public final class Trainer {
             optimizer = AdamW(layout: model.layout, weightDecay: recipe.weightDecay)
             state = .init(recipe: recipe, epochsCompleted: 0, history: [])
         }
+        model.loss.distillationWeight = recipe.distillationWeight
+        teachers = recipe.teachers.isEmpty ? nil
+            : try TeacherEnsemble(folders: recipe.teachers, for: config, precision: .fastest)
         self.config = config
         self.recipe = recipe
         data = try TrainingDataPipeline(
@@ -80,7 +84,8 @@ public final class Trainer {
             var images = 0, correct = 0, lossSum = 0.0, batchIndex = 0
             var learningRate: Float = 0
             for labeled in data.trainingBatches(epoch: epoch) {
-                let batch = TrainingBatch(grids: labeled.grids, labels: labeled.labels)
+                let batch = TrainingBatch(grids: labeled.grids, labels: labeled.labels,
+                                          teacherProbabilities: teachers?.probabilities(for: labeled.grids))
                 model.zeroGradients()
                 let result = model.step(batch: batch)
                 if recipe.gradientClip > 0 { _ = clipGradientNorm(&model.gradients, maxNorm: recipe.gradientClip) }
@@ -171,6 +176,7 @@ public enum TrainerError: Error, CustomStringConvertible {
     case configDiffers(String)
     case invalidRecipe(String)
     case initialWeightsDiffer(String)
+    case teacherMismatch(String, String)
 
     public var description: String {
         switch self {
@@ -182,6 +188,8 @@ public enum TrainerError: Error, CustomStringConvertible {
             "the run in \(path) was started with a different model size; resume it with the same one"
         case .initialWeightsDiffer(let path):
             "the weights in \(path) belong to a different model size or label set than this run"
+        case .teacherMismatch(let path, let reason):
+            "the teacher in \(path) does not fit this run: \(reason)"
         case .invalidRecipe(let reason):
             "invalid training settings: \(reason)"
         }

@@ -71,7 +71,8 @@ public final class TrainingModel {
         gradients.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
     }
 
-    /// Forward and backward over `batch`: returns the mean (label-smoothed) loss and the
+    /// Forward and backward over `batch`: returns the mean (label-smoothed, and distilled
+    /// where the batch carries teacher probabilities) loss and the
     /// number of images whose top logit is the label, and adds the gradient of
     /// `lossScale × mean loss` to `gradients` (a `lossScale` of `1/k` averages `k`
     /// accumulated micro-batches).
@@ -80,7 +81,8 @@ public final class TrainingModel {
         let crossEntropy = loss
         return withPass(over: batch) { pass in
             let (pooled, logits) = pass.forward(batch.grids)
-            let result = crossEntropy.evaluate(logits: logits, labels: batch.labels, scale: lossScale)
+            let result = crossEntropy.evaluate(logits: logits, labels: batch.labels,
+                                               teacherProbabilities: batch.teacherProbabilities, scale: lossScale)
             pass.backward(logitGradient: result.logitGradient, pooled: pooled)
             return (result.loss, result.correct)
         }

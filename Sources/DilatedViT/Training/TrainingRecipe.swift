@@ -29,6 +29,10 @@ public struct TrainingRecipe: Sendable, Equatable, Codable {
     /// The Linear layers' products: fp32, or mixed precision with BF16 products
     /// (`LinearProducts`). Runs saved before this setting existed decode as fp32.
     public var precision: MatmulPrecision
+    /// Weights folders of trained models to distil from (`TeacherEnsemble`); empty: none.
+    public var teachers: [String]
+    /// The teachers' share of each training target (`CrossEntropy.distillationWeight`).
+    public var distillationWeight: Float
 
     public init(epochs: Int = 30, batchSize: Int = 64, learningRate: Float = 1e-3,
                 minimumLearningRate: Float = 1e-5, warmupEpochs: Double = 2, weightDecay: Float = 0.05,
@@ -36,7 +40,7 @@ public struct TrainingRecipe: Sendable, Equatable, Codable {
                 gridSides: [Int] = [8, 10, 12, 14, 16], validationGridSide: Int = 12,
                 validationFraction: Double = 0.1, splitSeed: UInt64 = 0,
                 augmentation: TrainingAugmentation = TrainingAugmentation(), initialWeights: String? = nil,
-                precision: MatmulPrecision = .float32) {
+                precision: MatmulPrecision = .float32, teachers: [String] = [], distillationWeight: Float = 0.5) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.learningRate = learningRate
@@ -53,6 +57,8 @@ public struct TrainingRecipe: Sendable, Equatable, Codable {
         self.augmentation = augmentation
         self.initialWeights = initialWeights
         self.precision = precision
+        self.teachers = teachers
+        self.distillationWeight = distillationWeight
     }
 
     /// Checks the settings that would otherwise stop the run part-way.
@@ -71,11 +77,13 @@ public struct TrainingRecipe: Sendable, Equatable, Codable {
         try require(!gridSides.isEmpty && gridSides.allSatisfy { $0 > 0 } && validationGridSide > 0,
                     "grid sides must be positive")
         try require(validationFraction > 0 && validationFraction < 1, "the validation fraction must be in (0, 1)")
+        try require((0...1).contains(distillationWeight), "the distillation weight must be in [0, 1]")
     }
 }
 
 extension TrainingRecipe {
-    /// The synthesized decoding, except that a missing `precision` means fp32.
+    /// The synthesized decoding, except that settings newer than a saved run take their
+    /// defaults there: a missing `precision` means fp32, missing `teachers` none.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         epochs = try container.decode(Int.self, forKey: .epochs)
@@ -94,5 +102,7 @@ extension TrainingRecipe {
         augmentation = try container.decode(TrainingAugmentation.self, forKey: .augmentation)
         initialWeights = try container.decodeIfPresent(String.self, forKey: .initialWeights)
         precision = try container.decodeIfPresent(MatmulPrecision.self, forKey: .precision) ?? .float32
+        teachers = try container.decodeIfPresent([String].self, forKey: .teachers) ?? []
+        distillationWeight = try container.decodeIfPresent(Float.self, forKey: .distillationWeight) ?? 0.5
     }
 }

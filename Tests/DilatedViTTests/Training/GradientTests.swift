@@ -79,6 +79,34 @@ import Testing
         }
     }
 
+    @Test func distilledCrossEntropyMatchesReferenceAndFiniteDifferences() {
+        let labels = [2, 0, 4]
+        let logits = randomValues(15, seed: 22, scale: 3)
+        // Teacher rows: softmax of other random logits, so each sums to 1.
+        let teacher = stride(from: 0, to: 15, by: 5).flatMap { start -> [Float] in
+            let row = randomValues(15, seed: 23, scale: 2)[start..<start + 5].map { exp($0) }
+            let sum = row.reduce(0, +)
+            return row.map { $0 / sum }
+        }
+        let teacher64 = teacher.map(Double.init)
+        let logits64 = logits.map(Double.init)
+        for alpha in [0, 0.4, 1] as [Float] {
+            let loss = CrossEntropy(labelSmoothing: 0.1, distillationWeight: alpha)
+            let result = loss.evaluate(logits: logits, labels: labels, teacherProbabilities: teacher, scale: 0.5)
+            let reference: ([Double]) -> Double = {
+                TrainingReference.crossEntropy(logits: $0, labels: labels, smoothing: 0.1,
+                                               teacher: teacher64, alpha: Double(alpha))
+            }
+            #expect(abs(Double(result.loss) - reference(logits64)) < 1e-6, "alpha \(alpha)")
+            let fd = logits64.indices.map { 0.5 * TrainingReference.centralDifference(logits64, at: $0, reference) }
+            #expect(Self.relativeError(result.logitGradient, fd) < 1e-6, "alpha \(alpha)")
+        }
+        // Without teacher rows the weight is ignored: plain label smoothing.
+        let plain = CrossEntropy(labelSmoothing: 0.1).evaluate(logits: logits, labels: labels)
+        let unused = CrossEntropy(labelSmoothing: 0.1, distillationWeight: 0.7).evaluate(logits: logits, labels: labels)
+        #expect(plain.loss == unused.loss && plain.logitGradient == unused.logitGradient)
+    }
+
     struct AttentionCase: CustomTestStringConvertible, Sendable {
         let rows: Int, columns: Int, heads: Int, headDimension: Int
         let levels: [AttentionLevel]

@@ -73,6 +73,58 @@ import Testing
         #expect(trainer.history.last!.validationAccuracy >= 0.9, "history: \(trainer.history.map(\.validationAccuracy))")
     }
 
+    @Test func aStudentLearnsFromItsTeachersAlone() throws {
+        // The teacher learns the easy task from labels; the student sees only the teacher's
+        // probabilities (weight 1), on its own crops, and must learn the task from them.
+        let folder = try SyntheticImageFolder(counts: ["a": 16, "b": 16, "c": 16])
+        defer { folder.remove() }
+        let teacherRun = temporaryRun(), studentRun = temporaryRun()
+        defer { for url in [teacherRun, studentRun] { try? FileManager.default.removeItem(at: url) } }
+        var settings = recipe(epochs: 12)
+        settings.learningRate = 1e-2
+        settings.augmentation = .identity
+        let teacher = try Trainer(dataRoot: folder.root, output: teacherRun, config: tinyConfig(), recipe: settings,
+                                  resume: false, loaderThreads: 0)
+        try teacher.run { _ in }
+        #expect(teacher.history.last!.validationAccuracy >= 0.9)
+
+        settings.seed = 9
+        settings.labelSmoothing = 0
+        settings.teachers = [teacherRun.appendingPathComponent("best").path]
+        settings.distillationWeight = 1
+        let student = try Trainer(dataRoot: folder.root, output: studentRun, config: tinyConfig(), recipe: settings,
+                                  resume: false, loaderThreads: 0)
+        try student.run { _ in }
+        #expect(student.history.last!.validationAccuracy >= 0.9, "history: \(student.history.map(\.validationAccuracy))")
+        // The teachers are part of the recipe: a resume without them is refused.
+        settings.teachers = []
+        #expect(throws: TrainerError.self) {
+            try Trainer(dataRoot: folder.root, output: studentRun, config: tinyConfig(), recipe: settings,
+                        resume: true, loaderThreads: 0)
+        }
+    }
+
+    @Test func refusesATeacherWithOtherLabels() throws {
+        let folder = try SyntheticImageFolder(counts: ["a": 4, "b": 4, "c": 4])
+        defer { folder.remove() }
+        let teacherFolder = temporaryRun()
+        defer { try? FileManager.default.removeItem(at: teacherFolder) }
+        var config = try tinyConfig()
+        config.labels = ["a", "c", "b"]
+        try FileManager.default.createDirectory(at: teacherFolder, withIntermediateDirectories: true)
+        try config.jsonData().write(to: teacherFolder.appendingPathComponent("config.json"))
+        try SafeTensors(tensors: ModelWeights(trainingInitFor: config, seed: 1).tensors)
+            .write(to: teacherFolder.appendingPathComponent("model.safetensors"))
+        var settings = recipe(epochs: 1)
+        settings.teachers = [teacherFolder.path]
+        #expect {
+            try Trainer(dataRoot: folder.root, output: temporaryRun(), config: tinyConfig(), recipe: settings,
+                        resume: false, loaderThreads: 0)
+        } throws: { error in
+            "\(error)".contains("does not fit this run: labels")
+        }
+    }
+
     @Test func refusesToOverwriteOrToResumeWithOtherSettings() throws {
         let folder = try SyntheticImageFolder(counts: ["a": 4, "b": 4, "c": 4])
         defer { folder.remove() }

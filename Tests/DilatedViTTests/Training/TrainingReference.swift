@@ -83,7 +83,10 @@ enum TrainingReference {
     static func gelu(_ u: Double) -> Double { 0.5 * u * (1 + erf(u / 2.0.squareRoot())) }
 
     /// Label-smoothed cross-entropy, mean over the batch.
-    static func crossEntropy(logits: [Double], labels: [Int], smoothing: Double) -> Double {
+    /// With `teacher` (`batch × classes` probabilities), each target is mixed
+    /// `(1 − alpha)·smoothed one-hot + alpha·teacher row`.
+    static func crossEntropy(logits: [Double], labels: [Int], smoothing: Double,
+                             teacher: [Double]? = nil, alpha: Double = 0) -> Double {
         let classes = logits.count / labels.count
         var total = 0.0
         for (i, label) in labels.enumerated() {
@@ -91,7 +94,9 @@ enum TrainingReference {
             let largest = row.max()!
             let logSum = largest + log(row.reduce(0) { $0 + exp($1 - largest) })
             for k in 0..<classes {
-                total -= (smoothing / Double(classes) + (k == label ? 1 - smoothing : 0)) * (row[k] - logSum)
+                var target = smoothing / Double(classes) + (k == label ? 1 - smoothing : 0)
+                if let teacher { target = (1 - alpha) * target + alpha * teacher[i * classes + k] }
+                total -= target * (row[k] - logSum)
             }
         }
         return total / Double(labels.count)

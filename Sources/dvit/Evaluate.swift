@@ -9,9 +9,9 @@ struct Evaluate: ParsableCommand {
             The held-out photos are those listed in --validation (as `dvit train` writes it),
             relative to --data. Each photo is resized, aspect kept, so that its short side is
             each of --sizes pixels (smaller photos are upscaled), then read the way `dvit
-            classify` reads a photo of that size: scaled to the model's token budget, down or
-            (unless --no-upscale) up (--max-tokens to choose another; 0 reads every pixel, one
-            token per patch).
+            classify` reads a photo of that size: scaled down to the model's token budget, or
+            with --upscale up to it as well (--max-tokens to choose another; 0 reads every
+            pixel, one token per patch).
 
             Example:
               dvit evaluate --weights weights --data ../shared/datasets/intel-scenes/train \\
@@ -35,8 +35,8 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Token budget of each read (default: the model's; 0 = every pixel).")
     var maxTokens: Int?
 
-    @Flag(inversion: .prefixedNo, help: "Read inputs smaller than the token budget upscaled to it, as classify does.")
-    var upscale = true
+    @Flag(inversion: .prefixedNo, help: "Read inputs smaller than the token budget upscaled to it (classify's --upscale).")
+    var upscale = false
 
     @Option(help: "Evaluate every n-th held-out photo only (the listing is grouped by label, so each label keeps its share).")
     var every = 1

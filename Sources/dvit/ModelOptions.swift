@@ -24,8 +24,8 @@ struct InferenceOptions: ParsableArguments {
     var maxTokens: Int?
 
     @Flag(inversion: .prefixedNo,
-          help: "Read photos smaller than the token budget upscaled to it, the grid the model was validated at.")
-    var upscale = true
+          help: "Read photos smaller than the token budget upscaled to it (off: the shipped model reads them better at their own size).")
+    var upscale = false
 
     @Flag(help: "Use dense attention instead of the model's dilated attention (for comparison).")
     var dense = false

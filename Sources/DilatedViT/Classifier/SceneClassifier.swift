@@ -79,12 +79,13 @@ public struct ClassificationOptions: Sendable {
     /// Token budget (nil: the model config's `default_max_tokens`; 0: native resolution).
     public var maxTokens: Int?
     /// Whether a photo smaller than the budget is read upscaled to it (the grid the model
-    /// was validated at: on the shipped model, 96-px photos score 1.4 points higher so).
+    /// was validated at). Off by default: the shipped model, trained on grids of 8–16
+    /// patches, scores 88.1% on 96-px photos read at their own 12×12 grid and 84.6% upscaled.
     public var allowsUpscaling: Bool
     /// nil: the model config's attention mode.
     public var attention: AttentionMode?
 
-    public init(topK: Int = 3, maxTokens: Int? = nil, allowsUpscaling: Bool = true,
+    public init(topK: Int = 3, maxTokens: Int? = nil, allowsUpscaling: Bool = false,
                 attention: AttentionMode? = nil) {
         self.topK = topK
         self.maxTokens = maxTokens

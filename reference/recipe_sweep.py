@@ -189,7 +189,7 @@ def augment(x, side_px, a, gen):
     return x
 
 
-def evaluate(model, images, labels, side_px, biases, heads, batch=256):
+def evaluate(model, images, labels, side_px, biases, batch=256):
     model.eval()
     correct = 0
     bias = biases(side_px // 8)
@@ -297,8 +297,8 @@ def train(a):
             if b % 10 == 0:
                 tot_loss += loss.item()
                 seen += 1
-        acc = evaluate(model, val_x, val_y, 128, biases, a.heads)
-        eacc = evaluate(ema, val_x, val_y, 128, biases, a.heads)
+        acc = evaluate(model, val_x, val_y, 128, biases)
+        eacc = evaluate(ema, val_x, val_y, 128, biases)
         if acc > best[0]:
             best = (acc, epoch)
         dt = time.time() - t0
@@ -308,8 +308,8 @@ def train(a):
             if per * epochs > a.budget:
                 epochs = max(3, int(a.budget / per))
                 print(f"budget: {per:.1f}s/epoch, epochs cut to {epochs}", flush=True)
-    res = {s: evaluate(model, val_x, val_y, s, biases, a.heads) for s in (96, 128, 192, 256)}
-    eres = {s: evaluate(ema, val_x, val_y, s, biases, a.heads) for s in (96, 128, 192, 256)}
+    res = {s: evaluate(model, val_x, val_y, s, biases) for s in (96, 128, 192, 256)}
+    eres = {s: evaluate(ema, val_x, val_y, s, biases) for s in (96, 128, 192, 256)}
     print(f"RESULT {a.name} epochs {epochs} best {best[0]:.2f}@{best[1]} final {res} ema {eres} "
           f"{time.time() - start:.0f}s", flush=True)
 

@@ -67,9 +67,6 @@ struct Train: ParsableCommand {
         guard minCropArea > 0 && minCropArea <= 1 else {
             throw ValidationError("--min-crop-area must lie in (0, 1], got \(minCropArea)")
         }
-        guard distillationWeight >= 0 && distillationWeight <= 1 else {
-            throw ValidationError("--distillation-weight must lie in [0, 1], got \(distillationWeight)")
-        }
     }
 
     func run() throws {

@@ -40,15 +40,11 @@ public final class TeacherEnsemble: Sendable {
             let base = output.baseAddress!
             // Small photos: one photo per core beats splitting each tiny forward pass.
             parallelFor(grids.count) { i in
-                var mean = [Double](repeating: 0, count: classes)
+                var mean = [Float](repeating: 0, count: classes)
                 for model in models {
-                    let logits = model.logits(for: grids[i])
-                    let largest = Double(logits.max()!)
-                    let exponentials = logits.map { exp(Double($0) - largest) }
-                    let sum = exponentials.reduce(0, +)
-                    for c in 0..<classes { mean[c] += exponentials[c] / sum }
+                    for (c, p) in model.probabilities(for: grids[i]).enumerated() { mean[c] += p }
                 }
-                for c in 0..<classes { base[i * classes + c] = Float(mean[c] / Double(models.count)) }
+                for c in 0..<classes { base[i * classes + c] = mean[c] / Float(models.count) }
             }
         }
         return result

@@ -38,6 +38,9 @@ struct Evaluate: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Read inputs smaller than the token budget upscaled to it (classify's --upscale).")
     var upscale = false
 
+    @Flag(help: ArgumentHelp(MirrorAverage.help))
+    var mirrorAverage = false
+
     @Option(help: "Evaluate every n-th held-out photo only (the listing is grouped by label, so each label keeps its share).")
     var every = 1
 
@@ -61,14 +64,15 @@ struct Evaluate: ParsableCommand {
         let shortSides = try parseIntegerList(sizes, option: "--sizes")
         let budget = maxTokens ?? config.defaultMaxTokens
         let sweep = ResolutionSweep(shortSides: shortSides, config: config, maxTokens: budget, allowsUpscaling: upscale)
+        let options = ClassificationOptions(attention: dense ? .dense : nil, averagesMirroredView: mirrorAverage)
         let samples = stride(from: 0, to: split.validation.count, by: every).map { split.validation[$0] }
         var progress = Progress(total: samples.count)
         let entries = sweep.run(dataset: dataset, samples: samples, store: ImageStore(),
-                                classify: { classifier.model.logits(for: $0, attention: dense ? .dense : nil) },
+                                classify: { classifier.probabilities(for: $0, options: options) },
                                 progress: { _, _ in progress.advance() })
         let share = every > 1 ? "every \(every)th of " : ""
         print("\(samples.count) photos (\(share)\(split.validation.count) held out in \(listingPath)), \(dense ? "dense" : "dilated") attention, "
-              + "\(model.precision.rawValue) products, "
+              + "\(model.precision.rawValue) products, " + (mirrorAverage ? "averaged with the mirrored photo, " : "")
               + (budget == 0 ? "every pixel read"
                  : "read within \(budget) tokens" + (upscale ? ", smaller inputs upscaled to it" : "")))
         print("")

@@ -30,12 +30,19 @@ struct InferenceOptions: ParsableArguments {
     @Flag(help: "Use dense attention instead of the model's dilated attention (for comparison).")
     var dense = false
 
+    @Flag(help: ArgumentHelp(MirrorAverage.help))
+    var mirrorAverage = false
+
     func validate() throws {
         if let maxTokens, maxTokens < 0 { throw ValidationError("--max-tokens must be 0 (native) or positive") }
     }
 
     func classificationOptions(topK: Int = 1) -> ClassificationOptions {
         ClassificationOptions(topK: topK, maxTokens: maxTokens, allowsUpscaling: upscale,
-                              attention: dense ? .dense : nil)
+                              attention: dense ? .dense : nil, averagesMirroredView: mirrorAverage)
     }
+}
+
+enum MirrorAverage {
+    static let help = "Also read each photo mirrored left and right and average the two predictions (twice the model time; see the model card for the accuracy it adds)."
 }

@@ -25,4 +25,15 @@ import Testing
         #expect(abs(grid.values[1] - (-1)) < 1e-6)
         #expect(abs(grid.values[2] - 0) < 1e-6)
     }
+
+    @Test func aMirroredGridIsTheGridOfTheFlippedPhoto() {
+        // 3 patches of 4 across, 2 down, every pixel value distinct per channel.
+        var pixels = [UInt8]()
+        for y in 0..<8 { for x in 0..<12 { for c in 0..<3 { pixels.append(UInt8((7 * x + 13 * y + 61 * c) % 256)) } } }
+        let image = RGBImage(width: 12, height: 8, pixels: pixels)
+        let grid = PatchGrid(image: image, patchSize: 4)
+        #expect(grid.mirrored() == PatchGrid(image: image.flippedHorizontally(), patchSize: 4))
+        #expect(grid.mirrored() != grid)
+        #expect(grid.mirrored().mirrored() == grid)
+    }
 }

@@ -51,7 +51,15 @@ public final class SceneClassifier: Sendable {
     {
         let photo = try photoLoader(maxTokens: options.maxTokens, allowsUpscaling: options.allowsUpscaling)
             .load(contentsOf: path)
-        return Embedding(vector: model.features(for: photo.grid, attention: options.attention), photo: photo.summary)
+        let views = options.views(of: photo.grid)
+        let vector = views.map { model.features(for: $0, attention: options.attention) }.elementwiseMean()
+        return Embedding(vector: vector, photo: photo.summary)
+    }
+
+    /// Label probabilities (in `config.labels` order) for a grid, averaged over the views
+    /// `options` asks for.
+    public func probabilities(for grid: PatchGrid, options: ClassificationOptions = .init()) -> [Float] {
+        options.views(of: grid).map { model.probabilities(for: $0, attention: options.attention) }.elementwiseMean()
     }
 
     private func classify<Failure: Error>(_ options: ClassificationOptions,
@@ -62,8 +70,7 @@ public final class SceneClassifier: Sendable {
         let start = clock.now
         let photo = try load()
         let loaded = clock.now
-        let probabilities = model.probabilities(for: photo.grid, attention: options.attention)
-        let ranked = zip(config.labels, probabilities)
+        let ranked = zip(config.labels, probabilities(for: photo.grid, options: options))
             .map { LabelProbability(label: $0, probability: $1) }
             .sorted { $0.probability > $1.probability }
         return Classification(top: Array(ranked.prefix(max(1, options.topK))), photo: photo.summary,
@@ -84,13 +91,35 @@ public struct ClassificationOptions: Sendable {
     public var allowsUpscaling: Bool
     /// nil: the model config's attention mode.
     public var attention: AttentionMode?
+    /// Whether the photo is also read mirrored left and right and the two predictions (or
+    /// embeddings) averaged: twice the model time, for a prediction that does not depend
+    /// on which way the scene faces (the model was trained on both).
+    public var averagesMirroredView: Bool
 
     public init(topK: Int = 3, maxTokens: Int? = nil, allowsUpscaling: Bool = false,
-                attention: AttentionMode? = nil) {
+                attention: AttentionMode? = nil, averagesMirroredView: Bool = false) {
         self.topK = topK
         self.maxTokens = maxTokens
         self.allowsUpscaling = allowsUpscaling
         self.attention = attention
+        self.averagesMirroredView = averagesMirroredView
+    }
+
+    /// The grids a photo is read as.
+    func views(of grid: PatchGrid) -> [PatchGrid] {
+        averagesMirroredView ? [grid, grid.mirrored()] : [grid]
+    }
+}
+
+extension [[Float]] {
+    /// The element-wise mean of equally long vectors.
+    func elementwiseMean() -> [Float] {
+        guard count > 1 else { return self[0] }
+        var sum = self[0]
+        for vector in dropFirst() {
+            for i in sum.indices { sum[i] += vector[i] }
+        }
+        return sum.map { $0 / Float(count) }
     }
 }
 

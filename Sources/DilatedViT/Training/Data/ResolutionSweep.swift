@@ -73,7 +73,7 @@ public struct ResolutionSweep: Sendable {
     /// Classifies every photo of `samples` at every short side. Photos that cannot be
     /// decoded are skipped (the store reports them).
     /// - Parameters:
-    ///   - classify: logits for one grid (`classCount` of them).
+    ///   - classify: scores for one grid (`classCount` logits or probabilities: the largest is the prediction).
     ///   - progress: called after each photo with (photos done, photos in all).
     public func run(dataset: ImageFolderDataset, samples: [LabeledImage], store: ImageStore,
                     classify: (PatchGrid) throws -> [Float],

@@ -62,6 +62,8 @@ struct Train: ParsableCommand {
     var teacher: [String] = []
     @Option(help: "The teachers' share of each training target (with --teacher).")
     var distillationWeight: Float = 0.5
+    @Flag(help: "Each teacher also reads every crop mirrored and averages the two predictions (a better teacher, twice its time).")
+    var teacherMirrorAverage = false
 
     func validate() throws {
         guard minCropArea > 0 && minCropArea <= 1 else {
@@ -82,7 +84,7 @@ struct Train: ParsableCommand {
             validationGridSide: validationGrid, validationFraction: validationFraction, splitSeed: splitSeed,
             augmentation: TrainingAugmentation(crop: RandomResizedCrop(scale: minCropArea...1)),
             initialWeights: initWeights, precision: precision, teachers: teacher,
-            distillationWeight: distillationWeight)
+            distillationWeight: distillationWeight, teachersAverageMirroredView: teacherMirrorAverage)
         let trainer = try Trainer(dataRoot: data, output: URL(fileURLWithPath: output), config: config,
                                   recipe: recipe, resume: resume, cachesImages: !noCache, loaderThreads: loaderThreads)
         print(trainer.data.split.summary)
@@ -90,7 +92,8 @@ struct Train: ParsableCommand {
               + "\(recipe.precision.rawValue) products; \(trainer.data.sampler.batchesPerEpoch) batches of \(batch) per epoch")
         noteSlowPrecisions([recipe.precision])
         if !teacher.isEmpty {
-            print("distilling from \(teacher.joined(separator: ", ")) (weight \(distillationWeight))")
+            print("distilling from \(teacher.joined(separator: ", ")) (weight \(distillationWeight)"
+                  + (teacherMirrorAverage ? ", each also reading the mirrored crop)" : ")"))
         }
         if trainer.epochsCompleted > 0 { print("resuming after epoch \(trainer.epochsCompleted) of \(epochs)") }
         var display = TrainingDisplay()

@@ -51,15 +51,16 @@ public final class SceneClassifier: Sendable {
     {
         let photo = try photoLoader(maxTokens: options.maxTokens, allowsUpscaling: options.allowsUpscaling)
             .load(contentsOf: path)
-        let views = options.views(of: photo.grid)
-        let vector = views.map { model.features(for: $0, attention: options.attention) }.elementwiseMean()
+        let vector = photo.grid.views(includingMirror: options.averagesMirroredView)
+            .map { model.features(for: $0, attention: options.attention) }.elementwiseMean()
         return Embedding(vector: vector, photo: photo.summary)
     }
 
     /// Label probabilities (in `config.labels` order) for a grid, averaged over the views
     /// `options` asks for.
     public func probabilities(for grid: PatchGrid, options: ClassificationOptions = .init()) -> [Float] {
-        options.views(of: grid).map { model.probabilities(for: $0, attention: options.attention) }.elementwiseMean()
+        grid.views(includingMirror: options.averagesMirroredView)
+            .map { model.probabilities(for: $0, attention: options.attention) }.elementwiseMean()
     }
 
     private func classify<Failure: Error>(_ options: ClassificationOptions,
@@ -103,23 +104,6 @@ public struct ClassificationOptions: Sendable {
         self.allowsUpscaling = allowsUpscaling
         self.attention = attention
         self.averagesMirroredView = averagesMirroredView
-    }
-
-    /// The grids a photo is read as.
-    func views(of grid: PatchGrid) -> [PatchGrid] {
-        averagesMirroredView ? [grid, grid.mirrored()] : [grid]
-    }
-}
-
-extension [[Float]] {
-    /// The element-wise mean of equally long vectors.
-    func elementwiseMean() -> [Float] {
-        guard count > 1 else { return self[0] }
-        var sum = self[0]
-        for vector in dropFirst() {
-            for i in sum.indices { sum[i] += vector[i] }
-        }
-        return sum.map { $0 / Float(count) }
     }
 }
 

@@ -12,11 +12,15 @@ import Foundation
 /// them into its targets.
 public final class TeacherEnsemble: Sendable {
     public let models: [DilatedViTModel]
+    /// Whether each teacher also reads the mirrored grid (`TrainingRecipe.teachersAverageMirroredView`).
+    public let averagesMirroredView: Bool
 
     /// Loads each weights folder (`config.json` + `model.safetensors`) at `precision`,
     /// checking that it fits a student of `config`.
-    public init(folders: [String], for config: ModelConfig, precision: MatmulPrecision) throws {
+    public init(folders: [String], for config: ModelConfig, precision: MatmulPrecision,
+                averagesMirroredView: Bool = false) throws {
         precondition(!folders.isEmpty, "TeacherEnsemble: no teacher folders")
+        self.averagesMirroredView = averagesMirroredView
         models = try folders.map { path in
             let model = try DilatedViTModel(contentsOf: URL(fileURLWithPath: path), precision: precision)
             let teacher = model.config
@@ -40,11 +44,10 @@ public final class TeacherEnsemble: Sendable {
             let base = output.baseAddress!
             // Small photos: one photo per core beats splitting each tiny forward pass.
             parallelFor(grids.count) { i in
-                var mean = [Float](repeating: 0, count: classes)
-                for model in models {
-                    for (c, p) in model.probabilities(for: grids[i]).enumerated() { mean[c] += p }
-                }
-                for c in 0..<classes { base[i * classes + c] = mean[c] / Float(models.count) }
+                let mean = models.flatMap { model in
+                    grids[i].views(includingMirror: averagesMirroredView).map { model.probabilities(for: $0) }
+                }.elementwiseMean()
+                for c in 0..<classes { base[i * classes + c] = mean[c] }
             }
         }
         return result

@@ -45,7 +45,8 @@ public final class Trainer {
         }
         model.loss.distillationWeight = recipe.distillationWeight
         teachers = recipe.teachers.isEmpty ? nil
-            : try TeacherEnsemble(folders: recipe.teachers, for: config, precision: .fastest)
+            : try TeacherEnsemble(folders: recipe.teachers, for: config, precision: .fastest,
+                                  averagesMirroredView: recipe.teachersAverageMirroredView)
         self.config = config
         self.recipe = recipe
         data = try TrainingDataPipeline(

@@ -33,6 +33,9 @@ public struct TrainingRecipe: Sendable, Equatable, Codable {
     public var teachers: [String]
     /// The teachers' share of each training target (`CrossEntropy.distillationWeight`).
     public var distillationWeight: Float
+    /// Whether each teacher also reads every crop mirrored and averages the two predictions
+    /// (`ClassificationOptions.averagesMirroredView`): a more accurate teacher for twice its time.
+    public var teachersAverageMirroredView: Bool
 
     public init(epochs: Int = 30, batchSize: Int = 64, learningRate: Float = 1e-3,
                 minimumLearningRate: Float = 1e-5, warmupEpochs: Double = 2, weightDecay: Float = 0.05,
@@ -40,7 +43,8 @@ public struct TrainingRecipe: Sendable, Equatable, Codable {
                 gridSides: [Int] = [8, 10, 12, 14, 16], validationGridSide: Int = 12,
                 validationFraction: Double = 0.1, splitSeed: UInt64 = 0,
                 augmentation: TrainingAugmentation = TrainingAugmentation(), initialWeights: String? = nil,
-                precision: MatmulPrecision = .float32, teachers: [String] = [], distillationWeight: Float = 0.5) {
+                precision: MatmulPrecision = .float32, teachers: [String] = [], distillationWeight: Float = 0.5,
+                teachersAverageMirroredView: Bool = false) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.learningRate = learningRate
@@ -59,6 +63,7 @@ public struct TrainingRecipe: Sendable, Equatable, Codable {
         self.precision = precision
         self.teachers = teachers
         self.distillationWeight = distillationWeight
+        self.teachersAverageMirroredView = teachersAverageMirroredView
     }
 
     /// Checks the settings that would otherwise stop the run part-way.
@@ -83,7 +88,8 @@ public struct TrainingRecipe: Sendable, Equatable, Codable {
 
 extension TrainingRecipe {
     /// The synthesized decoding, except that settings newer than a saved run take their
-    /// defaults there: a missing `precision` means fp32, missing `teachers` none.
+    /// defaults there: a missing `precision` means fp32, missing `teachers` none, and teachers read
+    /// one view.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         epochs = try container.decode(Int.self, forKey: .epochs)
@@ -104,5 +110,6 @@ extension TrainingRecipe {
         precision = try container.decodeIfPresent(MatmulPrecision.self, forKey: .precision) ?? .float32
         teachers = try container.decodeIfPresent([String].self, forKey: .teachers) ?? []
         distillationWeight = try container.decodeIfPresent(Float.self, forKey: .distillationWeight) ?? 0.5
+        teachersAverageMirroredView = try container.decodeIfPresent(Bool.self, forKey: .teachersAverageMirroredView) ?? false
     }
 }

@@ -29,24 +29,14 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Short sides in pixels to evaluate at; the confusion matrix is shown for the first.")
     var sizes = "96,128,160,224,320,448,600"
 
-    @Flag(help: "Use dense attention instead of the model's dilated attention.")
-    var dense = false
-
-    @Option(help: "Token budget of each read (default: the model's; 0 = every pixel).")
-    var maxTokens: Int?
-
-    @Flag(inversion: .prefixedNo, help: "Read inputs smaller than the token budget upscaled to it (classify's --upscale).")
-    var upscale = false
-
-    @Flag(help: ArgumentHelp(MirrorAverage.help))
-    var mirrorAverage = false
+    /// Read each resized input as classify would.
+    @OptionGroup var reading: InferenceOptions
 
     @Option(help: "Evaluate every n-th held-out photo only (the listing is grouped by label, so each label keeps its share).")
     var every = 1
 
     func validate() throws {
         guard every >= 1 else { throw ValidationError("--every must be at least 1") }
-        if let maxTokens, maxTokens < 0 { throw ValidationError("--max-tokens must be 0 (every pixel) or positive") }
     }
 
     func run() throws {
@@ -62,19 +52,20 @@ struct Evaluate: ParsableCommand {
         }
         let split = try DatasetSplit(dataset, validationListing: listing)
         let shortSides = try parseIntegerList(sizes, option: "--sizes")
-        let budget = maxTokens ?? config.defaultMaxTokens
-        let sweep = ResolutionSweep(shortSides: shortSides, config: config, maxTokens: budget, allowsUpscaling: upscale)
-        let options = ClassificationOptions(attention: dense ? .dense : nil, averagesMirroredView: mirrorAverage)
+        let budget = reading.maxTokens ?? config.defaultMaxTokens
+        let sweep = ResolutionSweep(shortSides: shortSides, config: config, maxTokens: budget,
+                                    allowsUpscaling: reading.upscale)
+        let options = reading.classificationOptions()
         let samples = stride(from: 0, to: split.validation.count, by: every).map { split.validation[$0] }
         var progress = Progress(total: samples.count)
         let entries = sweep.run(dataset: dataset, samples: samples, store: ImageStore(),
                                 classify: { classifier.probabilities(for: $0, options: options) },
                                 progress: { _, _ in progress.advance() })
         let share = every > 1 ? "every \(every)th of " : ""
-        print("\(samples.count) photos (\(share)\(split.validation.count) held out in \(listingPath)), \(dense ? "dense" : "dilated") attention, "
-              + "\(model.precision.rawValue) products, " + (mirrorAverage ? "averaged with the mirrored photo, " : "")
+        print("\(samples.count) photos (\(share)\(split.validation.count) held out in \(listingPath)), \(reading.dense ? "dense" : "dilated") attention, "
+              + "\(model.precision.rawValue) products, " + (reading.mirrorAverage ? "averaged with the mirrored photo, " : "")
               + (budget == 0 ? "every pixel read"
-                 : "read within \(budget) tokens" + (upscale ? ", smaller inputs upscaled to it" : "")))
+                 : "read within \(budget) tokens" + (reading.upscale ? ", smaller inputs upscaled to it" : "")))
         print("")
         print("confusion matrix at \(shortSides[0]) px (rows: true label, columns: predicted)")
         print(entries[0].confusion.table(labels: config.labels))

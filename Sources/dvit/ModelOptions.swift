@@ -18,7 +18,7 @@ struct ModelLocation: ParsableArguments {
     }
 }
 
-/// The per-photo settings shared by classify and embed.
+/// The per-photo settings shared by classify, embed and evaluate.
 struct InferenceOptions: ParsableArguments {
     @Option(help: "Token budget of the working resolution (default: the model's; 0 = native).")
     var maxTokens: Int?
@@ -30,7 +30,7 @@ struct InferenceOptions: ParsableArguments {
     @Flag(help: "Use dense attention instead of the model's dilated attention (for comparison).")
     var dense = false
 
-    @Flag(help: ArgumentHelp(MirrorAverage.help))
+    @Flag(help: "Also read each photo mirrored left and right and average the two predictions (twice the model time; see the model card for the accuracy it adds).")
     var mirrorAverage = false
 
     func validate() throws {
@@ -41,8 +41,4 @@ struct InferenceOptions: ParsableArguments {
         ClassificationOptions(topK: topK, maxTokens: maxTokens, allowsUpscaling: upscale,
                               attention: dense ? .dense : nil, averagesMirroredView: mirrorAverage)
     }
-}
-
-enum MirrorAverage {
-    static let help = "Also read each photo mirrored left and right and average the two predictions (twice the model time; see the model card for the accuracy it adds)."
 }

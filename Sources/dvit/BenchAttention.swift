@@ -6,9 +6,9 @@ struct BenchAttention: ParsableCommand {
         commandName: "attention",
         abstract: "FLOP rate of the attention kernel alone, dilated (and dense on small grids).",
         discussion: """
-            Times the attention core of the reference model (6 heads of 32, levels
-            (4,1)(8,2)(16,4)(32,8)) on random queries, keys and values: gathering each window,
-            q·kᵀ, the online softmax and p·v, merged over the levels. FLOPs are 4·dh per
+            Times the attention core of the reference model (6 heads of 32, levels \
+            (4,1)(8,2)(16,4)(32,8)) on random queries, keys and values: gathering each window, \
+            q·kᵀ, the online softmax and p·v, merged over the levels. FLOPs are 4·dh per \
             attended (query, key) pair, counted exactly (border windows are smaller).
 
             Example:

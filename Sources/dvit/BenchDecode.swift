@@ -7,11 +7,12 @@ struct BenchDecode: ParsableCommand {
         commandName: "decode",
         abstract: "DCT-scaled JPEG decode + resize vs full decode + resize, to one token grid.",
         discussion: """
-            Without --jpeg, builds a photo of --megapixels by mirror-tiling --photo (keeping a
+            Without --jpeg, builds a photo of --megapixels by mirror-tiling --photo (keeping a \
             real photo's detail) and encodes it at quality 90 in memory.
 
             Example:
-              dvit bench decode --photo images/mountain-sunset.jpg --megapixels 24 --max-tokens 1024
+              dvit bench decode --photo images/mountain-sunset.jpg --megapixels 24 \\
+                --max-tokens 1024
             """)
 
     @Option(help: "Photo to tile up to --megapixels.")

@@ -7,27 +7,29 @@ struct BenchForward: ParsableCommand {
         commandName: "forward",
         abstract: "Forward time and peak memory per image vs token count, dilated vs dense.",
         discussion: """
-            Each (size, mode) runs in a fresh process, so every peak RSS is that size's own.
-            Uses the reference model size (D 192, depth 6, heads 6, patch 8, MLP ×4, levels
-            (4,1)(8,2)(16,4)(32,8)) with random weights. A mode stops once its predicted time
-            for the next size passes --cap-seconds (dense grows with N², dilated with N), and
-            says so. With --python, the PyTorch reference (reference/bench_torch.py, 2
-            threads) runs the same sizes in the same run. Each row also gives the model's FLOP
-            rate (FLOPs counted from the model's formulas) and its share of the rate sgemm
+            Each (size, mode) runs in a fresh process, so every peak RSS is that size's own. \
+            Uses the reference model size (D 192, depth 6, heads 6, patch 8, MLP ×4, levels \
+            (4,1)(8,2)(16,4)(32,8)) with random weights. A mode stops once its predicted time \
+            for the next size passes --cap-seconds (dense grows with N², dilated with N), and \
+            says so. With --python, the PyTorch reference (reference/bench_torch.py, 2 \
+            threads) runs the same sizes in the same run. Each row also gives the model's FLOP \
+            rate (FLOPs counted from the model's formulas) and its share of the rate sgemm \
             reaches on a 2048³ product with all cores, measured at the start of the run.
 
-            --precisions fp32,bf16 also times the model with BF16 Linear products (rows
+            --precisions fp32,bf16 also times the model with BF16 Linear products (rows \
             "swift-bf16"), interleaved with fp32 size by size.
 
-            --quick is a one-minute preset: 256 to 16,384 tokens, dense only up to 4,096, one
-            timed pass each (options given explicitly still win). --json writes the rows as a JSON
-            array and --svg a log-log plot of milliseconds per image vs tokens, one line per
+            --quick is a one-minute preset: 256 to 16,384 tokens, dense only up to 4,096, one \
+            timed pass each (options given explicitly still win). --json writes the rows as a JSON \
+            array and --svg a log-log plot of milliseconds per image vs tokens, one line per \
             implementation × mode.
 
             Examples:
               dvit bench forward --quick --svg forward.svg
-              dvit bench forward --tokens 256,1024,4096,16384,65536 --modes dilated --precisions fp32,bf16
-              dvit bench forward --tokens 256,1024,4096,16384,65536 --python /path/to/venv/bin/python \
+              dvit bench forward --tokens 256,1024,4096,16384,65536 \\
+                --modes dilated --precisions fp32,bf16
+              dvit bench forward --tokens 256,1024,4096,16384,65536 \\
+                --python /path/to/venv/bin/python \\
                 --csv forward.csv --json forward.json --svg forward.svg
             """)
 

@@ -7,10 +7,10 @@ struct BenchGemm: ParsableCommand {
         commandName: "gemm",
         abstract: "GFLOP/s of the model's Linear products: OpenBLAS sgemm vs the BF16 kernel.",
         discussion: """
-            For each row count and each Linear shape of the reference model (qkv 192→576,
-            proj 192→192, fc1 192→768, fc2 768→192), times Y = X·Wᵀ through the library's
-            sgemm wrapper (OpenBLAS, fp32) and through the BF16 kernel (bf16 operands, fp32
-            sums), both split into row bands on every core. The two alternate round by round
+            For each row count and each Linear shape of the reference model (qkv 192→576, \
+            proj 192→192, fc1 192→768, fc2 768→192), times Y = X·Wᵀ through the library's \
+            sgemm wrapper (OpenBLAS, fp32) and through the BF16 kernel (bf16 operands, fp32 \
+            sums), both split into row bands on every core. The two alternate round by round \
             and the best round of each is reported, so their ratio is fair on a busy machine.
 
             Example:

@@ -7,12 +7,13 @@ struct BenchLoader: ParsableCommand {
         commandName: "loader",
         abstract: "Training loader throughput: photos decoded + augmented into patch grids per second.",
         discussion: """
-            Scans and splits the image folder (10% validation), then loads the first --images
-            photos of a shuffled training epoch at one grid, per thread count, without and
+            Scans and splits the image folder (10% validation), then loads the first --images \
+            photos of a shuffled training epoch at one grid, per thread count, without and \
             with the decoded-image cache.
 
             Example:
-              dvit bench loader --data ../shared/datasets/intel-scenes/train --images 2048 --grid 12 --threads 0,1,2
+              dvit bench loader --data ../shared/datasets/intel-scenes/train \\
+                --images 2048 --grid 12 --threads 0,1,2
             """)
 
     @Option(help: "Image folder with one sub-folder per label.")

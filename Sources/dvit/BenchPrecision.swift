@@ -7,10 +7,10 @@ struct BenchPrecision: ParsableCommand {
         commandName: "precision",
         abstract: "BF16 vs fp32 logits of one model on photos: max |Δlogit|, top-1 agreement, time.",
         discussion: """
-            Runs each photo through the model twice, with fp32 and with BF16 Linear products,
-            at the model's token budget (or --max-tokens). Reports the largest logit difference,
-            how often the top label agrees and, for photos in folders named after a label, the
-            accuracy of each. The two alternate photo by photo, so their model times compare
+            Runs each photo through the model twice, with fp32 and with BF16 Linear products, \
+            at the model's token budget (or --max-tokens). Reports the largest logit difference, \
+            how often the top label agrees and, for photos in folders named after a label, the \
+            accuracy of each. The two alternate photo by photo, so their model times compare \
             fairly on a busy machine.
 
             Example:

@@ -7,15 +7,16 @@ struct BenchTrain: ParsableCommand {
         commandName: "train",
         abstract: "Training throughput (images/s) of full steps, beside PyTorch on the same model and batch.",
         discussion: """
-            A step is forward, backward, gradient clipping and the AdamW update on one random
-            batch of the reference model size (D 192, depth 6, heads 6, patch 8). With
-            --precisions fp32,bf16 each precision trains its own copy of the model, the two
-            taking turns step by step, and the bf16/fp32 ratio follows. With --python,
-            reference/bench_train_torch.py (2 threads) runs the same batch afterwards, beside
+            A step is forward, backward, gradient clipping and the AdamW update on one random \
+            batch of the reference model size (D 192, depth 6, heads 6, patch 8). With \
+            --precisions fp32,bf16 each precision trains its own copy of the model, the two \
+            taking turns step by step, and the bf16/fp32 ratio follows. With --python, \
+            reference/bench_train_torch.py (2 threads) runs the same batch afterwards, beside \
             the first precision listed.
 
             Example:
-              dvit bench train --batch 64 --side 12 --steps 3 --python /path/to/venv/bin/python
+              dvit bench train --batch 64 --side 12 --steps 3 \\
+                --python /path/to/venv/bin/python
               dvit bench train --batch 64 --side 12 --steps 3 --precisions fp32,bf16
             """)
 

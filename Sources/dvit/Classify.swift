@@ -6,8 +6,8 @@ struct Classify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Label photos with the scene model.",
         discussion: """
-            A photo that cannot be read yields one error line on stderr; the others are still
-            labelled. Exit status: 0 when every photo was labelled, 1 when some failed, 2 on
+            A photo that cannot be read yields one error line on stderr; the others are still \
+            labelled. Exit status: 0 when every photo was labelled, 1 when some failed, 2 on \
             usage errors. A progress bar is drawn on stderr when it is a terminal.
 
             Examples:

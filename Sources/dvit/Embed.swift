@@ -6,12 +6,13 @@ struct Embed: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write each photo's pooled feature vector, for a vector database or retrieval.",
         discussion: """
-            The vector is what the classifier head reads: the final LayerNorm of every token,
+            The vector is what the classifier head reads: the final LayerNorm of every token, \
             averaged over tokens (`dim` floats, see `dvit info`).
 
             Examples:
               dvit embed images/ > vectors.jsonl
-              dvit embed --matrix vectors images/     # vectors.f32 (rows × dim, little-endian) + vectors.tsv (row, path)
+              # vectors.f32 (rows × dim, little-endian) and vectors.tsv (row, path):
+              dvit embed --matrix vectors images/
             """)
 
     @OptionGroup var batch: PhotoBatchOptions

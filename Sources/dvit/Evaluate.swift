@@ -6,15 +6,16 @@ struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Accuracy of a model on held-out photos: confusion matrix and accuracy vs input size.",
         discussion: """
-            The held-out photos are those listed in --validation (as `dvit train` writes it),
-            relative to --data. Each photo is resized, aspect kept, so that its short side is
-            each of --sizes pixels (smaller photos are upscaled), then read the way `dvit
-            classify` reads a photo of that size: scaled down to the model's token budget, or
-            with --upscale up to it as well (--max-tokens to choose another; 0 reads every
+            The held-out photos are those listed in --validation (as `dvit train` writes it), \
+            relative to --data. Each photo is resized, aspect kept, so that its short side is \
+            each of --sizes pixels (smaller photos are upscaled), then read the way `dvit \
+            classify` reads a photo of that size: scaled down to the model's token budget, or \
+            with --upscale up to it as well (--max-tokens to choose another; 0 reads every \
             pixel, one token per patch).
 
             Example:
-              dvit evaluate --weights weights --data ../shared/datasets/intel-scenes/train \\
+              dvit evaluate --weights weights \\
+                --data ../shared/datasets/intel-scenes/train \\
                 --validation weights/validation.txt --sizes 96,128,160,224,320,448,600
             """)
 

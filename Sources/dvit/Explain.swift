@@ -8,17 +8,18 @@ struct Explain: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show which patches drove a photo's label, as a heat map over the photo.",
         discussion: """
-            The model pools by a mean over tokens and then applies a linear head, so a class's
-            logit is exactly the mean over patches of the head applied to each patch's final
-            features: each patch's term is its share of the score, with no approximation. The map
-            shows those terms for the predicted class (or --class), min–max normalised over the
-            photo, drawn through a colour map and blended over the photo; the label and its
-            probability are written in the corner. Printed: the label, its probability, the patch
+            The model pools by a mean over tokens and then applies a linear head, so a class's \
+            logit is exactly the mean over patches of the head applied to each patch's final \
+            features: each patch's term is its share of the score, with no approximation. The map \
+            shows those terms for the predicted class (or --class), min–max normalised over the \
+            photo, drawn through a colour map and blended over the photo; the label and its \
+            probability are written in the corner. Printed: the label, its probability, the patch \
             grid and the most relevant patch.
 
             Examples:
               dvit explain images/sea-pier.jpg -o pier-map.png
-              dvit explain --class forest --alpha 0.7 --colormap turbo photo.jpg -o forest.png
+              dvit explain --class forest --alpha 0.7 --colormap turbo photo.jpg \\
+                -o forest.png
             """)
 
     @Argument(help: "The photo (JPEG or PNG).")

@@ -7,18 +7,20 @@ struct ProbePosition: ParsableCommand {
         commandName: "probe-position",
         abstract: "Does the label survive moving the photo around a large canvas? (\"lost in the middle\")",
         discussion: """
-            Each labelled photo is fitted to --photo-size (long side) and pasted at a grid of
-            positions, corner to corner, on a square --canvas-size canvas of flat grey or seeded
-            noise. Every composite is classified at native resolution (or --max-tokens), and the
-            probability of the true label and the accuracy are reported per position, as tables
-            and, with -o, as a heat-map PNG. --dense-too repeats the run with dense attention on a
-            grid capped at --dense-grid (dense attention is quadratic in the token count). The
+            Each labelled photo is fitted to --photo-size (long side) and pasted at a grid of \
+            positions, corner to corner, on a square --canvas-size canvas of flat grey or seeded \
+            noise. Every composite is classified at native resolution (or --max-tokens), and the \
+            probability of the true label and the accuracy are reported per position, as tables \
+            and, with -o, as a heat-map PNG. --dense-too repeats the run with dense attention on a \
+            grid capped at --dense-grid (dense attention is quadratic in the token count). The \
             canvas side must be a multiple of the model's patch size.
 
             Examples:
-              dvit probe-position --photo images/forest-path.jpg --label forest -o positions.png
+              dvit probe-position --photo images/forest-path.jpg --label forest \\
+                -o positions.png
               dvit probe-position --data ../shared/datasets/intel-scenes/train \\
-                --listing weights/validation.txt --limit 20 --canvas noise --dense-too -o positions.png
+                --listing weights/validation.txt --limit 20 --canvas noise \\
+                --dense-too -o positions.png
             """)
 
     @OptionGroup var model: ModelLocation

@@ -6,16 +6,19 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a scene model on a folder of labelled photos (one sub-folder per label).",
         discussion: """
-            Holds out a stratified validation split (fixed --split-seed), trains with random
-            resized crops, flips and colour jitter at a random grid size per batch, validates
-            and checkpoints after every epoch into --output (latest and best/ weights,
-            optimizer state, history, the held-out list). Interrupt any time and continue
-            with --resume and the same settings; the same seed on the same machine gives the
+            Holds out a stratified validation split (fixed --split-seed), trains with random \
+            resized crops, flips and colour jitter at a random grid size per batch, validates \
+            and checkpoints after every epoch into --output (latest and best/ weights, \
+            optimizer state, history, the held-out list). Interrupt any time and continue \
+            with --resume and the same settings; the same seed on the same machine gives the \
             same run.
 
-            Example:
-              dvit train --data ../shared/datasets/intel-scenes/train --output checkpoints/scenes --epochs 30
-              dvit train --data ../shared/datasets/intel-scenes/train --output checkpoints/scenes --epochs 30 --resume
+            Examples:
+              dvit train --data ../shared/datasets/intel-scenes/train \\
+                --output checkpoints/scenes --epochs 30
+              # after an interruption, the same command with --resume:
+              dvit train --data ../shared/datasets/intel-scenes/train \\
+                --output checkpoints/scenes --epochs 30 --resume
             """)
 
     @Option(help: "Training folder: one sub-folder of photos per label.")

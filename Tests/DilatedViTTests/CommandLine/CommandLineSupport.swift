@@ -24,7 +24,9 @@ enum DVitProcess {
         var errorLines: [Substring] { standardError.split(separator: "\n") }
     }
 
-    static func run(_ arguments: [String], standardInput: String? = nil) throws -> Result {
+    /// `environment` entries are added to (or replace) this process's environment.
+    static func run(_ arguments: [String], standardInput: String? = nil,
+                    environment: [String: String] = [:]) throws -> Result {
         // Files rather than pipes: a child that fills one pipe while we drain the other can't stall.
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dvit-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -37,6 +39,7 @@ enum DVitProcess {
         process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = repositoryRoot
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardInput = try FileHandle(forReadingFrom: paths[0])
         process.standardOutput = try FileHandle(forWritingTo: paths[1])
         process.standardError = try FileHandle(forWritingTo: paths[2])

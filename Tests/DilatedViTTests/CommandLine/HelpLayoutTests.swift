@@ -7,30 +7,31 @@ import Testing
     /// ArgumentParser keeps each line strictly narrower than this.
     static let columns = 80
 
-    /// The subcommand paths listed under SUBCOMMANDS, recursively (e.g. ["bench", "gemm"]).
-    static func commandPaths(under path: [String] = []) throws -> [[String]] {
-        let help = try DVitProcess.run(path + ["--help"], environment: ["COLUMNS": "\(columns)"]).standardOutput
-        guard let start = help.range(of: "SUBCOMMANDS:\n") else { return [] }
+    /// Each command's help at `columns`, found by following the SUBCOMMANDS listings from
+    /// `path` down (e.g. "bench" then "bench gemm"); every help is rendered once.
+    static func helpTexts(under path: [String] = []) throws -> [(command: String, help: String)] {
+        let result = try DVitProcess.run(path + ["--help"], environment: ["COLUMNS": "\(columns)"])
+        #expect(result.status == 0)
+        let help = result.standardOutput
+        let own = path.isEmpty ? [] : [(command: "dvit " + path.joined(separator: " "), help: help)]
+        guard let start = help.range(of: "SUBCOMMANDS:\n") else { return own }
         let listing = help[start.upperBound...].components(separatedBy: "\n\n").first ?? ""
         let names = listing.split(separator: "\n")
             .filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") }
             .compactMap { $0.split(separator: " ").first.map(String.init) }
             .filter { $0 != "help" }
-        return try names.flatMap { name in [path + [name]] + (try commandPaths(under: path + [name])) }
+        return try own + names.flatMap { try helpTexts(under: path + [$0]) }
     }
 
     @Test func proseIsWrappedAsWholeParagraphsAndExamplesFitIn80Columns() throws {
-        let paths = try Self.commandPaths()
-        #expect(paths.contains(["classify"]) && paths.contains(["bench", "forward"]), "\(paths)")
-        for path in paths {
-            let help = try DVitProcess.run(path + ["--help"], environment: ["COLUMNS": "\(Self.columns)"])
-            #expect(help.status == 0)
-            let text = help.standardOutput.components(separatedBy: "\nUSAGE:").first ?? ""
-            let lines = text.components(separatedBy: "\n")
+        let helps = try Self.helpTexts()
+        let commands = helps.map(\.command)
+        #expect(commands.contains("dvit classify") && commands.contains("dvit bench forward"), "\(commands)")
+        let isProse = { (line: String) in !line.isEmpty && !line.hasPrefix(" ") }
+        for (command, help) in helps {
+            let lines = (help.components(separatedBy: "\nUSAGE:").first ?? "").components(separatedBy: "\n")
             for (line, next) in zip(lines, lines.dropFirst()) {
-                let command = "dvit \(path.joined(separator: " "))"
                 #expect(line.count < Self.columns, "\(command): too wide: \(line)")
-                let isProse = { (line: String) in !line.isEmpty && !line.hasPrefix(" ") }
                 guard isProse(next) else { continue }
                 #expect(!line.hasPrefix(" "), "\(command): an example line was wrapped: \(line) / \(next)")
                 if isProse(line), let word = next.split(separator: " ").first {

@@ -40,7 +40,9 @@ struct BenchPrecision: ParsableCommand {
         noteSlowPrecisions([.bfloat16])
         let loader = SceneClassifier(model: float32).photoLoader(maxTokens: maxTokens)
         let labels = float32.config.labels
-        let paths = InputPaths.expand(photos).enumerated().filter { $0.offset % every == 0 }.map(\.element)
+        let inputs = InputPaths.expand(photos)
+        for skipped in inputs.skipped { printError("dvit: \(skipped)") }
+        let paths = inputs.photos.enumerated().filter { $0.offset % every == 0 }.map(\.element)
 
         var comparison = Comparison()
         let clock = ContinuousClock()

@@ -6,7 +6,7 @@ enum ClassificationReport {
     static func text(path: String, _ result: Classification) -> String {
         let labels = result.top.map { "\($0.label) \(String(format: "%.3f", $0.probability))" }
             .joined(separator: "  ")
-        return "\(path)  \(labels)  (\(sizes(result.photo)), \(format(result.decodeMilliseconds + result.modelMilliseconds)) ms)"
+        return "\(path.escapingControlCharacters)  \(labels)  (\(sizes(result.photo)), \(format(result.decodeMilliseconds + result.modelMilliseconds)) ms)"
     }
 
     static func json(path: String, _ result: Classification) -> String {

@@ -21,18 +21,18 @@ struct Classify: ParsableCommand {
     @OptionGroup var model: ModelLocation
     @OptionGroup var inference: InferenceOptions
 
-    @Option(name: [.customShort("k"), .long], help: "Labels to show per photo.")
+    @Option(name: [.customShort("k"), .long], parsing: .unconditional, help: "Labels to show per photo.")
     var top = 3
 
     @Flag(help: "One JSON object per line instead of text.")
     var json = false
 
     func validate() throws {
-        guard top >= 1 else { throw ValidationError("--top must be at least 1") }
+        guard top >= 1 else { throw ValidationError("--top must be at least 1, got \(top)") }
     }
 
     func run() throws {
-        let classifier = try model.loadClassifier()
+        let classifier = try model.loadClassifier(reading: inference)
         let options = inference.classificationOptions(topK: top)
         try batch.run { path in
             let result = try classifier.classify(contentsOf: path, options: options)

@@ -18,6 +18,7 @@ enum Main {
         do {
             var command = try DVit.parseAsRoot()
             try command.run()
+            try flushStandardOutput()
         } catch {
             let code = DVit.exitCode(for: error)
             let message = DVit.fullMessage(for: error)
@@ -29,6 +30,9 @@ enum Main {
     }
 }
 
-func printError(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+/// Pushes what `print` buffered to standard output and reports a write that failed on the
+/// way (a full disk): commands that print through stdio are checked here, at the end.
+func flushStandardOutput() throws(OutputError) {
+    // fflush(nil) flushes every stdio stream; stdout is the only one dvit writes through stdio.
+    if fflush(nil) != 0 { throw OutputError(errno: errno) }
 }

@@ -23,7 +23,7 @@ struct Embed: ParsableCommand {
     var matrix: String?
 
     func run() throws {
-        let classifier = try model.loadClassifier()
+        let classifier = try model.loadClassifier(reading: inference)
         let options = inference.classificationOptions()
         guard let matrix else {
             return try batch.run { path in
@@ -34,21 +34,33 @@ struct Embed: ParsableCommand {
                               as: UTF8.self)
             }
         }
-        guard FileManager.default.createFile(atPath: matrix + ".f32", contents: nil),
-              let vectors = FileHandle(forWritingAtPath: matrix + ".f32") else {
-            throw ValidationError("cannot create \(matrix).f32")
-        }
-        var index = ""
+        let vectors = try OutputFile(path: matrix + ".f32")
+        let index = try OutputFile(path: matrix + ".tsv")
         var row = 0
-        defer {
-            try? vectors.close()
-            try? index.write(toFile: matrix + ".tsv", atomically: true, encoding: .utf8)
-        }
+        // Both files grow row by row, so an interrupted run leaves them consistent.
         try batch.run({ try classifier.embedding(contentsOf: $0, options: options).vector }) { path, vector in
-            vectors.write(vector.withUnsafeBufferPointer { Data(buffer: $0) })
-            index += "\(row)\t\(path)\n"
+            try vectors.write(vector.withUnsafeBufferPointer { Data(buffer: $0) })
+            try index.write(Data("\(row)\t\(path.escapingControlCharacters)\n".utf8))
             row += 1
-            return "\(row - 1)\t\(path)"
+            return "\(row - 1)\t\(path.escapingControlCharacters)"
+        }
+    }
+}
+
+/// A file written in appends whose every failure (a full disk) is an error naming it.
+private struct OutputFile {
+    let path: String
+    let descriptor: Int32
+
+    init(path: String) throws {
+        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw OutputError(errno: errno, destination: path) }
+        self.path = path
+    }
+
+    func write(_ data: Data) throws {
+        if let code = data.withUnsafeBytes({ StandardStreams.writeAll($0, to: descriptor) }) {
+            throw OutputError(errno: code, destination: path)
         }
     }
 }

@@ -41,7 +41,7 @@ struct Evaluate: ParsableCommand {
     }
 
     func run() throws {
-        let classifier = try model.loadClassifier()
+        let classifier = try model.loadClassifier(reading: reading)
         let config = classifier.config
         let dataset = try ImageFolderDataset(root: data)
         guard dataset.labels == config.labels else {

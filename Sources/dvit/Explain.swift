@@ -45,7 +45,7 @@ struct Explain: ParsableCommand {
     }
 
     func run() throws {
-        let classifier = try model.loadClassifier()
+        let classifier = try model.loadClassifier(reading: inference)
         let index = try label.map { label in
             guard let index = classifier.config.labels.firstIndex(of: label) else {
                 throw ValidationError("--class \(label): the model's labels are \(classifier.config.labels.joined(separator: ", "))")

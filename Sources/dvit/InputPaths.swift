@@ -1,41 +1,35 @@
-import Foundation
+import DilatedViT
 
-/// Expands command-line inputs into photo paths: files as given, directories walked
-/// recursively (JPEG and PNG names only, sorted), and `-` for one path per line on stdin.
+/// Expands command-line inputs into photo paths: files and folders through `PhotoFiles`
+/// (the library's one walk), and `-` for one file path per line on standard input, taken
+/// exactly (only the line break is removed; a folder there is an error, not searched, as
+/// `find … | dvit classify -` lists files). Every input that yields no photo comes back
+/// with why.
 enum InputPaths {
-    static let photoExtensions: Set<String> = ["jpg", "jpeg", "jpe", "png"]
-
-    static func expand(_ arguments: [String]) -> [String] {
-        var paths = [String]()
+    static func expand(_ arguments: [String]) -> (photos: [String], skipped: [PhotoFiles.Skipped]) {
+        var photos: [String] = []
+        var skipped: [PhotoFiles.Skipped] = []
         for argument in arguments {
             if argument == "-" {
-                while let line = readLine() {
-                    let path = line.trimmingCharacters(in: .whitespaces)
-                    if !path.isEmpty { paths.append(path) }
+                let before = photos.count + skipped.count
+                while let line = readLine(strippingNewline: true) {
+                    if line.isEmpty { continue }
+                    if line.contains("\0") {
+                        skipped.append(.init(path: line.replacingOccurrences(of: "\0", with: "\\0"),
+                                             reason: "path on standard input contains a NUL byte"))
+                        continue
+                    }
+                    photos.append(line)
                 }
-            } else if isDirectory(argument) {
-                paths += photos(under: argument)
+                if photos.count + skipped.count == before {
+                    skipped.append(.init(path: "-", reason: "no paths on standard input"))
+                }
             } else {
-                paths.append(argument)  // missing or unreadable files fail later, with their name
+                let found = PhotoFiles.photos(at: argument)
+                photos += found.photos
+                skipped += found.skipped
             }
         }
-        return paths
-    }
-
-    private static func isDirectory(_ path: String) -> Bool {
-        var directory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
-    }
-
-    private static func photos(under directory: String) -> [String] {
-        guard let walker = FileManager.default.enumerator(atPath: directory) else { return [] }
-        var found = [String]()
-        while let relative = walker.nextObject() as? String {
-            let path = (directory as NSString).appendingPathComponent(relative)
-            if photoExtensions.contains((relative as NSString).pathExtension.lowercased()) && !isDirectory(path) {
-                found.append(path)
-            }
-        }
-        return found.sorted()
+        return (photos, skipped)
     }
 }

@@ -103,7 +103,7 @@ struct ProbePosition: ParsableCommand {
             }
             let run = ProbePositionReport.Run(mode: mode.name, result: result)
             print(ProbePositionReport.table(run, canvas: "\(canvasSize) px \(canvas.rawValue) canvas, \(photoSize) px photo"))
-            fflushStandardOutput()
+            try flushStandardOutput()
             runs.append(run)
         }
         if let output {

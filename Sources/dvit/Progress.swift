@@ -48,9 +48,3 @@ struct Progress {
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }
-
-/// Pushes buffered standard output to a log file now (lines would otherwise wait for a
-/// 4 KiB buffer when stdout is not a terminal).
-func fflushStandardOutput() {
-    fflush(nil)
-}

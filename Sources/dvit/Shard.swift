@@ -4,7 +4,7 @@ import ArgumentParser
 /// and Kubernetes indexed-job indices). A path belongs to shard `hash(path) mod n`, with
 /// FNV-1a over its bytes: independent of input order and of which other paths exist, so
 /// n jobs given the same listing cover every photo exactly once.
-struct Shard: ExpressibleByArgument, Equatable {
+struct Shard: Equatable {
     var index: Int
     var count: Int
 
@@ -13,14 +13,18 @@ struct Shard: ExpressibleByArgument, Equatable {
         self.count = count
     }
 
-    init?(argument: String) {
-        let parts = argument.split(separator: "/")
-        guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]),
-              count > 0, index >= 0, index < count else { return nil }
+    /// Parses `k/n`, saying what is wrong with anything else.
+    init(parsing argument: String) throws {
+        let parts = argument.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]) else {
+            throw ValidationError("--shard takes k/n, two whole numbers such as 2/8, not '\(argument)'")
+        }
+        guard count > 0 else { throw ValidationError("--shard \(argument): the share count n must be at least 1") }
+        guard index >= 0 && index < count else {
+            throw ValidationError("--shard \(argument): k counts from 0, so it must lie in 0...\(count - 1)")
+        }
         self.init(index: index, count: count)
     }
-
-    static var defaultCompletionKind: CompletionKind { .default }
 
     func contains(_ path: String) -> Bool {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325

@@ -100,7 +100,7 @@ struct Train: ParsableCommand {
         }
         if trainer.epochsCompleted > 0 { print("resuming after epoch \(trainer.epochsCompleted) of \(epochs)") }
         var display = TrainingDisplay()
-        try trainer.run { display.show($0) }
+        try trainer.run { try display.show($0) }
         if let best = trainer.history.max(by: { $0.validationAccuracy < $1.validationAccuracy }) {
             print(String(format: "best validation accuracy %.2f%% at epoch %d; weights in %@/best",
                          best.validationAccuracy * 100, best.epoch, output))
@@ -121,7 +121,7 @@ struct TrainingDisplay {
     private let interactive = isatty(STDOUT_FILENO) == 1
     private var lastLoggedTenth = -1
 
-    mutating func show(_ event: TrainingEvent) {
+    mutating func show(_ event: TrainingEvent) throws {
         switch event {
         case .batch(let p):
             let text = String(format: "epoch %d/%d  %d/%d  loss %.3f  acc %.1f%%  %.1f img/s  lr %.2e  ETA %@",
@@ -131,7 +131,7 @@ struct TrainingDisplay {
                 FileHandle.standardOutput.write(Data(("\r" + text + "\u{1B}[K").utf8))
             } else {
                 let tenth = p.batch * 10 / p.batchesPerEpoch
-                if tenth != lastLoggedTenth { lastLoggedTenth = tenth; print(text); fflushStandardOutput() }
+                if tenth != lastLoggedTenth { lastLoggedTenth = tenth; print(text); try flushStandardOutput() }
             }
         case .epochFinished(let record, _, let isBest):
             if interactive { FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8)) }
@@ -140,7 +140,7 @@ struct TrainingDisplay {
                          record.epoch, record.trainingLoss, record.trainingAccuracy * 100,
                          record.validationAccuracy * 100, isBest ? " (best)" : "", record.seconds,
                          record.imagesPerSecond))
-            fflushStandardOutput()
+            try flushStandardOutput()
         }
     }
 

@@ -3,12 +3,21 @@ import Foundation
 /// Photos in, labels out: the photo pipeline (`PhotoLoader`) in front of a
 /// `DilatedViTModel`, configured from the model's own config (patch size, normalisation,
 /// default token budget). Immutable and `Sendable`: share one instance across tasks.
+///
+/// Photo files larger than `maxFileBytes` are refused unread, and photos read from files or
+/// bytes are checked against `memoryBudget` before they are decoded; pixels handed over as
+/// an `RGBImage` are already the caller's memory.
 public final class SceneClassifier: Sendable {
     public let model: DilatedViTModel
+    public let memoryBudget: MemoryBudget
+    public let maxFileBytes: Int
     public var config: ModelConfig { model.config }
 
-    public init(model: DilatedViTModel) {
+    public init(model: DilatedViTModel, memoryBudget: MemoryBudget = .standard,
+                maxFileBytes: Int = DecodeOptions.defaultMaxFileBytes) {
         self.model = model
+        self.memoryBudget = memoryBudget
+        self.maxFileBytes = maxFileBytes
     }
 
     /// Loads `config.json` and `model.safetensors` from a weights directory.
@@ -19,29 +28,34 @@ public final class SceneClassifier: Sendable {
     /// The loader this model expects, for `maxTokens` (nil: the config's default budget).
     public func photoLoader(maxTokens: Int? = nil, allowsUpscaling: Bool = false) -> PhotoLoader {
         PhotoLoader(patchSize: config.patchSize, maxTokens: maxTokens ?? config.defaultMaxTokens,
-                    allowsUpscaling: allowsUpscaling, mean: config.mean, std: config.std)
+                    allowsUpscaling: allowsUpscaling, mean: config.mean, std: config.std,
+                    decodeOptions: DecodeOptions(maxFileBytes: maxFileBytes))
     }
 
     /// Classifies the photo file at `path`; decoding errors name the file.
     public func classify(contentsOf path: String, options: ClassificationOptions = .init())
         throws(ImageDecodingError) -> Classification
     {
-        let loader = photoLoader(maxTokens: options.maxTokens, allowsUpscaling: options.allowsUpscaling)
-        return try classify(options) { () throws(ImageDecodingError) in try loader.load(contentsOf: path) }
+        try withPhoto(atPath: path, options: options) { photo, loadMilliseconds in
+            classify(photo, options: options, loadMilliseconds: loadMilliseconds)
+        }
     }
 
     /// Classifies a JPEG or PNG held in memory.
     public func classify(_ bytes: [UInt8], options: ClassificationOptions = .init())
         throws(ImageDecodingError) -> Classification
     {
-        let loader = photoLoader(maxTokens: options.maxTokens, allowsUpscaling: options.allowsUpscaling)
-        return try classify(options) { () throws(ImageDecodingError) in try loader.load(bytes) }
+        try withPhoto(bytes, options: options) { photo, loadMilliseconds in
+            classify(photo, options: options, loadMilliseconds: loadMilliseconds)
+        }
     }
 
     /// Classifies pixels the caller already decoded.
     public func classify(_ image: RGBImage, options: ClassificationOptions = .init()) -> Classification {
-        let loader = photoLoader(maxTokens: options.maxTokens, allowsUpscaling: options.allowsUpscaling)
-        return classify(options) { loader.load(image) }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let photo = photoLoader(maxTokens: options.maxTokens, allowsUpscaling: options.allowsUpscaling).load(image)
+        return classify(photo, options: options, loadMilliseconds: (clock.now - start).inMilliseconds)
     }
 
     /// The pooled feature vector (`config.dimension` floats: final LayerNorm, mean over
@@ -49,11 +63,11 @@ public final class SceneClassifier: Sendable {
     public func embedding(contentsOf path: String, options: ClassificationOptions = .init())
         throws(ImageDecodingError) -> Embedding
     {
-        let photo = try photoLoader(maxTokens: options.maxTokens, allowsUpscaling: options.allowsUpscaling)
-            .load(contentsOf: path)
-        let vector = photo.grid.views(includingMirror: options.averagesMirroredView)
-            .map { model.features(for: $0, attention: options.attention) }.elementwiseMean()
-        return Embedding(vector: vector, photo: photo.summary)
+        try withPhoto(atPath: path, options: options) { photo, _ in
+            let vector = photo.grid.views(includingMirror: options.averagesMirroredView)
+                .map { model.features(for: $0, attention: options.attention) }.elementwiseMean()
+            return Embedding(vector: vector, photo: photo.summary)
+        }
     }
 
     /// Label probabilities (in `config.labels` order) for a grid, averaged over the views
@@ -63,20 +77,57 @@ public final class SceneClassifier: Sendable {
             .map { model.probabilities(for: $0, attention: options.attention) }.elementwiseMean()
     }
 
-    private func classify<Failure: Error>(_ options: ClassificationOptions,
-                                          load: () throws(Failure) -> LoadedPhoto) throws(Failure)
-        -> Classification
-    {
+    private func classify(_ photo: LoadedPhoto, options: ClassificationOptions,
+                          loadMilliseconds: Double) -> Classification {
         let clock = ContinuousClock()
         let start = clock.now
-        let photo = try load()
-        let loaded = clock.now
         let ranked = zip(config.labels, probabilities(for: photo.grid, options: options))
             .map { LabelProbability(label: $0, probability: $1) }
             .sorted { $0.probability > $1.probability }
         return Classification(top: Array(ranked.prefix(max(1, options.topK))), photo: photo.summary,
-                              decodeMilliseconds: (loaded - start).inMilliseconds,
-                              modelMilliseconds: (clock.now - loaded).inMilliseconds)
+                              decodeMilliseconds: loadMilliseconds,
+                              modelMilliseconds: (clock.now - start).inMilliseconds)
+    }
+
+    /// Reads the photo file at `path` and runs `body` on it within the memory budget;
+    /// errors name the file.
+    func withPhoto<Result>(atPath path: String, options: ClassificationOptions,
+                           _ body: (LoadedPhoto, _ loadMilliseconds: Double) -> Result)
+        throws(ImageDecodingError) -> Result
+    {
+        let loader = photoLoader(maxTokens: options.maxTokens, allowsUpscaling: options.allowsUpscaling)
+        let bytes = try loader.readFile(path)
+        do {
+            return try withPhoto(bytes, options: options, body)
+        } catch {
+            throw ImageDecodingError(error.problem, file: path)
+        }
+    }
+
+    /// Plans the read of `bytes` from the header, reserves its estimated peak memory, then
+    /// loads the photo and runs `body` while the reservation is held.
+    func withPhoto<Result>(_ bytes: [UInt8], options: ClassificationOptions,
+                           _ body: (LoadedPhoto, _ loadMilliseconds: Double) -> Result)
+        throws(ImageDecodingError) -> Result
+    {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let loader = photoLoader(maxTokens: options.maxTokens, allowsUpscaling: options.allowsUpscaling)
+        let plan = try loader.plan(for: bytes)
+        let resolution = plan.resolution
+        // Loading peaks while the decoded photo and the grid coexist; the forward pass once the
+        // decoded photo is gone and the grid of each view meets the activations.
+        let grids = PatchGrid.byteCount(for: resolution).saturatingProduct(options.averagesMirroredView ? 2 : 1)
+        let forward = grids.saturatingSum(model.estimatedForwardBytes(
+            rows: resolution.rows, columns: resolution.columns, attention: options.attention))
+        let estimate = bytes.count.saturatingSum(max(plan.estimatedBytes, forward))
+        guard memoryBudget.reserve(estimate) else {
+            throw ImageDecodingError(.exceedsMemoryLimit(estimatedBytes: estimate, limitBytes: memoryBudget.limitBytes,
+                                                         tokens: resolution.tokenCount))
+        }
+        defer { memoryBudget.release(estimate) }
+        let photo = try loader.load(bytes, plan: plan)
+        return body(photo, (clock.now - start).inMilliseconds)
     }
 }
 

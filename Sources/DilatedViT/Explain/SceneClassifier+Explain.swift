@@ -4,8 +4,7 @@ extension SceneClassifier {
     public func explain(contentsOf path: String, options: ClassificationOptions = .init())
         throws(ImageDecodingError) -> Explanation
     {
-        explain(try photoLoader(maxTokens: options.maxTokens, allowsUpscaling: options.allowsUpscaling)
-            .load(contentsOf: path), attention: options.attention)
+        try withPhoto(atPath: path, options: options) { photo, _ in explain(photo, attention: options.attention) }
     }
 
     /// Explains pixels the caller already decoded.

@@ -16,7 +16,7 @@ extension ImageDecoder {
                                           options: DecodeOptions = DecodeOptions())
         throws(ImageDecodingError) -> DecodedImage
     {
-        let bytes = try FileBytes.contents(ofFile: path)
+        let bytes = try FileBytes.contents(ofFile: path, maxBytes: options.maxFileBytes)
         do {
             return try decodeWithWarnings(bytes, options: options)
         } catch {
@@ -27,7 +27,7 @@ extension ImageDecoder {
     /// The header of the file at `path` (the whole file is read: JPEG headers can sit
     /// behind large EXIF and ICC segments).
     public static func header(contentsOf path: String) throws(ImageDecodingError) -> ImageHeader {
-        let bytes = try FileBytes.contents(ofFile: path)
+        let bytes = try FileBytes.contents(ofFile: path, maxBytes: DecodeOptions.defaultMaxFileBytes)
         do {
             return try header(of: bytes)
         } catch {

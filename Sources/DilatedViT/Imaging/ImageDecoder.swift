@@ -14,10 +14,12 @@ public enum ImageDecoder {
     /// `tooManyPixels` rather than unsupported when it is also over `pixelLimit`, as
     /// `decode` does, so every path to a photo names the same problem.
     static func header(of bytes: [UInt8], pixelLimit: Int) throws(ImageDecodingError) -> ImageHeader {
-        switch try decodableFormat(of: bytes) {
+        let header = switch try decodableFormat(of: bytes) {
         case .png: try PNGCodec.header(of: bytes)
         default: try JPEGCodec.info(of: bytes, pixelLimit: pixelLimit).header
         }
+        try checkPixelCount(header, limit: pixelLimit)
+        return header
     }
 
     /// Decodes to RGB8 with the EXIF orientation applied.

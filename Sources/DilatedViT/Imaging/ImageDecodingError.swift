@@ -4,6 +4,13 @@ public struct ImageDecodingError: Error, Sendable, Equatable, CustomStringConver
     public enum Problem: Sendable, Equatable {
         /// The file could not be read: missing, no permission, a directory...
         case unreadable(errno: Int32, reason: String)
+        /// A FIFO, device or socket: refused before reading, since such a file may never end.
+        case notARegularFile(String)
+        /// Larger than `DecodeOptions.maxFileBytes`; refused before reading.
+        case fileTooLarge(bytes: Int, limit: Int)
+        /// Reading the photo at its working resolution would need more memory than the
+        /// classifier's `MemoryBudget` allows; refused before decoding.
+        case exceedsMemoryLimit(estimatedBytes: Int, limitBytes: Int, tokens: Int)
         /// Zero bytes.
         case empty
         /// The data ends before the image does (libjpeg/libpng's message).
@@ -32,7 +39,7 @@ public struct ImageDecodingError: Error, Sendable, Equatable, CustomStringConver
     }
 
     public var description: String {
-        let subject = file.map { "\($0): " } ?? ""
+        let subject = file.map { "\($0.escapingControlCharacters): " } ?? ""
         return subject + problem.message
     }
 }
@@ -42,6 +49,13 @@ extension ImageDecodingError.Problem {
         switch self {
         case let .unreadable(errno, reason):
             "cannot read file (\(reason), errno \(errno))"
+        case let .notARegularFile(kind):
+            "not a photo file: it is \(kind)"
+        case let .fileTooLarge(bytes, limit):
+            "file too large: \(ByteCount(bytes)) exceeds the limit of \(ByteCount(limit)) for one photo"
+        case let .exceedsMemoryLimit(estimate, limit, tokens):
+            "reading it at \(tokens) tokens needs about \(ByteCount(estimate)) of memory, over the limit of "
+                + "\(ByteCount(limit)); lower the token budget (--max-tokens) or raise --memory-limit"
         case .empty:
             "empty file (0 bytes)"
         case let .truncated(format, detail):
@@ -55,7 +69,7 @@ extension ImageDecodingError.Problem {
         case let .unsupportedFeature(format, detail):
             "unsupported \(format) variant (\(detail))"
         case let .tooManyPixels(width, height, limit):
-            "too many pixels: \(width)×\(height) = \(width * height) exceeds the limit of \(limit)"
+            "too many pixels: \(width)×\(height) = \(width.multipliedReportingOverflow(by: height).partialValue) exceeds the limit of \(limit)"
         case let .corrupt(format, detail):
             "corrupt \(format) data (\(detail))"
         case let .outOfMemory(format, detail):

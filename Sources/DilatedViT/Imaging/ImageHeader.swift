@@ -19,5 +19,5 @@ public struct ImageHeader: Sendable, Equatable {
     public var width: Int { orientation.swapsDimensions ? storedHeight : storedWidth }
     /// Height as displayed, after the orientation is applied.
     public var height: Int { orientation.swapsDimensions ? storedWidth : storedHeight }
-    public var pixelCount: Int { storedWidth * storedHeight }
+    public var pixelCount: Int { storedWidth.saturatingProduct(storedHeight) }
 }

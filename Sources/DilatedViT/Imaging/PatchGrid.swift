@@ -15,6 +15,12 @@ public struct PatchGrid: Sendable, Equatable {
     public var tokenCount: Int { rows * columns }
     public var featuresPerToken: Int { 3 * patchSize * patchSize }
 
+    /// The size of `values` for a grid of `resolution` (saturating, for memory estimates).
+    static func byteCount(for resolution: WorkingResolution) -> Int {
+        resolution.tokenCount.saturatingProduct(3 * resolution.patchSize * resolution.patchSize)
+            .saturatingProduct(MemoryLayout<Float>.stride)
+    }
+
     public init(rows: Int, columns: Int, patchSize: Int, values: [Float]) {
         precondition(rows > 0 && columns > 0 && patchSize > 0)
         precondition(values.count == rows * columns * 3 * patchSize * patchSize,

@@ -29,7 +29,7 @@ public struct PhotoLoader: Sendable {
 
     /// Loads the photo file at `path`; errors name the file.
     public func load(contentsOf path: String) throws(ImageDecodingError) -> LoadedPhoto {
-        let bytes = try FileBytes.contents(ofFile: path)
+        let bytes = try readFile(path)
         do {
             return try load(bytes)
         } catch {
@@ -37,18 +37,49 @@ public struct PhotoLoader: Sendable {
         }
     }
 
+    /// The bytes of the photo file at `path` (a regular file within `maxFileBytes`).
+    public func readFile(_ path: String) throws(ImageDecodingError) -> [UInt8] {
+        try FileBytes.contents(ofFile: path, maxBytes: decodeOptions.maxFileBytes)
+    }
+
     /// Loads a photo held in memory (JPEG or PNG, sniffed from the bytes).
     public func load(_ bytes: [UInt8]) throws(ImageDecodingError) -> LoadedPhoto {
+        try load(bytes, plan: plan(for: bytes))
+    }
+
+    /// How `bytes` will be read — working resolution, JPEG reduction, peak memory — from
+    /// the header alone, before any pixel memory is allocated.
+    public func plan(for bytes: [UInt8]) throws(ImageDecodingError) -> LoadPlan {
         let header = try ImageDecoder.header(of: bytes, pixelLimit: decodeOptions.maxPixels)
         let resolution = workingResolution(width: header.width, height: header.height)
-        var options = decodeOptions
-        options.jpegScaleDenominator = header.format == .jpeg
+        let denominator = header.format == .jpeg
             ? Self.jpegScaleDenominator(storedWidth: header.storedWidth, storedHeight: header.storedHeight,
                                         swapsSides: header.orientation.swapsDimensions, target: resolution)
             : 1
+        return LoadPlan(header: header, resolution: resolution, jpegScaleDenominator: denominator,
+                        estimatedBytes: estimatedBytes(header: header, denominator: denominator, resolution: resolution))
+    }
+
+    /// Loads `bytes` as `plan` (made by `plan(for:)` from the same bytes) says.
+    public func load(_ bytes: [UInt8], plan: LoadPlan) throws(ImageDecodingError) -> LoadedPhoto {
+        var options = decodeOptions
+        options.jpegScaleDenominator = plan.jpegScaleDenominator
         let decoded = try ImageDecoder.decode(bytes, options: options)
-        return finish(decoded, originalWidth: header.width, originalHeight: header.height,
-                      scaleDenominator: options.jpegScaleDenominator, resolution: resolution)
+        return finish(decoded, originalWidth: plan.header.width, originalHeight: plan.header.height,
+                      scaleDenominator: plan.jpegScaleDenominator, resolution: plan.resolution)
+    }
+
+    /// Peak bytes of decoding (twice when the orientation needs a turned copy), the
+    /// resampler's float rows and output, and the patch grid.
+    private func estimatedBytes(header: ImageHeader, denominator: Int, resolution: WorkingResolution) -> Int {
+        let decodedWidth = (header.storedWidth + denominator - 1) / denominator
+        let decodedHeight = (header.storedHeight + denominator - 1) / denominator
+        let copies = header.orientation == .up ? 1 : 2
+        let decoded = decodedWidth.saturatingProduct(decodedHeight).saturatingProduct(3 * copies)
+        let resampled = max(decodedWidth, decodedHeight).saturatingProduct(resolution.width)
+            .saturatingProduct(3 * MemoryLayout<Float>.stride)
+            .saturatingSum(resolution.width.saturatingProduct(resolution.height).saturatingProduct(3))
+        return decoded.saturatingSum(resampled).saturatingSum(PatchGrid.byteCount(for: resolution))
     }
 
     /// Prepares pixels the caller already has (e.g. from another decoder or a camera).
@@ -92,6 +123,16 @@ public struct PhotoLoader: Sendable {
             jpegScaleDenominator: scaleDenominator, resolution: resolution,
             grid: PatchGrid(image: resized, patchSize: patchSize, mean: mean, std: std))
     }
+}
+
+/// What reading one photo will take, decided from its header.
+public struct LoadPlan: Sendable {
+    public var header: ImageHeader
+    public var resolution: WorkingResolution
+    /// libjpeg's reduction (1, 2, 4 or 8; always 1 for PNG).
+    public var jpegScaleDenominator: Int
+    /// Peak bytes of decoding, resizing and the patch grid.
+    public var estimatedBytes: Int
 }
 
 /// A photo ready for the model, with the sizes it went through.

@@ -31,8 +31,11 @@ public struct WorkingResolution: Sendable, Equatable, CustomStringConvertible {
     ///   - allowUpscaling: lets the grid exceed the photo's own size to reach the budget.
     public init(width: Int, height: Int, patchSize p: Int, maxTokens: Int, allowUpscaling: Bool = false) {
         precondition(width > 0 && height > 0 && p > 0 && maxTokens >= 0)
-        let capColumns = allowUpscaling ? Int.max : max(1, width / p)
-        let capRows = allowUpscaling ? Int.max : max(1, height / p)
+        // 2³¹ patches a side keeps every product of two sides inside Int: no budget, however
+        // large, can overflow the arithmetic below (the memory check refuses such grids later).
+        let sideLimit = 1 << 31
+        let capColumns = allowUpscaling ? sideLimit : min(sideLimit, max(1, width / p))
+        let capRows = allowUpscaling ? sideLimit : min(sideLimit, max(1, height / p))
         func grid(_ k: Double) -> (rows: Int, columns: Int) {
             func side(_ pixels: Int, cap: Int) -> Int {
                 let patches = (Double(pixels) * k / Double(p)).rounded()

@@ -69,7 +69,7 @@ public final class ImageStore: @unchecked Sendable {
     }
 
     private func decode(_ path: String) throws(ImageDecodingError) -> RGBImage {
-        let bytes = try FileBytes.contents(ofFile: path)
+        let bytes = try FileBytes.contents(ofFile: path, maxBytes: decodeOptions.maxFileBytes)
         do {
             var options = decodeOptions
             if let minimumShortSide {

@@ -1,0 +1,52 @@
+import Foundation
+
+/// SIGINT and SIGTERM, caught so that a batch can write out what it finished before it
+/// ends. `endProcess` then restores the default action and re-raises the signal, so the
+/// exit status is the usual one (130, 143) and a parent shell sees the interruption.
+final class Interruption: @unchecked Sendable {  // state guarded by `lock`
+    private let lock = NSLock()
+    private var signalNumber: Int32?
+    private var handlers: [@Sendable () -> Void] = []
+    private let sources: [DispatchSourceSignal]
+
+    init() {
+        let queue = DispatchQueue(label: "dvit.signals")
+        var sources: [DispatchSourceSignal] = []
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)  // delivered through the dispatch source instead
+            sources.append(DispatchSource.makeSignalSource(signal: number, queue: queue))
+        }
+        self.sources = sources
+        for (source, number) in zip(sources, [SIGINT, SIGTERM]) {
+            source.setEventHandler { [unowned self] in received(number) }
+            source.resume()
+        }
+    }
+
+    var happened: Bool { lock.withLock { signalNumber != nil } }
+
+    func onSignal(_ handler: @escaping @Sendable () -> Void) {
+        lock.withLock { handlers.append(handler) }
+    }
+
+    private func received(_ number: Int32) {
+        let handlers = lock.withLock {
+            signalNumber = signalNumber ?? number
+            return self.handlers
+        }
+        for handler in handlers { handler() }
+    }
+
+    func endProcess() -> Never {
+        let number = lock.withLock { signalNumber } ?? SIGTERM
+        signal(number, SIG_DFL)
+        // libdispatch may keep the signal blocked in this thread; unblocked, the pending
+        // signal then takes its default action.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, number)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        raise(number)
+        exit(128 + number)
+    }
+}

@@ -44,6 +44,7 @@ struct Evaluate: ParsableCommand {
         let classifier = try model.loadClassifier(reading: reading)
         let config = classifier.config
         let dataset = try ImageFolderDataset(root: data)
+        for skipped in dataset.skipped { printError("dvit: warning: skipped \(skipped)") }
         guard dataset.labels == config.labels else {
             throw ValidationError("the model's labels \(config.labels) are not the data set's \(dataset.labels)")
         }

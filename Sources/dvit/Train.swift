@@ -76,6 +76,7 @@ struct Train: ParsableCommand {
 
     func run() throws {
         let dataset = try ImageFolderDataset(root: data)
+        for skipped in dataset.skipped { printError("dvit: warning: skipped \(skipped)") }
         let config = try ModelConfig(
             dimension: dim, depth: depth, heads: heads, patchSize: patch, patchEmbedding: patchEmbedding,
             mlpRatio: mlpRatio,

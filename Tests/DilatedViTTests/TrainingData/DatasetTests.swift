@@ -3,7 +3,7 @@ import Testing
 @testable import DilatedViT
 
 @Suite struct ImageFolderDatasetTests {
-    @Test func listsLabelsAndPhotosSortedAndSkipsHiddenAndNonImageFiles() throws {
+    @Test func listsLabelsAndPhotosSortedAndReportsWhatItSkips() throws {
         let folder = try SyntheticImageFolder(counts: ["sea": 3, "forest": 2])
         defer { folder.remove() }
         try folder.write([1, 2, 3], to: "sea/.hidden.jpg")
@@ -11,15 +11,26 @@ import Testing
         try folder.write(try ImageEncoder.png(RGBImage(width: 4, height: 4, filledWith: (1, 2, 3))),
                          to: "forest/no-extension")
         try FileManager.default.createDirectory(atPath: folder.root + "/sea/nested", withIntermediateDirectories: false)
+        try folder.write(try ImageEncoder.png(RGBImage(width: 4, height: 4, filledWith: (1, 2, 3))), to: "sea/nested/deep.png")
+        let outside = folder.root + "-linked"
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: outside) }
+        try ImageEncoder.png(RGBImage(width: 4, height: 4, filledWith: (4, 5, 6))).withUnsafeBytes {
+            try Data($0).write(to: URL(fileURLWithPath: outside + "/linked.png"))
+        }
+        try FileManager.default.createSymbolicLink(atPath: folder.root + "/sea/linked", withDestinationPath: outside)
         try FileManager.default.createDirectory(atPath: folder.root + "/.cache", withIntermediateDirectories: false)
         try folder.write([0], to: "stray-file.jpg")
 
         let dataset = try ImageFolderDataset(root: folder.root)
         #expect(dataset.labels == ["forest", "sea"])
         #expect(dataset.samples.map(\.path) == ["forest/000.jpg", "forest/001.png", "forest/no-extension",
-                                                "sea/000.jpg", "sea/001.png", "sea/002.jpg"])
-        #expect(dataset.samples.map(\.label) == [0, 0, 0, 1, 1, 1])
-        #expect(dataset.countsPerLabel == [3, 3])
+                                                "sea/000.jpg", "sea/001.png", "sea/002.jpg",
+                                                "sea/linked/linked.png", "sea/nested/deep.png"])
+        #expect(dataset.samples.map(\.label) == [0, 0, 0, 1, 1, 1, 1, 1])
+        #expect(dataset.countsPerLabel == [3, 5])
+        // The same walk as `dvit classify`: every skipped entry is named (hidden ones are not looked at).
+        #expect(dataset.skipped.map(\.path) == [folder.root + "/sea/README.txt", folder.root + "/stray-file.jpg"])
         #expect(dataset.fullPath(of: dataset.samples[0]) == folder.root + "/forest/000.jpg")
     }
 

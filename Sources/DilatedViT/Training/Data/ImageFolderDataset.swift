@@ -14,40 +14,48 @@ public struct LabeledImage: Sendable, Hashable {
 }
 
 /// A folder with one sub-folder per label, each holding that label's photos:
-/// `root/<label>/<photo>`.
+/// `root/<label>/…/<photo>`.
 ///
-/// Labels are the sub-folder names in sorted order (their index is the class index);
-/// photos are sorted by name within a label, so the sample order never depends on the
-/// file system's listing order. A photo is a non-hidden regular file named `.jpg`,
-/// `.jpeg` or `.png` (any case), or any other non-hidden file whose first bytes are a JPEG
-/// or PNG signature. Sub-folders of label folders are ignored. Files are only listed here,
-/// not decoded: a damaged photo is found (and skipped) by the loader.
+/// Labels are the non-hidden sub-folder names in sorted order (their index is the class
+/// index). Each label folder is listed by `PhotoFiles`, the same walk as `dvit classify`:
+/// recursive, following symbolic links, photos recognised by name or by their first bytes,
+/// in a fixed order that never depends on the file system's listing order. Everything the
+/// walk skips — and any stray file beside the label folders — is kept in `skipped`, for the
+/// caller to report. Files are only listed here, not decoded: a damaged photo is found
+/// (and skipped, with a warning) by the loader.
 public struct ImageFolderDataset: Sendable {
     /// The root folder as given.
     public let root: String
     public let labels: [String]
-    /// All photos, grouped by label in label order, sorted by path within a label.
+    /// All photos, grouped by label in label order, in walk order within a label.
     public let samples: [LabeledImage]
+    /// Inputs that are not photos of a label, with why.
+    public let skipped: [PhotoFiles.Skipped]
 
     public init(root: String) throws(DatasetError) {
         self.root = root
         let labelNames = try Self.entries(of: root).filter { !$0.hasPrefix(".") }
         var labels: [String] = []
         var samples: [LabeledImage] = []
+        var skipped: [PhotoFiles.Skipped] = []
         for name in labelNames.sorted() {
             let folder = Self.join(root, name)
-            guard Self.isFolder(folder) else { continue }
-            let label = labels.count
-            let photos = try Self.entries(of: folder).filter { file in
-                !file.hasPrefix(".") && Self.isPhoto(at: Self.join(folder, file))
+            guard Self.isFolder(folder) else {
+                skipped.append(PhotoFiles.Skipped(path: folder, reason: "not a label folder: photos belong in root/<label>/"))
+                continue
             }
-            guard !photos.isEmpty else { throw .emptyLabel(label: name, folder: folder) }
+            let label = labels.count
+            let found = PhotoFiles.photos(at: folder)
+            guard !found.photos.isEmpty else { throw .emptyLabel(label: name, folder: folder) }
             labels.append(name)
-            samples += photos.sorted().map { LabeledImage(path: name + "/" + $0, label: label) }
+            let prefix = Self.join(folder, "").count
+            samples += found.photos.map { LabeledImage(path: name + "/" + $0.dropFirst(prefix), label: label) }
+            skipped += found.skipped
         }
         guard !labels.isEmpty else { throw .noLabels(root: root) }
         self.labels = labels
         self.samples = samples
+        self.skipped = skipped
     }
 
     /// A data set from an explicit list (for tests and for sets stored another way);
@@ -58,6 +66,7 @@ public struct ImageFolderDataset: Sendable {
         self.root = root
         self.labels = labels
         self.samples = samples
+        skipped = []
     }
 
     /// The file system path of `sample`.
@@ -96,20 +105,5 @@ public struct ImageFolderDataset: Sendable {
     private static func isFolder(_ path: String) -> Bool {
         var isDirectory: ObjCBool = false
         return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
-    }
-
-    private static let photoExtensions: Set<String> = ["jpg", "jpeg", "png"]
-
-    private static func isPhoto(at path: String) -> Bool {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory),
-              !isDirectory.boolValue else { return false }
-        if photoExtensions.contains((path as NSString).pathExtension.lowercased()) { return true }
-        // Unusual names: trust the bytes, as the decoder does.
-        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? handle.close() }
-        let head = (try? handle.read(upToCount: 12)) ?? Data()
-        guard let format = ImageFormat(sniffing: head), head.count >= 3 else { return false }
-        return format.isDecodable
     }
 }

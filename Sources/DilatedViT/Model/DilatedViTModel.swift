@@ -7,7 +7,8 @@ import Foundation
 /// dilated mode and quadratic in dense mode. See docs/MODEL.md for the computation.
 public final class DilatedViTModel: Sendable {
     public let config: ModelConfig
-    public let weights: ModelWeights
+    /// The layers, built once on the weights' arena at `precision`.
+    let layers: ModelLayers
     /// Tokens per MLP (and hMLP stem) block: bounds the `hidden`-wide activations to this
     /// many rows.
     public let tokenBlockLength: Int
@@ -18,21 +19,25 @@ public final class DilatedViTModel: Sendable {
     public let precision: MatmulPrecision
 
     /// With `precision: .bfloat16`, the Linear weights are packed to bf16 once, here; handed
-    /// over (`consume`), their fp32 copies are freed as they are packed.
+    /// over (`consume`), the fp32 arena is freed once they are packed. In fp32 the layers
+    /// read the arena itself.
     public init(config: ModelConfig, weights: consuming ModelWeights, tokenBlockLength: Int = 1024,
                 attentionBandTokens: Int = 2048, precision: MatmulPrecision = .float32) {
         precondition(tokenBlockLength > 0 && attentionBandTokens > 0,
                      "DilatedViTModel: token block and band sizes must be positive")
         precondition((try? config.validate()) != nil, "DilatedViTModel: invalid config")
-        precondition(weights.tensors.mapValues(\.shape) == ModelWeights.expectedShapes(for: config),
+        precondition(weights.layout == ParameterLayout(config: config),
                      "DilatedViTModel: weights were validated against another config")
         self.config = config
-        weights.prepare(for: precision)
-        self.weights = weights
+        layers = weights.layers(config: config, precision: precision)
         self.tokenBlockLength = tokenBlockLength
         self.attentionBandTokens = attentionBandTokens
         self.precision = precision
     }
+
+    /// The parameters in use (BF16 weights as their rounded fp32 values), for saving or
+    /// for another model.
+    public var weights: ModelWeights { ModelWeights(layers, config: config) }
 
     /// Loads a config JSON and a safetensors file, validating both.
     public convenience init(configURL: URL, weightsURL: URL, precision: MatmulPrecision = .float32) throws {
@@ -64,7 +69,7 @@ public final class DilatedViTModel: Sendable {
             var logits = [Float](repeating: 0, count: grid.tokenCount * config.classCount)
             logits.withUnsafeMutableBufferPointer { output in
                 forEachNormalisedBlock(workspace) { start, count, normalised in
-                    weights.head.apply(normalised, rows: count,
+                    layers.head.apply(normalised, rows: count,
                                        into: output.baseAddress! + start * config.classCount)
                 }
             }
@@ -83,7 +88,7 @@ public final class DilatedViTModel: Sendable {
         var logits = [Float](repeating: 0, count: config.classCount)
         features.withUnsafeBufferPointer { input in
             logits.withUnsafeMutableBufferPointer { output in
-                weights.head.apply(input.baseAddress!, rows: 1, into: output.baseAddress!)
+                layers.head.apply(input.baseAddress!, rows: 1, into: output.baseAddress!)
             }
         }
         return logits
@@ -106,7 +111,7 @@ public final class DilatedViTModel: Sendable {
     /// maps are several times wider than `D`.
     private func embed(_ grid: PatchGrid, into tokens: UnsafeMutablePointer<Float>) {
         grid.values.withUnsafeBufferPointer { patches in
-            switch weights.embedding {
+            switch layers.embedding {
             case .linear(let patchEmbedding):
                 patchEmbedding.apply(patches.baseAddress!, rows: grid.tokenCount, into: tokens)
             case .hierarchicalMLP(let stem):
@@ -131,7 +136,7 @@ public final class DilatedViTModel: Sendable {
                                          blockLength: tokenBlockLength)
         defer { workspace.deallocate() }
         embed(grid, into: workspace.residual)
-        for block in weights.blocks {
+        for block in layers.blocks {
             block.apply(to: workspace, bands: bands, config: config, attention: mode)
         }
         return finish(workspace)
@@ -143,8 +148,8 @@ public final class DilatedViTModel: Sendable {
                                         _ body: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
         let d = config.dimension
         for (start, count) in workspace.blocks {
-            weights.norm.weight.withUnsafeBufferPointer { weight in
-                weights.norm.bias.withUnsafeBufferPointer { bias in
+            layers.norm.weight.withUnsafeBufferPointer { weight in
+                layers.norm.bias.withUnsafeBufferPointer { bias in
                     layerNorm(workspace.residual + start * d, into: workspace.blockNormalised,
                               rows: count, columns: d, weight: weight.baseAddress!,
                               bias: bias.baseAddress!, epsilon: config.layerNormEpsilon)

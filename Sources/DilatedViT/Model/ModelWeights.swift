@@ -1,119 +1,41 @@
 import Foundation
 
-/// The parameters of a DilatedViT model, validated against its config.
-///
-/// Tensor names and layouts follow the equivalent PyTorch modules (`patch_embed.proj` or
-/// `stem.{s}`, `blocks.{i}.attn.qkv`, …, `head`), so `tensors` round-trips through
-/// safetensors and PyTorch's `load_state_dict`. Linear weights are `(out, in)`.
+/// The parameters of a DilatedViT model, validated against its config: one flat arena of
+/// floats in `ParameterLayout` order (llm.c's parameter memory), whose tensors carry the
+/// PyTorch names of `ModelParameters`. Inference builds its layers on the arena without
+/// copying it, and training updates the arena in place.
 public struct ModelWeights: Sendable {
-    struct Norm: Sendable {
-        let weight: [Float]
-        let bias: [Float]
-    }
+    public let layout: ParameterLayout
+    /// Every parameter, flat in `layout` order.
+    public internal(set) var values: [Float]
 
-    struct Block: Sendable {
-        let norm1: Norm
-        let qkv: Linear
-        let projection: Linear
-        let norm2: Norm
-        let fc1: Linear
-        let fc2: Linear
+    /// An arena already in `layout` order.
+    init(layout: ParameterLayout, values: [Float]) {
+        precondition(values.count == layout.count, "ModelWeights: \(values.count) values for \(layout.count) parameters")
+        self.layout = layout
+        self.values = values
     }
-
-    /// How patches become tokens (`ModelConfig.patchEmbedding`).
-    enum Embedding: Sendable {
-        /// `(D, 3·p·p)`: the Conv2d kernel flattened in `(channel, y, x)` order.
-        case linear(Linear)
-        case hierarchicalMLP(HierarchicalStem)
-    }
-
-    // `var` (not `let`) so that `prepare(for:)` can swap in layers packed for BF16.
-    var embedding: Embedding
-    let patchSize: Int
-    var blocks: [Block]
-    let norm: Norm
-    let head: Linear
 
     /// Every tensor name the config calls for, with its shape.
     public static func expectedShapes(for config: ModelConfig) -> [String: [Int]] {
-        let d = config.dimension, p = config.patchSize, hidden = config.hiddenDimension
-        var shapes: [String: [Int]] = [
-            "norm.weight": [d], "norm.bias": [d],
-            "head.weight": [config.classCount, d], "head.bias": [config.classCount],
-        ]
-        switch config.patchEmbedding {
-        case .linear:
-            shapes["patch_embed.proj.weight"] = [d, 3, p, p]
-            shapes["patch_embed.proj.bias"] = [d]
-        case .hierarchicalMLP:
-            for stage in config.stemStages {
-                shapes[stage.weightName] = stage.weightShape
-                shapes[stage.biasName] = [stage.outputChannels]
-                if let norm = stage.normName {
-                    shapes[norm + ".weight"] = [stage.outputChannels]
-                    shapes[norm + ".bias"] = [stage.outputChannels]
-                }
-            }
-        }
-        for i in 0..<config.depth {
-            let prefix = "blocks.\(i)."
-            shapes[prefix + "norm1.weight"] = [d]
-            shapes[prefix + "norm1.bias"] = [d]
-            shapes[prefix + "attn.qkv.weight"] = [3 * d, d]
-            shapes[prefix + "attn.qkv.bias"] = [3 * d]
-            shapes[prefix + "attn.proj.weight"] = [d, d]
-            shapes[prefix + "attn.proj.bias"] = [d]
-            shapes[prefix + "norm2.weight"] = [d]
-            shapes[prefix + "norm2.bias"] = [d]
-            shapes[prefix + "mlp.fc1.weight"] = [hidden, d]
-            shapes[prefix + "mlp.fc1.bias"] = [hidden]
-            shapes[prefix + "mlp.fc2.weight"] = [d, hidden]
-            shapes[prefix + "mlp.fc2.bias"] = [d]
-        }
-        return shapes
+        Dictionary(uniqueKeysWithValues: ParameterLayout(config: config).entries.map { ($0.name, $0.shape) })
     }
 
     /// Checks names and shapes against `config`: the first problem in name order is thrown,
     /// missing tensors before unexpected ones before wrong shapes.
     public init(tensors: [String: Tensor], config: ModelConfig) throws(ModelWeightsError) {
-        let expected = Self.expectedShapes(for: config)
-        for name in expected.keys.sorted() where tensors[name] == nil {
-            throw .missingTensor(name: name, expectedShape: expected[name]!)
+        let layout = ParameterLayout(config: config)
+        for entry in layout.entries where tensors[entry.name] == nil {
+            throw .missingTensor(name: entry.name, expectedShape: entry.shape)
         }
-        for name in tensors.keys.sorted() where expected[name] == nil {
+        for name in tensors.keys.sorted() where layout[name] == nil {
             throw .unexpectedTensor(name: name, shape: tensors[name]!.shape)
         }
-        for name in expected.keys.sorted() where tensors[name]!.shape != expected[name]! {
-            throw .wrongShape(name: name, expected: expected[name]!, found: tensors[name]!.shape)
+        for entry in layout.entries where tensors[entry.name]!.shape != entry.shape {
+            throw .wrongShape(name: entry.name, expected: entry.shape, found: tensors[entry.name]!.shape)
         }
-
-        func vector(_ name: String) -> [Float] { tensors[name]!.values }
-        func linear(_ name: String) -> Linear {
-            let weight = tensors[name + ".weight"]!
-            let rows = weight.shape[0]
-            let matrix = Matrix(rows: rows, columns: weight.elementCount / max(rows, 1), values: weight.values)
-            return Linear(weight: matrix, bias: vector(name + ".bias"))
-        }
-        func normWeights(_ name: String) -> Norm { Norm(weight: vector(name + ".weight"), bias: vector(name + ".bias")) }
-
-        switch config.patchEmbedding {
-        case .linear:
-            embedding = .linear(linear("patch_embed.proj"))
-        case .hierarchicalMLP:
-            embedding = .hierarchicalMLP(HierarchicalStem(layers: config.stemStages.map { stage in
-                HierarchicalStem.Layer(stage: stage, linear: linear("stem.\(stage.index)"),
-                                       norm: stage.normName.map(normWeights))
-            }))
-        }
-        patchSize = config.patchSize
-        blocks = (0..<config.depth).map { i in
-            let prefix = "blocks.\(i)."
-            return Block(norm1: normWeights(prefix + "norm1"), qkv: linear(prefix + "attn.qkv"),
-                         projection: linear(prefix + "attn.proj"), norm2: normWeights(prefix + "norm2"),
-                         fc1: linear(prefix + "mlp.fc1"), fc2: linear(prefix + "mlp.fc2"))
-        }
-        norm = normWeights("norm")
-        head = linear("head")
+        // Names and shapes were checked just above, so flattening cannot fail.
+        self.init(layout: layout, values: try! layout.flatten(tensors).get())
     }
 
     /// Bytes the tensors of `config` occupy when every one is stored as `dtype`. Cannot
@@ -156,37 +78,5 @@ public struct ModelWeights: Sendable {
     }
 
     /// All parameters under their PyTorch names, ready for `SafeTensors(tensors:)`.
-    public var tensors: [String: Tensor] {
-        var result: [String: Tensor] = [:]
-        func add(_ name: String, _ linear: Linear, shape: [Int]? = nil) {
-            result[name + ".weight"] = Tensor(shape: shape ?? [linear.outputs, linear.inputs],
-                                              values: linear.weight.values)
-            result[name + ".bias"] = Tensor(shape: [linear.outputs], values: linear.bias)
-        }
-        func add(_ name: String, _ norm: Norm) {
-            result[name + ".weight"] = Tensor(shape: [norm.weight.count], values: norm.weight)
-            result[name + ".bias"] = Tensor(shape: [norm.bias.count], values: norm.bias)
-        }
-        switch embedding {
-        case .linear(let patchEmbedding):
-            add("patch_embed.proj", patchEmbedding, shape: [patchEmbedding.outputs, 3, patchSize, patchSize])
-        case .hierarchicalMLP(let stem):
-            for layer in stem.layers {
-                add("stem.\(layer.stage.index)", layer.linear, shape: layer.stage.weightShape)
-                if let name = layer.stage.normName, let norm = layer.norm { add(name, norm) }
-            }
-        }
-        for (i, block) in blocks.enumerated() {
-            let prefix = "blocks.\(i)."
-            add(prefix + "norm1", block.norm1)
-            add(prefix + "attn.qkv", block.qkv)
-            add(prefix + "attn.proj", block.projection)
-            add(prefix + "norm2", block.norm2)
-            add(prefix + "mlp.fc1", block.fc1)
-            add(prefix + "mlp.fc2", block.fc2)
-        }
-        add("norm", norm)
-        add("head", head)
-        return result
-    }
+    public var tensors: [String: Tensor] { layout.tensors(from: values) }
 }

@@ -1,5 +1,5 @@
 /// One pre-norm transformer block (MODEL.md §4) applied in place to the residual stream.
-extension ModelWeights.Block {
+extension ModelParameters.Block where NormLayer == NormWeights, LinearLayer == Linear {
     func apply(to workspace: ForwardWorkspace, bands: AttentionBands, config: ModelConfig,
                attention mode: AttentionMode) {
         let d = config.dimension

@@ -4,8 +4,9 @@
 /// accumulation; without, through fp32 `sgemm`. A layer packed for BF16 keeps only the
 /// panels — half the memory — and `weight` unpacks them when asked.
 struct Linear: Sendable {
-    /// The fp32 weight, or `nil` once packed for BF16.
-    private let float32Weight: Matrix?
+    /// The fp32 weight, `outputs × inputs` row-major from `offset` in `values` (the model's
+    /// parameter arena, shared rather than copied), or `nil` once packed for BF16.
+    private let float32Weight: (values: [Float], offset: Int)?
     let bias: [Float]
     /// The weight packed for the BF16 kernel, when this layer runs in BF16.
     let bf16: PackedBF16Weight?
@@ -14,7 +15,13 @@ struct Linear: Sendable {
     let outputs: Int
 
     init(weight: Matrix, bias: [Float]) {
-        self.init(float32Weight: weight, bf16: nil, bias: bias, outputs: weight.rows, inputs: weight.columns)
+        self.init(float32Weight: (weight.values, 0), bf16: nil, bias: bias, outputs: weight.rows, inputs: weight.columns)
+    }
+
+    /// A layer whose weight is `outputs × inputs` floats of `arena` from `offset`.
+    init(arena: [Float], offset: Int, outputs: Int, inputs: Int, bias: [Float]) {
+        precondition(offset >= 0 && offset + outputs * inputs <= arena.count, "Linear: weight outside the arena")
+        self.init(float32Weight: (arena, offset), bf16: nil, bias: bias, outputs: outputs, inputs: inputs)
     }
 
     /// A layer computing in BF16 from `packed` alone.
@@ -22,7 +29,8 @@ struct Linear: Sendable {
         self.init(float32Weight: nil, bf16: packed, bias: bias, outputs: packed.outputs, inputs: packed.inputs)
     }
 
-    private init(float32Weight: Matrix?, bf16: PackedBF16Weight?, bias: [Float], outputs: Int, inputs: Int) {
+    private init(float32Weight: (values: [Float], offset: Int)?, bf16: PackedBF16Weight?, bias: [Float],
+                 outputs: Int, inputs: Int) {
         precondition(bias.count == outputs, "Linear: bias of \(bias.count) for \(outputs) outputs")
         self.float32Weight = float32Weight
         self.bf16 = bf16
@@ -32,17 +40,26 @@ struct Linear: Sendable {
     }
 
     /// The weight in use: the fp32 one, or the BF16 panels' values.
-    var weight: Matrix { float32Weight ?? bf16!.unpacked }
+    var weight: Matrix {
+        guard let (values, offset) = float32Weight else { return bf16!.unpacked }
+        return Matrix(rows: outputs, columns: inputs, values: Array(values[offset..<(offset + outputs * inputs)]))
+    }
 
     /// This layer computing its products at `precision` (packing the weight for BF16).
     func with(_ precision: MatmulPrecision) -> Linear {
         switch (precision, float32Weight) {
-        case (.float32, .some): self
-        case (.float32, nil): Linear(weight: weight, bias: bias)
-        case (.bfloat16, let weight?): Linear(packed: PackedBF16Weight(weight), bias: bias)
-        case (.bfloat16, nil): self
+        case (.float32, .some): return self
+        case (.float32, nil): return Linear(weight: weight, bias: bias)
+        case (.bfloat16, let (values, offset)?):
+            let packed = PackedBF16Weight(outputs: outputs, inputs: inputs)
+            values.withUnsafeBufferPointer { packed.pack($0.baseAddress! + offset) }
+            return Linear(packed: packed, bias: bias)
+        case (.bfloat16, nil): return self
         }
     }
+
+    /// This layer with a weight of its own, no longer holding on to a shared arena.
+    var detached: Linear { bf16 == nil ? Linear(weight: weight, bias: bias) : self }
 
     /// `output[i] = input[i] · Wᵀ + b` for `rows` input rows (row strides = widths).
     /// With `accumulate`, adds the result onto `output` instead (a residual connection).
@@ -68,9 +85,10 @@ struct Linear: Sendable {
             bf16.apply(input, rows: rows, bias: nil, into: output, accumulate: accumulate)
             return
         }
-        float32Weight!.values.withUnsafeBufferPointer { w in
+        let (values, offset) = float32Weight!
+        values.withUnsafeBufferPointer { w in
             sgemm(transposeB: true, m: rows, n: outputs, k: inputs,
-                  a: input, lda: inputs, b: w.baseAddress!, ldb: inputs,
+                  a: input, lda: inputs, b: w.baseAddress! + offset, ldb: inputs,
                   beta: accumulate ? 1 : 0, c: output, ldc: outputs)
         }
     }

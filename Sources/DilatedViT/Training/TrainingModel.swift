@@ -1,7 +1,7 @@
 import Foundation
 
-/// A DilatedViT being trained: flat parameters and gradients, and the forward + backward
-/// pass over a batch.
+/// A DilatedViT being trained: the parameter arena (`ModelWeights.values`) and its
+/// gradients in the same layout, and the forward + backward pass over a batch.
 ///
 /// Typical loop (the optimizer and schedule are separate values):
 ///
@@ -37,32 +37,28 @@ public final class TrainingModel {
     /// stays fp32).
     public let precision: MatmulPrecision
 
-    private let offsets: ParameterOffsets
+    private let offsets: ArenaOffsets
     private let linear: LinearProducts
     private var activations: TrainingActivations?
 
     public init(config: ModelConfig, weights: ModelWeights, attention: AttentionMode? = nil,
                 labelSmoothing: Float = 0, precision: MatmulPrecision = .float32) {
         precondition((try? config.validate()) != nil, "TrainingModel: invalid config")
-        layout = ParameterLayout(config: config)
-        guard case .success(let flat) = layout.flatten(weights.tensors) else {
-            preconditionFailure("TrainingModel: weights were validated against another config")
-        }
+        layout = weights.layout
+        precondition(layout == ParameterLayout(config: config), "TrainingModel: weights were validated against another config")
         self.config = config
-        parameters = flat
+        parameters = weights.values
         gradients = [Float](repeating: 0, count: layout.count)
         self.attention = attention ?? config.attention
         loss = CrossEntropy(labelSmoothing: labelSmoothing)
-        offsets = ParameterOffsets(layout: layout, config: config)
+        offsets = layout.layerOffsets(config: config)
         self.precision = precision
         linear = LinearProducts(precision: precision)
     }
 
-    /// The current parameters as model weights (for `DilatedViTModel` or saving).
-    public var weights: ModelWeights {
-        // The layout comes from the config, so validation cannot fail.
-        try! ModelWeights(tensors: layout.tensors(from: parameters), config: config)
-    }
+    /// The current parameters as model weights (for `DilatedViTModel` or saving): the same
+    /// arena, not a copy.
+    public var weights: ModelWeights { ModelWeights(layout: layout, values: parameters) }
 
     /// The accumulated gradients under the parameters' names.
     public var gradientTensors: [String: Tensor] { layout.tensors(from: gradients) }

@@ -35,7 +35,7 @@ extension TrainingPass {
 
     /// The stem on tokens `start ..< start + count`, keeping each normalised stage's
     /// LayerNorm input for the backward.
-    private func stemForward(_ layers: [ParameterOffsets.StemLayer], start: Int, count: Int) {
+    private func stemForward(_ layers: [ArenaOffsets.StemLayer], start: Int, count: Int) {
         let a = buffers, p = parameters, scratch = a.stemScratch!
         var input = UnsafePointer(a.patches + start * config.patchFeatures)
         for layer in layers {
@@ -63,7 +63,7 @@ extension TrainingPass {
     /// The stem's backward on tokens `start ..< start + count`, last stage first. A stage's
     /// input blocks are rebuilt from the previous stage's saved LayerNorm input (affine,
     /// GELU, gather) rather than stored.
-    private func stemBackward(_ layers: [ParameterOffsets.StemLayer], start: Int, count: Int) {
+    private func stemBackward(_ layers: [ArenaOffsets.StemLayer], start: Int, count: Int) {
         let a = buffers, p = parameters, g = gradients, scratch = a.stemScratch!
         var outputGradient = UnsafePointer(a.residualGradient + start * config.dimension)
         for layer in layers.reversed() {

@@ -2,7 +2,7 @@
 /// gradients and the activation buffers (see `TrainingModel.step(batch:)`).
 struct TrainingPass {
     let config: ModelConfig
-    let offsets: ParameterOffsets
+    let offsets: ArenaOffsets
     let attention: BatchedAttention
     let parameters: UnsafePointer<Float>
     let gradients: UnsafeMutablePointer<Float>

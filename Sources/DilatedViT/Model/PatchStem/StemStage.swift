@@ -30,10 +30,6 @@ struct StemStage: Sendable, Equatable {
                    : .channelLast(side: inputSide, channels: inputChannels)
     }
 
-    var weightName: String { "stem.\(index).weight" }
-    var biasName: String { "stem.\(index).bias" }
-    /// The LayerNorm's prefix (`.weight`, `.bias`); nil for the last stage, which has none.
-    var normName: String? { isLast ? nil : "stem.\(index).norm" }
     /// Conv2d weight shape `(out, in, 2, 2)`.
     var weightShape: [Int] { [outputChannels, inputChannels, 2, 2] }
 }

@@ -1,9 +1,9 @@
-/// Where each named parameter lives in one flat `Float` array.
+/// Where each named parameter lives in one flat `Float` array, the parameter arena.
 ///
-/// Training keeps parameters, gradients and optimizer moments as flat arrays with this
-/// layout (tensors in name order, each row-major), so the optimizer is one pass over
-/// contiguous memory and saving/loading is a split by name. Names and shapes are
-/// `ModelWeights.expectedShapes(for:)`, the PyTorch module names.
+/// `ModelWeights` holds the parameters as such an arena, and training keeps its gradients
+/// and the optimizer's moments in the same layout (tensors in name order, each row-major),
+/// so the optimizer is one pass over contiguous memory and saving or loading is a split by
+/// name. Names and shapes come from the architecture's one table, `ModelParameters`.
 public struct ParameterLayout: Sendable, Equatable {
     public struct Entry: Sendable, Equatable {
         public let name: String
@@ -23,9 +23,14 @@ public struct ParameterLayout: Sendable, Equatable {
     private let indexByName: [String: Int]
 
     public init(config: ModelConfig) {
+        var shapes: [(name: String, shape: [Int])] = []
+        _ = ModelParameters<Void, Void>(
+            config: config,
+            norm: { name, width in shapes += [(name + ".weight", [width]), (name + ".bias", [width])] },
+            linear: { name, shape in shapes += [(name + ".weight", shape), (name + ".bias", [shape[0]])] })
         var offset = 0
         var entries: [Entry] = []
-        for (name, shape) in ModelWeights.expectedShapes(for: config).sorted(by: { $0.key < $1.key }) {
+        for (name, shape) in shapes.sorted(by: { $0.name < $1.name }) {
             entries.append(Entry(name: name, shape: shape, offset: offset))
             offset += shape.reduce(1, *)
         }
@@ -40,6 +45,20 @@ public struct ParameterLayout: Sendable, Equatable {
     func offset(of name: String) -> Int {
         guard let entry = self[name] else { preconditionFailure("ParameterLayout: no tensor \(name)") }
         return entry.offset
+    }
+
+    /// Where each layer's tensors start: the view of the arena the training passes walk.
+    func layerOffsets(config: ModelConfig) -> ArenaOffsets {
+        ModelParameters(
+            config: config,
+            norm: { name, width in
+                LayerOffsets(weight: offset(of: name + ".weight"), bias: offset(of: name + ".bias"),
+                             outputs: width, inputs: width)
+            },
+            linear: { name, shape in
+                LayerOffsets(weight: offset(of: name + ".weight"), bias: offset(of: name + ".bias"),
+                             outputs: shape[0], inputs: shape.dropFirst().reduce(1, *))
+            })
     }
 
     /// Splits a flat array into named tensors.
@@ -77,4 +96,16 @@ public struct ParameterLayout: Sendable, Equatable {
             }
         }
     }
+}
+
+/// The layers as places in the parameter arena (and in the gradients, same layout).
+typealias ArenaOffsets = ModelParameters<LayerOffsets, LayerOffsets>
+
+/// Where one layer's weight and bias start in the parameter arena, and its shape: a
+/// Linear's `outputs × inputs` (a convolution viewed as one), a LayerNorm's width in both.
+struct LayerOffsets {
+    let weight: Int
+    let bias: Int
+    let outputs: Int
+    let inputs: Int
 }

@@ -90,7 +90,11 @@ struct Train: ParsableCommand {
             distillationWeight: distillationWeight, teachersAverageMirroredView: teacherMirrorAverage)
         let trainer = try Trainer(dataRoot: data, output: URL(fileURLWithPath: output), config: config,
                                   recipe: recipe, resume: resume, cachesImages: !noCache, loaderThreads: loaderThreads)
-        print(trainer.data.split.summary)
+        print(trainer.data.split.summary(unreadable: Set(trainer.unreadablePhotos.map(\.path))))
+        if !trainer.unreadablePhotos.isEmpty {
+            print("\(trainer.unreadablePhotos.count) unreadable photos (listed on stderr) are not counted above "
+                  + "and are left out of every batch")
+        }
         print("model: dim \(dim), depth \(depth), heads \(heads), patch \(patch) (\(patchEmbedding.rawValue)), levels \(levels), "
               + "\(recipe.precision.rawValue) products; \(trainer.data.sampler.batchesPerEpoch) batches of \(batch) per epoch")
         noteSlowPrecisions([recipe.precision])

@@ -41,6 +41,9 @@ public final class Trainer {
             throw TrainerError.noValidationPhotos(dataRoot, heldOut: 0, unreadable: 0, fraction: recipe.validationFraction)
         }
         fingerprint = DataFingerprint(data.split)
+        teachers = recipe.teachers.isEmpty ? nil
+            : try TeacherEnsemble(folders: recipe.teachers, for: config, precision: .fastest,
+                                  averagesMirroredView: recipe.teachersAverageMirroredView)
 
         checkpoint = TrainingCheckpoint(directory: output)
         // A mistyped --output with --resume must not become a new run (nor a new folder).
@@ -85,9 +88,6 @@ public final class Trainer {
             state = .init(recipe: recipe, epochsCompleted: 0, history: [])
         }
         model.loss.distillationWeight = recipe.distillationWeight
-        teachers = recipe.teachers.isEmpty ? nil
-            : try TeacherEnsemble(folders: recipe.teachers, for: config, precision: .fastest,
-                                  averagesMirroredView: recipe.teachersAverageMirroredView)
         self.config = config
         self.recipe = recipe
         let stepsPerEpoch = data.sampler.batchesPerEpoch

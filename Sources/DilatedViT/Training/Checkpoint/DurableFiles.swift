@@ -5,8 +5,8 @@ import Foundation
 /// failure is a `CheckpointError` naming the path with strerror's reason — "No space left
 /// on device" rather than Foundation's `NSCocoaErrorDomain Code=640`.
 enum DurableFiles {
-    /// Creates or truncates `path`, writes `data` and fsyncs it. On failure the file is
-    /// removed, so no half-written file stays behind.
+    /// Creates or truncates `path`, writes `data` and fsyncs it. On failure the caller removes
+    /// what it wrote (a `.partial` name it owns); this never unlinks a path it was given.
     static func write(_ data: Data, to path: String) throws(CheckpointError) {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw failure(path) }
@@ -25,18 +25,15 @@ enum DurableFiles {
         }
         if error == nil && fsync(descriptor) != 0 { error = failure(path) }
         if close(descriptor) != 0 && error == nil { error = failure(path) }
-        if let error {
-            unlink(path)
-            throw error
-        }
+        if let error { throw error }
     }
 
     /// Writes `data` to a temporary name beside `path` and renames it over `path`: readers
     /// see the old file or the new one, never a mixture.
     static func replace(_ path: String, with data: Data) throws(CheckpointError) {
         let temporary = sibling(of: path, named: "." + (path as NSString).lastPathComponent + ".partial")
-        try write(data, to: temporary)
         do {
+            try write(data, to: temporary)
             try rename(temporary, to: path)
         } catch {
             unlink(temporary)

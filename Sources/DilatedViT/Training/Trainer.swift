@@ -38,7 +38,7 @@ public final class Trainer {
             seed: recipe.seed, validationFraction: recipe.validationFraction, splitSeed: recipe.splitSeed,
             augmentation: recipe.augmentation, cachesDecodedImages: cachesImages, loaderThreads: loaderThreads)
         guard !data.split.validation.isEmpty else {
-            throw TrainerError.noValidationPhotos(dataRoot, heldOut: 0, unreadable: 0, fraction: recipe.validationFraction)
+            throw TrainerError.noValidationPhotos(dataRoot, heldOut: 0, fraction: recipe.validationFraction)
         }
         fingerprint = DataFingerprint(data.split)
         teachers = recipe.teachers.isEmpty ? nil
@@ -99,7 +99,6 @@ public final class Trainer {
         let unreadable = Set(unreadablePhotos.map(\.path))
         guard data.split.validation.contains(where: { !unreadable.contains($0.path) }) else {
             throw TrainerError.noValidationPhotos(dataRoot, heldOut: data.split.validation.count,
-                                                  unreadable: data.split.validation.count,
                                                   fraction: recipe.validationFraction)
         }
         // The held-out list is written once, when the run starts: a resume has checked that
@@ -231,8 +230,8 @@ public enum TrainerError: Error, CustomStringConvertible {
     case teacherMismatch(String, String)
     /// The data folder and its labels.
     case oneLabel(String, [String])
-    /// The data folder, photos held out, how many of them are unreadable, the fraction.
-    case noValidationPhotos(String, heldOut: Int, unreadable: Int, fraction: Double)
+    /// The data folder, the photos held out (all unreadable when there are any), the fraction.
+    case noValidationPhotos(String, heldOut: Int, fraction: Double)
 
     public var description: String {
         switch self {
@@ -250,7 +249,7 @@ public enum TrainerError: Error, CustomStringConvertible {
             "invalid training settings: \(reason)"
         case let .oneLabel(path, labels):
             "\(path) has a single label folder (\(labels.first ?? "")): a classifier needs at least two labels"
-        case let .noValidationPhotos(path, heldOut, unreadable, fraction):
+        case let .noValidationPhotos(path, heldOut, fraction):
             heldOut == 0
                 ? "no validation photos in \(path): each label keeps at least one photo for training, so a label "
                     + "needs two or more photos for --validation-fraction (\(fraction)) to hold one out"

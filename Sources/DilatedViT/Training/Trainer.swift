@@ -51,7 +51,7 @@ public final class Trainer {
         do {
             try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         } catch {
-            throw CheckpointError.cannotWrite(path: output.path, reason: describe(error))
+            throw CheckpointError.cannotWrite(path: output.path, reason: oneLineReason(error))
         }
         lock = try OutputLock(folder: output.path)
         checkpoint.removeLeftovers()

@@ -38,7 +38,7 @@ struct CheckpointManifest: Codable, Equatable {
         do {
             manifest = try JSONDecoder().decode(CheckpointManifest.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
-            throw .unreadable(path: path, reason: describe(error))
+            throw .unreadable(path: path, reason: oneLineReason(error))
         }
         guard manifest.format == currentFormat else {
             throw .unreadable(path: path, reason: "format \(manifest.format), this dvit reads format \(currentFormat)")
@@ -54,7 +54,7 @@ struct CheckpointManifest: Codable, Equatable {
             do {
                 contents = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
             } catch {
-                throw .damaged(path: path, reason: "is missing or unreadable (\(describe(error)))")
+                throw .damaged(path: path, reason: "is missing or unreadable (\(oneLineReason(error)))")
             }
             guard contents.count == entry.bytes else {
                 throw .damaged(path: path, reason: "has \(contents.count) bytes, the manifest says \(entry.bytes)")
@@ -78,7 +78,7 @@ func fnv1a64Hex(_ data: Data) -> String {
 }
 
 /// A decoding or reading error in one line (DecodingError's own description is a dump).
-func describe(_ error: any Error) -> String {
+func oneLineReason(_ error: any Error) -> String {
     switch error {
     case DecodingError.dataCorrupted(let context):
         return "not valid JSON (\(context.underlyingError.map { "\($0.localizedDescription)" } ?? context.debugDescription))"

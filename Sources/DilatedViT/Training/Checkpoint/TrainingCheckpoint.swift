@@ -91,7 +91,7 @@ public struct TrainingCheckpoint {
         do {
             state = try JSONDecoder().decode(State.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
-            throw .unreadable(path: path, reason: describe(error))
+            throw .unreadable(path: path, reason: oneLineReason(error))
         }
         try state.check(path: path)
         return state
@@ -177,7 +177,7 @@ public struct TrainingCheckpoint {
             }
             let contents: Data
             do { contents = try Data(contentsOf: URL(fileURLWithPath: source)) } catch {
-                throw CheckpointError.unreadable(path: source, reason: describe(error))
+                throw CheckpointError.unreadable(path: source, reason: oneLineReason(error))
             }
             DurableFiles.remove(destination)
             try DurableFiles.write(contents, to: destination)

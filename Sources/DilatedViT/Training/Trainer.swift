@@ -58,21 +58,8 @@ public final class Trainer {
         guard !checkpoint.isOldFormat else { throw CheckpointError.oldFormat(output.path) }
         if checkpoint.exists {
             guard resume else { throw TrainerError.runExists(output.path) }
-            let (folder, manifest) = try checkpoint.verifiedCurrent()
-            let saved = try TrainingCheckpoint.loadState(in: folder)
-            guard saved.recipe == recipe else { throw TrainerError.recipeDiffers(output.path) }
-            guard manifest.epoch == saved.epochsCompleted else {
-                throw CheckpointError.inconsistentState(
-                    path: folder + "/state.json",
-                    reason: "epochsCompleted is \(saved.epochsCompleted), the manifest's epoch \(manifest.epoch)")
-            }
-            if let difference = fingerprint.difference(
-                fromRun: manifest.data, runListing: try? String(contentsOfFile: checkpoint.validationListingPath, encoding: .utf8),
-                split: data.split) {
-                throw CheckpointError.dataDiffers(folder: dataRoot, run: output.path, reason: difference)
-            }
-            let (savedConfig, weights) = try TrainingCheckpoint.loadModel(in: folder)
-            guard savedConfig == config else { throw TrainerError.configDiffers(output.path) }
+            let (folder, saved, weights) = try Self.verifiedRun(in: checkpoint, recipe: recipe, config: config,
+                                                                data: fingerprint, dataRoot: dataRoot, split: data.split)
             model = TrainingModel(config: config, weights: weights, labelSmoothing: recipe.labelSmoothing,
                                   precision: recipe.precision)
             optimizer = try TrainingCheckpoint.loadOptimizer(in: folder, layout: model.layout)
@@ -106,6 +93,29 @@ public final class Trainer {
         if state.epochsCompleted == 0 || !FileManager.default.fileExists(atPath: checkpoint.validationListingPath) {
             try checkpoint.writeValidationListing(data.split.validationListing())
         }
+    }
+
+    /// The run to resume: its current set verified file by file, its state consistent, and its
+    /// settings, model size and data split the same as this run's.
+    private static func verifiedRun(in checkpoint: TrainingCheckpoint, recipe: TrainingRecipe, config: ModelConfig,
+                                    data: DataFingerprint, dataRoot: String, split: DatasetSplit)
+        throws -> (folder: String, state: TrainingCheckpoint.State, weights: ModelWeights) {
+        let run = checkpoint.directory.path
+        let (folder, manifest) = try checkpoint.verifiedCurrent()
+        let state = try TrainingCheckpoint.loadState(in: folder)
+        guard state.recipe == recipe else { throw TrainerError.recipeDiffers(run) }
+        guard manifest.epoch == state.epochsCompleted else {
+            throw CheckpointError.inconsistentState(
+                path: folder + "/state.json",
+                reason: "epochsCompleted is \(state.epochsCompleted), the manifest's epoch \(manifest.epoch)")
+        }
+        let listing = try? String(contentsOfFile: checkpoint.validationListingPath, encoding: .utf8)
+        if let difference = data.difference(fromRun: manifest.data, runListing: listing, split: split) {
+            throw CheckpointError.dataDiffers(folder: dataRoot, run: run, reason: difference)
+        }
+        let (savedConfig, weights) = try TrainingCheckpoint.loadModel(in: folder)
+        guard savedConfig == config else { throw TrainerError.configDiffers(run) }
+        return (folder, state, weights)
     }
 
     /// Weights of an earlier run, checked against this run's architecture.

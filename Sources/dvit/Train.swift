@@ -9,9 +9,11 @@ struct Train: ParsableCommand {
             Holds out a stratified validation split (fixed --split-seed), trains with random \
             resized crops, flips and colour jitter at a random grid size per batch, validates \
             and checkpoints after every epoch into --output (latest and best/ weights, \
-            optimizer state, history, the held-out list). Interrupt any time and continue \
-            with --resume and the same settings; the same seed on the same machine gives the \
-            same run.
+            optimizer state, history, the held-out list), each epoch a checksummed set made \
+            current in one atomic step. Interrupt any time, even with kill -9, and continue \
+            with --resume, the same settings and the same data (checked); the same seed on \
+            the same machine gives the same run. Load --output/best with --weights, \
+            --init-weights or --teacher.
 
             Examples:
               dvit train --data ../shared/datasets/intel-scenes/train \\
@@ -27,7 +29,7 @@ struct Train: ParsableCommand {
     @Option(help: "Run folder for checkpoints.")
     var output = "checkpoints/run"
 
-    @Flag(help: "Continue the run in --output.")
+    @Flag(help: "Continue the run in --output (an error if it holds no finished epoch).")
     var resume = false
 
     @Option(help: "Embedding width.") var dim = 192
@@ -91,7 +93,11 @@ struct Train: ParsableCommand {
             distillationWeight: distillationWeight, teachersAverageMirroredView: teacherMirrorAverage)
         let trainer = try Trainer(dataRoot: data, output: URL(fileURLWithPath: output), config: config,
                                   recipe: recipe, resume: resume, cachesImages: !noCache, loaderThreads: loaderThreads)
-        print(trainer.data.split.summary)
+        print(trainer.data.split.summary(unreadable: Set(trainer.unreadablePhotos.map(\.path))))
+        if !trainer.unreadablePhotos.isEmpty {
+            print("\(trainer.unreadablePhotos.count) unreadable photos (listed on stderr) are not counted above "
+                  + "and are left out of every batch")
+        }
         print("model: dim \(dim), depth \(depth), heads \(heads), patch \(patch) (\(patchEmbedding.rawValue)), levels \(levels), "
               + "\(recipe.precision.rawValue) products; \(trainer.data.sampler.batchesPerEpoch) batches of \(batch) per epoch")
         noteSlowPrecisions([recipe.precision])

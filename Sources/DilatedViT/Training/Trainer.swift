@@ -8,34 +8,65 @@ public final class Trainer {
     public let config: ModelConfig
     public let recipe: TrainingRecipe
     public let data: TrainingDataPipeline
-    public let checkpoint: TrainingCheckpoint
+    public internal(set) var checkpoint: TrainingCheckpoint
+    /// Photos of the data set that cannot be decoded (reported on standard error, and left
+    /// out of every batch).
+    public let unreadablePhotos: [LabeledImage]
 
     private let model: TrainingModel
     private var optimizer: AdamW
     private var state: TrainingCheckpoint.State
     private let schedule: LearningRateSchedule
     private let teachers: TeacherEnsemble?
+    /// Held from `init` until `run` returns, and again by any later `run`.
+    private var lock: OutputLock?
+    private let fingerprint: DataFingerprint
 
-    /// Starts a run in `output` (which must not hold one yet), or resumes the run there.
+    /// Starts a run in `output` (which must not hold one yet), or resumes the run there after
+    /// checking its files, its state and that `dataRoot` gives the same split. Locks `output`
+    /// against other trainers until `run` returns.
     public init(dataRoot: String, output: URL, config: ModelConfig, recipe: TrainingRecipe,
                 resume: Bool, cachesImages: Bool = true, loaderThreads: Int = 1) throws {
         try recipe.validate()
-        checkpoint = TrainingCheckpoint(directory: output)
+        guard config.labels.count >= 2 else { throw TrainerError.oneLabel(dataRoot, config.labels) }
         var config = config
         // The model reads photos at the grid it was validated on unless a caller asks for more.
         config.trainResolution = recipe.validationGridSide * config.patchSize
         config.defaultMaxTokens = recipe.validationGridSide * recipe.validationGridSide
+        data = try TrainingDataPipeline(
+            root: dataRoot, config: config, batchSize: recipe.batchSize, gridSides: recipe.gridSides,
+            seed: recipe.seed, validationFraction: recipe.validationFraction, splitSeed: recipe.splitSeed,
+            augmentation: recipe.augmentation, cachesDecodedImages: cachesImages, loaderThreads: loaderThreads)
+        guard !data.split.validation.isEmpty else {
+            throw TrainerError.noValidationPhotos(dataRoot, heldOut: 0, fraction: recipe.validationFraction)
+        }
+        fingerprint = DataFingerprint(data.split)
+        teachers = recipe.teachers.isEmpty ? nil
+            : try TeacherEnsemble(folders: recipe.teachers, for: config, precision: .fastest,
+                                  averagesMirroredView: recipe.teachersAverageMirroredView)
+
+        checkpoint = TrainingCheckpoint(directory: output)
+        // A mistyped --output with --resume must not become a new run (nor a new folder).
+        if resume && !checkpoint.exists && !checkpoint.isOldFormat { throw CheckpointError.noRun(output.path) }
+        do {
+            try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        } catch {
+            throw CheckpointError.cannotWrite(path: output.path, reason: oneLineReason(error))
+        }
+        lock = try OutputLock(folder: output.path)
+        checkpoint.removeLeftovers()
+        guard !checkpoint.isOldFormat else { throw CheckpointError.oldFormat(output.path) }
         if checkpoint.exists {
             guard resume else { throw TrainerError.runExists(output.path) }
-            let saved = try checkpoint.loadState()
-            guard saved.recipe == recipe else { throw TrainerError.recipeDiffers(output.path) }
-            let (savedConfig, weights) = try checkpoint.loadModel()
-            guard savedConfig == config else { throw TrainerError.configDiffers(output.path) }
+            let (folder, saved, weights) = try Self.verifiedRun(in: checkpoint, recipe: recipe, config: config,
+                                                                data: fingerprint, dataRoot: dataRoot, split: data.split)
             model = TrainingModel(config: config, weights: weights, labelSmoothing: recipe.labelSmoothing,
                                   precision: recipe.precision)
-            optimizer = try checkpoint.loadOptimizer(layout: model.layout)
+            optimizer = try TrainingCheckpoint.loadOptimizer(in: folder, layout: model.layout)
             state = saved
+            try checkpoint.makeLinks()
         } else {
+            guard !resume else { throw CheckpointError.noRun(output.path) }
             let weights = try recipe.initialWeights.map { try Self.loadInitialWeights($0, config: config) }
                 ?? ModelWeights(trainingInitFor: config, seed: recipe.seed)
             model = TrainingModel(config: config, weights: weights, labelSmoothing: recipe.labelSmoothing,
@@ -44,21 +75,47 @@ public final class Trainer {
             state = .init(recipe: recipe, epochsCompleted: 0, history: [])
         }
         model.loss.distillationWeight = recipe.distillationWeight
-        teachers = recipe.teachers.isEmpty ? nil
-            : try TeacherEnsemble(folders: recipe.teachers, for: config, precision: .fastest,
-                                  averagesMirroredView: recipe.teachersAverageMirroredView)
         self.config = config
         self.recipe = recipe
-        data = try TrainingDataPipeline(
-            root: dataRoot, config: config, batchSize: recipe.batchSize, gridSides: recipe.gridSides,
-            seed: recipe.seed, validationFraction: recipe.validationFraction, splitSeed: recipe.splitSeed,
-            augmentation: recipe.augmentation, cachesDecodedImages: cachesImages, loaderThreads: loaderThreads)
         let stepsPerEpoch = data.sampler.batchesPerEpoch
         schedule = LearningRateSchedule(peak: recipe.learningRate,
                                         warmupSteps: Int(recipe.warmupEpochs * Double(stepsPerEpoch)),
                                         totalSteps: recipe.epochs * stepsPerEpoch,
                                         minimum: recipe.minimumLearningRate)
-        try checkpoint.writeValidationListing(data.split.validationListing())
+        unreadablePhotos = data.unreadablePhotos()
+        let unreadable = Set(unreadablePhotos.map(\.path))
+        guard data.split.validation.contains(where: { !unreadable.contains($0.path) }) else {
+            throw TrainerError.noValidationPhotos(dataRoot, heldOut: data.split.validation.count,
+                                                  fraction: recipe.validationFraction)
+        }
+        // The held-out list is written once, when the run starts: a resume has checked that
+        // the data still gives it, and only restores it if it went missing.
+        if state.epochsCompleted == 0 || !FileManager.default.fileExists(atPath: checkpoint.validationListingPath) {
+            try checkpoint.writeValidationListing(data.split.validationListing())
+        }
+    }
+
+    /// The run to resume: its current set verified file by file, its state consistent, and its
+    /// settings, model size and data split the same as this run's.
+    private static func verifiedRun(in checkpoint: TrainingCheckpoint, recipe: TrainingRecipe, config: ModelConfig,
+                                    data: DataFingerprint, dataRoot: String, split: DatasetSplit)
+        throws -> (folder: String, state: TrainingCheckpoint.State, weights: ModelWeights) {
+        let run = checkpoint.directory.path
+        let (folder, manifest) = try checkpoint.verifiedCurrent()
+        let state = try TrainingCheckpoint.loadState(in: folder)
+        guard state.recipe == recipe else { throw TrainerError.recipeDiffers(run) }
+        guard manifest.epoch == state.epochsCompleted else {
+            throw CheckpointError.inconsistentState(
+                path: folder + "/state.json",
+                reason: "epochsCompleted is \(state.epochsCompleted), the manifest's epoch \(manifest.epoch)")
+        }
+        let listing = try? String(contentsOfFile: checkpoint.validationListingPath, encoding: .utf8)
+        if let difference = data.difference(fromRun: manifest.data, runListing: listing, split: split) {
+            throw CheckpointError.dataDiffers(folder: dataRoot, run: run, reason: difference)
+        }
+        let (savedConfig, weights) = try TrainingCheckpoint.loadModel(in: folder)
+        guard savedConfig == config else { throw TrainerError.configDiffers(run) }
+        return (folder, state, weights)
     }
 
     /// Weights of an earlier run, checked against this run's architecture.
@@ -78,6 +135,8 @@ public final class Trainer {
     /// Runs the remaining epochs, reporting as it goes; an error thrown by `report` stops
     /// the run (the last completed epoch stays saved).
     public func run(report: (TrainingEvent) throws -> Void) throws {
+        if lock == nil { lock = try OutputLock(folder: checkpoint.directory.path) }
+        defer { lock = nil }
         let batchesPerEpoch = data.sampler.batchesPerEpoch
         for epoch in state.epochsCompleted..<recipe.epochs {
             let clock = ContinuousClock()
@@ -117,7 +176,8 @@ public final class Trainer {
                 state.bestEpoch = epoch + 1
                 state.bestValidationAccuracy = accuracy
             }
-            try checkpoint.save(config: config, weights: model.weights, optimizer: optimizer, state: state, isBest: isBest)
+            try checkpoint.save(config: config, weights: model.weights, optimizer: optimizer, state: state, isBest: isBest,
+                                data: fingerprint)
             try report(.epochFinished(record, confusion, isBest: isBest))
         }
     }
@@ -178,6 +238,10 @@ public enum TrainerError: Error, CustomStringConvertible {
     case invalidRecipe(String)
     case initialWeightsDiffer(String)
     case teacherMismatch(String, String)
+    /// The data folder and its labels.
+    case oneLabel(String, [String])
+    /// The data folder, the photos held out (all unreadable when there are any), the fraction.
+    case noValidationPhotos(String, heldOut: Int, fraction: Double)
 
     public var description: String {
         switch self {
@@ -193,6 +257,13 @@ public enum TrainerError: Error, CustomStringConvertible {
             "the teacher in \(path) does not fit this run: \(reason)"
         case .invalidRecipe(let reason):
             "invalid training settings: \(reason)"
+        case let .oneLabel(path, labels):
+            "\(path) has a single label folder (\(labels.first ?? "")): a classifier needs at least two labels"
+        case let .noValidationPhotos(path, heldOut, fraction):
+            heldOut == 0
+                ? "no validation photos in \(path): each label keeps at least one photo for training, so a label "
+                    + "needs two or more photos for --validation-fraction (\(fraction)) to hold one out"
+                : "no validation photos in \(path): all \(heldOut) held-out photos are unreadable"
         }
     }
 }

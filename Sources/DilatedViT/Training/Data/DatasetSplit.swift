@@ -72,20 +72,31 @@ public struct DatasetSplit: Sendable {
     }
 
     /// A per-label table of the split's counts.
-    public var summary: String {
+    public var summary: String { summary(unreadable: []) }
+
+    /// The table counting only readable photos, with a column of the `unreadable` ones
+    /// (relative paths) when there are any.
+    public func summary(unreadable: Set<String>) -> String {
         let width = max(5, dataset.labels.map(\.count).max() ?? 0)
-        func row(_ name: String, _ train: Int, _ valid: Int) -> String {
+        let showsUnreadable = !unreadable.isEmpty
+        func counts(_ samples: [LabeledImage]) -> [Int] {
+            ImageFolderDataset.counts(of: samples.filter { !unreadable.contains($0.path) }, labelCount: dataset.labels.count)
+        }
+        let train = counts(training), valid = counts(validation)
+        let broken = ImageFolderDataset.counts(of: dataset.samples.filter { unreadable.contains($0.path) },
+                                               labelCount: dataset.labels.count)
+        func row(_ name: String, _ train: Int, _ valid: Int, _ broken: Int) -> String {
             let share = train + valid == 0 ? 0 : 100 * Double(valid) / Double(train + valid)
             return name.padding(toLength: width, withPad: " ", startingAt: 0)
                 + pad(train, 8) + pad(valid, 8) + pad(train + valid, 8)
-                + "  " + String(format: "%5.1f%%", share) + "\n"
+                + "  " + String(format: "%5.1f%%", share) + (showsUnreadable ? pad(broken, 13) : "") + "\n"
         }
         var text = "label".padding(toLength: width, withPad: " ", startingAt: 0)
-            + "   train   valid   total  valid share\n"
+            + "   train   valid   total  valid share" + (showsUnreadable ? "   unreadable" : "") + "\n"
         for (label, name) in dataset.labels.enumerated() {
-            text += row(name, trainingCountsPerLabel[label], validationCountsPerLabel[label])
+            text += row(name, train[label], valid[label], broken[label])
         }
-        text += row("all", training.count, validation.count)
+        text += row("all", train.reduce(0, +), valid.reduce(0, +), broken.reduce(0, +))
         return text
     }
 

@@ -61,4 +61,19 @@ public struct TrainingDataPipeline: Sendable {
         return PrefetchingBatchLoader(plans: plans, assembler: validation, threads: loaderThreads,
                                       prefetchedBatches: prefetchedBatches)
     }
+
+    /// Decodes every photo once (through the store, so a caching store keeps them for the
+    /// first epoch) and returns the ones that cannot be decoded — each also reported by the
+    /// store's warning — so that a run can say before it starts how many photos it lacks.
+    public func unreadablePhotos() -> [LabeledImage] {
+        let samples = split.dataset.samples
+        var readable = [Bool](repeating: true, count: samples.count)
+        readable.withUnsafeMutableBufferPointer { flags in
+            let base = flags.baseAddress!
+            parallelFor(samples.count) { i in
+                base[i] = store.image(atPath: split.dataset.fullPath(of: samples[i])) != nil
+            }
+        }
+        return samples.indices.filter { !readable[$0] }.map { samples[$0] }
+    }
 }

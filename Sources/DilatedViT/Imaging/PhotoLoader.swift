@@ -41,6 +41,7 @@ public struct PhotoLoader: Sendable {
     public func load(_ bytes: [UInt8]) throws(ImageDecodingError) -> LoadedPhoto {
         let header = try ImageDecoder.header(of: bytes, pixelLimit: decodeOptions.maxPixels)
         let resolution = workingResolution(width: header.width, height: header.height)
+        if let photo = try streamedPNG(bytes, header: header, resolution: resolution) { return photo }
         var options = decodeOptions
         options.jpegScaleDenominator = header.format == .jpeg
             ? Self.jpegScaleDenominator(storedWidth: header.storedWidth, storedHeight: header.storedHeight,

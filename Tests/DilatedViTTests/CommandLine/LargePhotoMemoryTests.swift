@@ -95,7 +95,11 @@ struct LargePhotoMemoryTests {
         typealias Compress2 = @convention(c) (UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt>?,
                                               UnsafePointer<UInt8>?, UInt, Int32) -> Int32
         typealias Bound = @convention(c) (UInt) -> UInt
+        #if os(Linux)
         let library = dlopen("libz.so.1", RTLD_NOW)
+        #else
+        let library = dlopen("libz.dylib", RTLD_NOW)
+        #endif
         guard let compressSymbol = dlsym(library, "compress2"), let boundSymbol = dlsym(library, "compressBound") else {
             return nil
         }

@@ -1,3 +1,4 @@
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,10 +102,16 @@ static void request_rgb8(png_structp png, png_infop info) {
     if (!(color_type & PNG_COLOR_MASK_COLOR)) png_set_gray_to_rgb(png);
 }
 
-ccodecs_status ccodecs_png_decode(const uint8_t *data, size_t size,
-                                  const uint8_t background[3], uint8_t *rgb_out,
-                                  size_t out_capacity, int *out_width, int *out_height,
-                                  ccodecs_diag_t *diag) {
+/// The decoder behind both entry points. With `row_fn` NULL every row lands in `rgb_out`
+/// (capacity checked). With `row_fn` set, `rgb_out` is ignored and each finished RGB8 row
+/// is handed to `row_fn`, top to bottom, from one reused row buffer: memory stays at a
+/// few rows whatever the height. Adam7 images cannot be streamed that way (a row is only
+/// complete after the last pass), so they fall back to a full decode into a temporary
+/// buffer whose rows are then handed over.
+static ccodecs_status decode_png(const uint8_t *data, size_t size, const uint8_t background[3],
+                                 uint8_t *rgb_out, size_t out_capacity,
+                                 ccodecs_png_row_fn row_fn, void *context,
+                                 int *out_width, int *out_height, ccodecs_diag_t *diag) {
     ccodecs_diag_reset(diag);
     *out_width = 0;
     *out_height = 0;
@@ -117,14 +124,16 @@ ccodecs_status ccodecs_png_decode(const uint8_t *data, size_t size,
         return CCODECS_FAILURE;
     }
     uint8_t *volatile scratch = NULL;  // one row of RGBA or indices, or all rows if interlaced
+    uint8_t *volatile owned = NULL;    // row_fn: the RGB row, or the whole image if interlaced
     if (setjmp(png_jmpbuf(png))) {
         free(scratch);
+        free(owned);
         png_destroy_read_struct(&png, &info, NULL);
         return guard.status;
     }
     png_read_info(png, info);
     size_t width = png_get_image_width(png, info), height = png_get_image_height(png, info);
-    if (out_capacity / 3 / width < height) {
+    if (row_fn == NULL && out_capacity / 3 / width < height) {
         guard.status = CCODECS_CAPACITY;
         png_error(png, "output buffer too small for the decoded PNG");
     }
@@ -142,12 +151,30 @@ ccodecs_status ccodecs_png_decode(const uint8_t *data, size_t size,
     png_read_update_info(png, info);
     int alpha = !indexed && png_get_channels(png, info) == 4;
     size_t rows = passes > 1 ? height : 1;
+    // Streaming: every row goes to the same one-row buffer and on to row_fn at once.
+    int streaming = row_fn != NULL && passes == 1;
+    if (row_fn != NULL) {
+        size_t held = streaming ? 1 : height;
+        if (held > SIZE_MAX / 3 / width) {
+            guard.status = CCODECS_FAILURE;
+            png_error(png, "out of memory");
+        }
+        owned = malloc(width * 3 * held);
+        if (owned == NULL) {
+            guard.status = CCODECS_FAILURE;
+            png_error(png, "out of memory");
+        }
+        rgb_out = owned;
+    }
+    size_t stride = streaming ? 0 : width * 3;
 
     if (!indexed && !alpha) {
         // Rows land in place; later Adam7 passes fill in the same rows.
         for (int pass = 0; pass < passes; pass++)
-            for (size_t y = 0; y < height; y++)
-                png_read_row(png, rgb_out + y * width * 3, NULL);
+            for (size_t y = 0; y < height; y++) {
+                png_read_row(png, rgb_out + y * stride, NULL);
+                if (streaming) row_fn(context, rgb_out, (int)y, (int)width);
+            }
     } else {
         size_t channels = indexed ? 1 : 4;
         scratch = malloc(width * channels * rows);
@@ -159,8 +186,9 @@ ccodecs_status ccodecs_png_decode(const uint8_t *data, size_t size,
             for (size_t y = 0; y < height; y++) {
                 png_read_row(png, scratch + (rows > 1 ? y : 0) * width * channels, NULL);
                 if (rows > 1) continue;
-                if (indexed) expand_indices(png, &guard, &lut, scratch, rgb_out + y * width * 3, width);
-                else composite(scratch, rgb_out + y * width * 3, width, background);
+                if (indexed) expand_indices(png, &guard, &lut, scratch, rgb_out + y * stride, width);
+                else composite(scratch, rgb_out + y * stride, width, background);
+                if (streaming) row_fn(context, rgb_out, (int)y, (int)width);
             }
         if (rows > 1) {
             if (indexed) expand_indices(png, &guard, &lut, scratch, rgb_out, width * height);
@@ -170,9 +198,34 @@ ccodecs_status ccodecs_png_decode(const uint8_t *data, size_t size,
     // Reads up to IEND, checking the remaining CRCs: a file cut after the pixels still
     // counts as truncated.
     png_read_end(png, NULL);
+    if (row_fn != NULL && !streaming)  // Adam7: the rows of the full decode, in order
+        for (size_t y = 0; y < height; y++) row_fn(context, rgb_out + y * width * 3, (int)y, (int)width);
     free(scratch);
+    free(owned);
     png_destroy_read_struct(&png, &info, NULL);
     *out_width = (int)width;
     *out_height = (int)height;
     return CCODECS_OK;
+}
+
+ccodecs_status ccodecs_png_decode(const uint8_t *data, size_t size,
+                                  const uint8_t background[3], uint8_t *rgb_out,
+                                  size_t out_capacity, int *out_width, int *out_height,
+                                  ccodecs_diag_t *diag) {
+    return decode_png(data, size, background, rgb_out, out_capacity, NULL, NULL,
+                      out_width, out_height, diag);
+}
+
+ccodecs_status ccodecs_png_decode_rows(const uint8_t *data, size_t size,
+                                       const uint8_t background[3], ccodecs_png_row_fn row_fn,
+                                       void *context, int *out_width, int *out_height,
+                                       ccodecs_diag_t *diag) {
+    if (row_fn == NULL) {
+        ccodecs_diag_reset(diag);
+        *out_width = 0;
+        *out_height = 0;
+        ccodecs_diag_error(diag, "no row function");
+        return CCODECS_FAILURE;
+    }
+    return decode_png(data, size, background, NULL, 0, row_fn, context, out_width, out_height, diag);
 }

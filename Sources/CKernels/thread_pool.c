@@ -10,6 +10,7 @@
 // after a successful claim; the caller publishes them before the word and changes them only
 // once every claimed item has finished.
 
+#define _GNU_SOURCE  // pthread_setname_np
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -56,6 +57,8 @@ static void run_claimed(uint32_t generation) {
 }
 
 static void *worker_main(void *unused) {
+    // Named for top and /proc; a new thread would otherwise inherit its creator's name.
+    pthread_setname_np(pthread_self(), "dvit-pool");
     (void)unused;
     uint32_t seen = 0;
     for (;;) {

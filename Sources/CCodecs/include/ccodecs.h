@@ -98,6 +98,21 @@ ccodecs_status ccodecs_png_decode(const uint8_t *data, size_t size,
                                   size_t out_capacity, int *out_width, int *out_height,
                                   ccodecs_diag_t *diag);
 
+/// Receives one decoded row: `width` RGB8 pixels, valid only during the call.
+typedef void (*ccodecs_png_row_fn)(void *context, const uint8_t *rgb_row, int y, int width);
+
+/// ccodecs_png_decode, streamed: each RGB8 row (same transformations, same errors) is
+/// handed to `row_fn` top to bottom as soon as it is decoded, from a buffer of one row,
+/// so memory does not grow with the height. Adam7-interlaced images are decoded whole
+/// into a temporary buffer first (a row is complete only after the last pass) and then
+/// handed over row by row. On an error after some rows were delivered (a corrupt later
+/// row, truncation before IEND) the status is still the error: discard those rows.
+/// `row_fn` must not call back into this decoder.
+ccodecs_status ccodecs_png_decode_rows(const uint8_t *data, size_t size,
+                                       const uint8_t background[3], ccodecs_png_row_fn row_fn,
+                                       void *context, int *out_width, int *out_height,
+                                       ccodecs_diag_t *diag);
+
 // ---- Encoders, for tests and tools. Output is malloc'd; release it with ccodecs_free.
 
 typedef struct {

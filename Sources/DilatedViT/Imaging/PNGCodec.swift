@@ -38,4 +38,49 @@ enum PNGCodec {
                              pixels: pixels)
         return (image, diag.warningMessages)
     }
+
+    /// Decodes row by row (exactly the rows `decode` produces, before orientation), handing
+    /// each stored row of `header.storedWidth` RGB8 pixels to `consume`, top to bottom; the
+    /// pointer is valid only during the call. Holds a row or two, not the image, except for
+    /// Adam7-interlaced files, which CCodecs decodes whole first. On an error, rows already
+    /// handed over are from a file that turned out damaged: discard them.
+    static func decodeRows(_ bytes: [UInt8], header: ImageHeader, background: RGBColor,
+                           _ consume: (UnsafePointer<UInt8>) -> Void) throws(ImageDecodingError) -> [String] {
+        let backgroundBytes = [background.red, background.green, background.blue]
+        var diag = ccodecs_diag_t()
+        var width: Int32 = 0, height: Int32 = 0
+        let status = withoutActuallyEscaping(consume) { consume in
+            let sink = RowSink(consume)
+            return withExtendedLifetime(sink) {
+                bytes.withUnsafeBufferPointer { data in
+                    ccodecs_png_decode_rows(data.baseAddress, data.count, backgroundBytes, { context, row, _, _ in
+                        Unmanaged<RowSink>.fromOpaque(context!).takeUnretainedValue().consume(row!)
+                    }, Unmanaged.passUnretained(sink).toOpaque(), &width, &height, &diag)
+                }
+            }
+        }
+        guard status == CCODECS_OK else {
+            throw ImageDecodingError(diag.problem(for: status, format: .png))
+        }
+        precondition(Int(width) == header.storedWidth && Int(height) == header.storedHeight,
+                     "the PNG's size changed between header and decode")
+        return diag.warningMessages
+    }
+
+    /// `Resampler.resize(decode(…).applying(orientation), width:height:)` without the
+    /// full-size image: the rows stream through a `StreamingResampler`. Same pixels, same
+    /// errors, same warnings.
+    static func decodeResampled(_ bytes: [UInt8], header: ImageHeader, orientation: ExifOrientation,
+                                width: Int, height: Int,
+                                background: RGBColor) throws(ImageDecodingError) -> (RGBImage, [String]) {
+        let resampler = StreamingResampler(storedWidth: header.storedWidth, storedHeight: header.storedHeight,
+                                           orientation: orientation, width: width, height: height)
+        let warnings = try decodeRows(bytes, header: header, background: background) { resampler.consume($0) }
+        return (resampler.result(), warnings)
+    }
+
+    private final class RowSink {
+        let consume: (UnsafePointer<UInt8>) -> Void
+        init(_ consume: @escaping (UnsafePointer<UInt8>) -> Void) { self.consume = consume }
+    }
 }

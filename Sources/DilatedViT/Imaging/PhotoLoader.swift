@@ -62,6 +62,7 @@ public struct PhotoLoader: Sendable {
 
     /// Loads `bytes` as `plan` (made by `plan(for:)` from the same bytes) says.
     public func load(_ bytes: [UInt8], plan: LoadPlan) throws(ImageDecodingError) -> LoadedPhoto {
+        if let photo = try streamedPNG(bytes, header: plan.header, resolution: plan.resolution) { return photo }
         var options = decodeOptions
         options.jpegScaleDenominator = plan.jpegScaleDenominator
         let decoded = try ImageDecoder.decode(bytes, options: options)
@@ -70,8 +71,17 @@ public struct PhotoLoader: Sendable {
     }
 
     /// Peak bytes of decoding (twice when the orientation needs a turned copy), the
-    /// resampler's float rows and output, and the patch grid.
+    /// resampler's float rows and output, and the patch grid. A streamed PNG holds a few
+    /// rows instead of the decoded photo: the stored rows one output column averages (twice,
+    /// as floats) when EXIF turns it, otherwise a few output rows.
     private func estimatedBytes(header: ImageHeader, denominator: Int, resolution: WorkingResolution) -> Int {
+        if Self.streamsPNG(header: header, resolution: resolution) {
+            let rows = header.orientation.swapsDimensions ? 2 * (header.storedHeight / resolution.width + 2) : 4
+            let buffered = rows.saturatingProduct(max(header.storedWidth, resolution.width))
+                .saturatingProduct(3 * MemoryLayout<Float>.stride)
+            return buffered.saturatingSum(resolution.width.saturatingProduct(resolution.height).saturatingProduct(3))
+                .saturatingSum(PatchGrid.byteCount(for: resolution))
+        }
         let decodedWidth = (header.storedWidth + denominator - 1) / denominator
         let decodedHeight = (header.storedHeight + denominator - 1) / denominator
         let copies = header.orientation == .up ? 1 : 2

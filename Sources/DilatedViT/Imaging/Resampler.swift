@@ -35,17 +35,8 @@ public enum Resampler {
         image.pixels.withUnsafeBufferPointer { src in
             rowsPass.withUnsafeMutableBufferPointer { dst in
                 for y in 0..<image.height {
-                    let srcRow = y * image.width * 3, dstRow = y * width * 3
-                    for x in 0..<width {
-                        var r: Float = 0, g: Float = 0, b: Float = 0
-                        let first = horizontal.first[x]
-                        for (i, w) in horizontal.weights[x].enumerated() {
-                            let s = srcRow + (first + i) * 3
-                            r += w * Float(src[s]); g += w * Float(src[s + 1]); b += w * Float(src[s + 2])
-                        }
-                        let d = dstRow + x * 3
-                        dst[d] = r; dst[d + 1] = g; dst[d + 2] = b
-                    }
+                    resampleLine(src.baseAddress! + y * image.width * 3, step: 3, horizontal,
+                                 into: dst.baseAddress! + y * width * 3)
                 }
             }
         }
@@ -54,21 +45,71 @@ public enum Resampler {
             out.withUnsafeMutableBufferPointer { dst in
                 let rowLength = width * 3
                 var accumulator = [Float](repeating: 0, count: rowLength)
-                for y in 0..<height {
-                    for i in 0..<rowLength { accumulator[i] = 0 }
-                    let first = vertical.first[y]
-                    for (j, w) in vertical.weights[y].enumerated() {
-                        let s = (first + j) * rowLength
-                        for i in 0..<rowLength { accumulator[i] += w * src[s + i] }
-                    }
-                    let d = y * rowLength
-                    for i in 0..<rowLength {
-                        dst[d + i] = UInt8(max(0, min(255, accumulator[i].rounded())))
+                accumulator.withUnsafeMutableBufferPointer { accumulator in
+                    for y in 0..<height {
+                        foldLines(vertical, target: y, length: rowLength, into: accumulator.baseAddress!) {
+                            src.baseAddress! + $0 * rowLength
+                        }
+                        storeRounded(accumulator.baseAddress!, count: rowLength,
+                                     into: dst.baseAddress! + y * rowLength)
                     }
                 }
             }
         }
         return RGBImage(width: width, height: height, pixels: out)
+    }
+}
+
+// The arithmetic shared by `resize` and `StreamingResampler`: both must add the same
+// products in the same order, so both call these (bit-identical results depend on it).
+extension Resampler {
+    /// Resamples one line of RGB8 pixels along `weights`' axis into `weights.count` RGB
+    /// floats. Source sample `i` is at `line + i·step` (`step` is ±3 along a row, ±row
+    /// length down a column), so mirrored and transposed lines need no copy.
+    @inline(__always)
+    static func resampleLine(_ line: UnsafePointer<UInt8>, step: Int, _ weights: AxisWeights,
+                             into output: UnsafeMutablePointer<Float>) {
+        for x in 0..<weights.count {
+            let (r, g, b) = resampleSample(line + weights.first[x] * step, step: step, weights, target: x)
+            output[3 * x] = r; output[3 * x + 1] = g; output[3 * x + 2] = b
+        }
+    }
+
+    /// Target `target` of `resampleLine`: Σ wᵢ·sᵢ per channel, in ascending source order,
+    /// `start` pointing at the target's first source sample.
+    @inline(__always)
+    static func resampleSample(_ start: UnsafePointer<UInt8>, step: Int, _ weights: AxisWeights,
+                               target: Int) -> (Float, Float, Float) {
+        var r: Float = 0, g: Float = 0, b: Float = 0
+        weights.weights[target].withUnsafeBufferPointer { taps in
+            var s = start
+            for w in taps {
+                r += w * Float(s[0]); g += w * Float(s[1]); b += w * Float(s[2])
+                s += step
+            }
+        }
+        return (r, g, b)
+    }
+
+    /// `accumulator[0..<length]` = Σⱼ wⱼ·line(first + j), over `target`'s source lines in
+    /// ascending order, each `line(i)` holding `length` floats.
+    @inline(__always)
+    static func foldLines(_ weights: AxisWeights, target: Int, length: Int,
+                          into accumulator: UnsafeMutablePointer<Float>,
+                          line: (Int) -> UnsafePointer<Float>) {
+        accumulator.update(repeating: 0, count: length)
+        let first = weights.first[target]
+        for (j, w) in weights.weights[target].enumerated() {
+            let source = line(first + j)
+            for i in 0..<length { accumulator[i] += w * source[i] }
+        }
+    }
+
+    /// Rounds to the nearest 8-bit value, clamped.
+    @inline(__always)
+    static func storeRounded(_ values: UnsafePointer<Float>, count: Int,
+                             into output: UnsafeMutablePointer<UInt8>) {
+        for i in 0..<count { output[i] = UInt8(max(0, min(255, values[i].rounded()))) }
     }
 }
 
@@ -78,6 +119,11 @@ public enum Resampler {
 struct AxisWeights {
     var first: [Int]
     var weights: [[Float]]
+
+    /// Number of targets.
+    var count: Int { first.count }
+    /// The last source index target `t` reads.
+    func last(_ t: Int) -> Int { first[t] + weights[t].count - 1 }
 
     init(source: Int, extent: Double, target: Int) {
         first = []

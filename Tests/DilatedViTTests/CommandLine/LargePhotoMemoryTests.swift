@@ -87,4 +87,73 @@ struct LargePhotoMemoryTests {
         #expect(growth < bound, "peak RSS grew by \(growth / 1_048_576) MB (file \(jpeg.count / 1_048_576) MB)")
         print("LargePhotoMemoryTests: peak RSS \(baseline.peak / 1_048_576) MB → \(measured.peak / 1_048_576) MB for 8000×6000 (\(jpeg.count / 1_048_576) MB file); full-size RGB is \(fullSizeRGB / 1_048_576) MB")
     }
+
+    /// A `width × height` 1-bit gray PNG (checks of 61 pixels, so every row has structure),
+    /// compressed with the zlib libpng already loaded: a few hundred kilobytes for a photo
+    /// that is gigabytes as RGB8. `nil` where zlib's symbols cannot be found.
+    static func largeBilevelPNG(width: Int, height: Int) -> [UInt8]? {
+        typealias Compress2 = @convention(c) (UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt>?,
+                                              UnsafePointer<UInt8>?, UInt, Int32) -> Int32
+        typealias Bound = @convention(c) (UInt) -> UInt
+        #if os(Linux)
+        let library = dlopen("libz.so.1", RTLD_NOW)
+        #else
+        let library = dlopen("libz.dylib", RTLD_NOW)
+        #endif
+        guard let compressSymbol = dlsym(library, "compress2"), let boundSymbol = dlsym(library, "compressBound") else {
+            return nil
+        }
+        let compress2 = unsafeBitCast(compressSymbol, to: Compress2.self)
+        let compressBound = unsafeBitCast(boundSymbol, to: Bound.self)
+        let rowBytes = 1 + (width + 7) / 8
+        let rows = (0..<2).map { phase in
+            [0] + (0..<(width + 7) / 8).map { byte in
+                (0..<8).reduce(UInt8(0)) { bits, bit in
+                    let x = byte * 8 + bit
+                    return x < width && (x / 61 + phase) % 2 == 1 ? bits | (0x80 >> UInt8(bit)) : bits
+                }
+            }
+        }
+        var raw = [UInt8]()
+        raw.reserveCapacity(rowBytes * height)
+        for y in 0..<height { raw += rows[y / 61 % 2] }
+        var compressed = [UInt8](repeating: 0, count: Int(compressBound(UInt(raw.count))))
+        var compressedSize = UInt(compressed.count)
+        guard compress2(&compressed, &compressedSize, raw, UInt(raw.count), 9) == 0 else { return nil }
+        compressed.removeLast(compressed.count - Int(compressedSize))
+
+        func u32(_ v: Int) -> [UInt8] { (0..<4).map { UInt8(v >> (24 - 8 * $0) & 0xFF) } }
+        func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+            let body = Array(type.utf8) + data
+            return u32(data.count) + body + u32(Int(crc32(body)))
+        }
+        return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+            + chunk("IHDR", u32(width) + u32(height) + [1, 0, 0, 0, 0])
+            + chunk("IDAT", compressed) + chunk("IEND", [])
+    }
+
+    /// A 14000×14000 1-bit PNG (588 MB as RGB8) is shrunk as it decodes: the peak grows by
+    /// about the file plus a few rows, not by the full-size image.
+    @Test func hugePNGIsShrunkAsItDecodes() throws {
+        let side = 14_000
+        let png = try #require(Self.largeBilevelPNG(width: side, height: side), "zlib not found")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dvit-large-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let large = directory.appendingPathComponent("\(side)x\(side).png").path
+        try Data(png).write(to: URL(fileURLWithPath: large))
+        let small = directory.appendingPathComponent("small.jpg").path
+        try Data(HostileCorpus.jpeg).write(to: URL(fileURLWithPath: small))
+
+        let baseline = try Self.peakResidentBytes(["classify", "--weights", Self.weights, small])
+        let measured = try Self.peakResidentBytes(["classify", "--weights", Self.weights, large])
+        #expect(baseline.status == 0 && measured.status == 0)
+        let growth = measured.peak - baseline.peak
+        let fullSizeRGB = side * side * 3
+        // The file is read whole; a stored row is 42 KB as RGB8; 16 MB is slack for the
+        // allocator and the model's larger activations.
+        let bound = png.count + 16 << 20
+        #expect(growth < bound, "peak RSS grew by \(growth / 1_048_576) MB (file \(png.count / 1024) KB)")
+        print("LargePhotoMemoryTests: peak RSS \(baseline.peak / 1_048_576) MB → \(measured.peak / 1_048_576) MB for \(side)×\(side) 1-bit PNG (\(png.count / 1024) KB file); full-size RGB is \(fullSizeRGB / 1_048_576) MB")
+    }
 }

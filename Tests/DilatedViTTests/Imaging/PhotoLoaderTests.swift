@@ -80,4 +80,62 @@ import Testing
             try loader.load(bytes)
         }
     }
+
+    // MARK: PNG, shrunk as it decodes
+
+    /// A 1-bit PNG with structure on every row (checks of 7×5 with a drifting phase).
+    static func bilevelPNG(width: Int, height: Int, orientation: ExifOrientation = .up) -> [UInt8] {
+        let samples = (0..<width * height).map { i in UInt8((i % width / 7 + i / width / 5 + i / width / 13) % 2) }
+        var options = Fixtures.PNGOptions(colorType: 0, bitDepth: 1)
+        if orientation != .up { options.exif = Fixtures.tiff(orientation: UInt16(orientation.rawValue), bigEndian: true) }
+        return Fixtures.png(width: width, height: height, samples: samples, options)
+    }
+
+    @Test(arguments: [ExifOrientation.up, .right, .down, .leftMirrored])
+    func largePNGStreamsToTheSameGridAsAFullDecode(_ orientation: ExifOrientation) throws {
+        let png = Self.bilevelPNG(width: 1201, height: 803, orientation: orientation)
+        let loader = PhotoLoader(patchSize: 8, maxTokens: 256)
+        let header = try ImageDecoder.header(of: png)
+        let resolution = loader.workingResolution(width: header.width, height: header.height)
+        #expect(PhotoLoader.streamsPNG(header: header, resolution: resolution))
+        let photo = try loader.load(png)
+        #expect(photo.resolution == resolution && photo.resolution.tokenCount <= 256)
+        #expect(photo.originalWidth == header.width && photo.originalHeight == header.height)
+        // Reported as the full decode reports it: the whole photo, displayed sides.
+        #expect(photo.decodedWidth == header.width && photo.decodedHeight == header.height)
+        #expect(photo.jpegScaleDenominator == 1)
+
+        let full = try ImageDecoder.decode(png)
+        #expect(full.width == header.width)
+        let reference = PatchGrid(image: Resampler.resize(full, width: resolution.width, height: resolution.height),
+                                  patchSize: 8)
+        #expect(photo.grid.values == reference.values)
+    }
+
+    @Test func pngAtNativeResolutionIsNotStreamed() throws {
+        // 64×48 at native budget: the working resolution is the whole photo.
+        let png = Self.bilevelPNG(width: 64, height: 48)
+        let header = try ImageDecoder.header(of: png)
+        let loader = PhotoLoader(patchSize: 8, maxTokens: 0)
+        #expect(!PhotoLoader.streamsPNG(header: header, resolution: loader.workingResolution(width: 64, height: 48)))
+        let photo = try loader.load(png)
+        #expect(photo.decodedWidth == 64 && photo.grid.tokenCount == 48)
+    }
+
+    @Test func streamedPNGKeepsThePixelLimitAndErrors() throws {
+        var loader = PhotoLoader(patchSize: 8, maxTokens: 16)
+        loader.decodeOptions.maxPixels = 300 * 200 - 1
+        let png = Self.bilevelPNG(width: 300, height: 200)
+        #expect(throws: ImageDecodingError(.tooManyPixels(width: 300, height: 200, limit: 300 * 200 - 1))) {
+            try loader.load(png)
+        }
+        loader.decodeOptions.maxPixels = 300 * 200
+        _ = try loader.load(png)
+        do {
+            _ = try loader.load(Array(png.dropLast(13)))
+            Issue.record("a PNG cut before IEND loaded")
+        } catch {
+            guard case .truncated = error.problem else { Issue.record("expected truncated, got \(error)"); return }
+        }
+    }
 }

@@ -10,7 +10,7 @@ differentiable), so the batched core here is exact dilated attention written as 
 the union of every level's keys: scores + log(count), count(t, u) = how many levels let t see u
 (−inf where none), through F.scaled_dot_product_attention; it is checked against
 dilated_vit.dilated_attention on one image before timing. --core dense is plain attention (the
-DESIGN.md PyTorch experiment). Loss: cross-entropy, label smoothing 0.1; AdamW lr 1e-4, wd 0.05.
+the project's original PyTorch experiment). Loss: cross-entropy, label smoothing 0.1; AdamW lr 1e-4, wd 0.05.
 """
 import argparse
 import json

@@ -1,4 +1,4 @@
-"""Deliberately plain, slow brute-force dilated attention (DESIGN.md step 5, read literally).
+"""Deliberately plain, slow brute-force dilated attention (docs/MODEL.md §5, read literally).
 
 Only for verifying the fast implementation in dilated_vit.py on small grids (see selftest.py).
 Loops per token, per head, per level over the FULL grid: segments are s×s tiles from the

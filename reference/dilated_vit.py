@@ -1,4 +1,4 @@
-"""PyTorch reference of DilatedViT Model v1 (see DESIGN.md, "Model v1 — the exact computation").
+"""PyTorch reference of DilatedViT Model v1 (see docs/MODEL.md).
 
 For tests (fixtures) and benchmarks only; the Swift engine never needs it at runtime.
 
@@ -7,7 +7,7 @@ Conventions (the shared contract with the Swift engine):
   features are in (channel, y-in-patch, x-in-patch) order, i.e. the flattening of the
   Conv2d weight (D, 3, p, p); pixels already normalised. Token t = (y, x) has index y·columns + x.
 - A single image (no batch dimension).
-- Tensor names follow DESIGN.md: patch_embed.proj.*, blocks.{i}.norm1/attn.qkv/attn.proj/
+- Tensor names follow docs/MODEL.md: patch_embed.proj.*, blocks.{i}.norm1/attn.qkv/attn.proj/
   norm2/mlp.fc1/mlp.fc2.*, norm.*, head.*. The position code is computed, never stored.
 - patch_embedding "hmlp" (docs/MODEL.md §4.1) replaces patch_embed.* by the hierarchical-MLP
   stem stem.{s}.weight/bias (Conv2d, kernel 2, stride 2) and stem.{s}.norm.* (all but the last).
@@ -27,7 +27,7 @@ FORMAT = "dilatedvit-v1"
 # ----------------------------------------------------------------------------- config
 
 def validate_config(cfg: dict) -> dict:
-    """Checks a config dict against DESIGN.md's rules; returns it. Raises ValueError naming the problem."""
+    """Checks a config dict against docs/MODEL.md's rules; returns it. Raises ValueError naming the problem."""
     def need(cond, msg):
         if not cond:
             raise ValueError(f"config: {msg}")

@@ -7,7 +7,7 @@ Per case: config.json, model.safetensors (random F32 weights), grads.safetensors
   grad.<tensor> for every parameter — the gradient of the mean label-smoothed cross-entropy
   (torch.nn.functional.cross_entropy(label_smoothing=ε)), computed by autograd in float64
   through reference/dilated_vit.py's modules with, for dilated cases, a literal masked
-  per-level implementation of DESIGN.md step 5 (per-level lse, softmax merge) as the attention
+  per-level implementation of docs/MODEL.md §5 (per-level lse, softmax merge) as the attention
   core (the fast core in dilated_vit.py works in place and is not differentiable). Checked
   before writing: logits equal dilated_vit.py's own forward (< 1e-12), and central finite
   differences of a few entries of every tensor agree (< 1e-6 relative); metadata label_smoothing.

@@ -173,7 +173,7 @@ struct BenchForward: ParsableCommand {
             patchEmbedding: engine.implementation == "swift" ? patchEmbedding : .linear)
         var row = ForwardBenchRow(implementation: engine.label, mode: engine.mode.rawValue, tokens: tokens,
                                   grid: "\(rows)x\(columns)",
-                                  flops: config.forwardFLOPs(rows: rows, columns: columns, attention: engine.mode),
+                                  flops: config.architecture.forwardFLOPs(rows: rows, columns: columns, attention: engine.mode),
                                   sgemmGigaflops: sgemmRate)
         if engine.mode == .dense, let denseLimit, tokens > denseLimit {
             row.note = "skipped: dense runs up to \(denseLimit) tokens"
@@ -208,7 +208,7 @@ struct BenchForward: ParsableCommand {
             // A photo's grid keeps its aspect ratio, so it may hold a few tokens fewer.
             row.grid = "\(rows)x\(columns)"
             row.tokens = rows * columns
-            row.flops = config.forwardFLOPs(rows: rows, columns: columns, attention: engine.mode)
+            row.flops = config.architecture.forwardFLOPs(rows: rows, columns: columns, attention: engine.mode)
         }
         engine.last = (tokens, best)
         row.bestMilliseconds = best

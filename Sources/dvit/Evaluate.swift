@@ -54,7 +54,7 @@ struct Evaluate: ParsableCommand {
         }
         let split = try DatasetSplit(dataset, validationListing: listing)
         let shortSides = try parseIntegerList(sizes, option: "--sizes")
-        let budget = reading.maxTokens ?? config.defaultMaxTokens
+        let budget = reading.maxTokens ?? config.reading.defaultMaxTokens
         let sweep = ResolutionSweep(shortSides: shortSides, config: config, maxTokens: budget,
                                     allowsUpscaling: reading.upscale)
         let options = reading.classificationOptions()

@@ -19,8 +19,8 @@ struct Info: ParsableCommand {
         print("attention      \(config.attention.rawValue), levels \(levels)")
         print("position code  \(config.positionCode.rawValue), pooling \(config.pooling.rawValue)")
         print("labels         \(config.labels.joined(separator: ", "))")
-        print("trained at     \(config.trainResolution.map { "\($0) px" } ?? "unknown")")
-        print("token budget   \(config.defaultMaxTokens) by default")
+        print("trained at     \(config.reading.trainResolution.map { "\($0) px" } ?? "unknown")")
+        print("token budget   \(config.reading.defaultMaxTokens) by default")
         let card = model.weights + "/MODEL_CARD.md"
         if let text = try? String(contentsOfFile: card, encoding: .utf8),
            let line = text.split(separator: "\n").first(where: { $0.lowercased().contains("validation accuracy") }) {

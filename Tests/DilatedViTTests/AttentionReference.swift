@@ -1,7 +1,7 @@
 import Foundation
 @testable import DilatedViT
 
-/// Attention written plainly from DESIGN.md §5, in double precision, one token at a time:
+/// Attention written plainly from docs/MODEL.md §5, in double precision, one token at a time:
 /// segments tiled over the full grid from the top-left, per-segment selection by position
 /// relative to the segment origin, per-level softmax with its log-sum-exp, then the
 /// levels merged by `softmax_l(lse_l)`. No sub-lattice shortcut, no online softmax.

@@ -33,9 +33,9 @@ import Testing
                 }
             }
         }
-        #expect(config.attendedPairs(rows: size.0, columns: size.1, mode: .dilated) == Double(expected))
+        #expect(config.architecture.attendedPairs(rows: size.0, columns: size.1, mode: .dilated) == Double(expected))
         let n = Double(size.0 * size.1)
-        #expect(config.attendedPairs(rows: size.0, columns: size.1, mode: .dense) == 6 * n * n)
+        #expect(config.architecture.attendedPairs(rows: size.0, columns: size.1, mode: .dense) == 6 * n * n)
     }
 
     @Test func forwardFLOPsOfTheStandardModel() {
@@ -46,11 +46,11 @@ import Testing
         let n = 256.0, d = 192.0
         let perBlock = 24 * d * d * n + 4 * 32 * 32352
         let expected = 2 * n * 192 * d + 6 * perBlock
-        #expect(config.forwardFLOPs(rows: 16, columns: 16, attention: .dilated) == expected)
+        #expect(config.architecture.forwardFLOPs(rows: 16, columns: 16, attention: .dilated) == expected)
 
         // The hMLP stem at p = 8, D = 192: 2×2 blocks 12 → 48 at 16 positions, 192 → 48 at 4,
         // 192 → 192 at 1 — 82,944 multiply-adds per token instead of 192·192.
         let stem = ForwardBenchmark.standardConfig(patchEmbedding: .hierarchicalMLP)
-        #expect(stem.forwardFLOPs(rows: 16, columns: 16, attention: .dilated) - expected == 2 * n * (82_944 - 192 * d))
+        #expect(stem.architecture.forwardFLOPs(rows: 16, columns: 16, attention: .dilated) - expected == 2 * n * (82_944 - 192 * d))
     }
 }

@@ -34,7 +34,7 @@ import Testing
         #expect(config.levels == [AttentionLevel(segment: 4, dilation: 1), AttentionLevel(segment: 8, dilation: 2)])
         #expect(config.attention == .dilated && config.positionCode == .sinCos2D && config.pooling == .mean)
         #expect(config.layerNormEpsilon == 1e-6 && config.labels == ["a", "b", "c"])
-        #expect(config.trainResolution == 128 && config.defaultMaxTokens == 1024)
+        #expect(config.reading.trainResolution == 128 && config.reading.defaultMaxTokens == 1024)
     }
 
     @Test func encodingRoundTrips() throws {
@@ -52,7 +52,7 @@ import Testing
         }
         let config = try ModelConfig(jsonData: JSONSerialization.data(withJSONObject: object))
         #expect(config.attention == .dilated && config.layerNormEpsilon == 1e-6)
-        #expect(config.trainResolution == nil && config.defaultMaxTokens == 1024)
+        #expect(config.reading.trainResolution == nil && config.reading.defaultMaxTokens == 1024)
         #expect(config.patchEmbedding == .linear)
     }
 

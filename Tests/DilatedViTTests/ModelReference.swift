@@ -1,7 +1,7 @@
 import Foundation
 @testable import DilatedViT
 
-/// The whole model written plainly from DESIGN.md §2–6 (and MODEL.md §4.1 for the hMLP stem) in double precision, reading the
+/// The whole model written plainly from docs/MODEL.md §2–6 (§4.1 for the hMLP stem) in double precision, reading the
 /// weights by their PyTorch names: an independent check of the optimised forward pass.
 enum ModelReference {
     static func logits(config: ModelConfig, tensors: [String: Tensor], grid: PatchGrid,

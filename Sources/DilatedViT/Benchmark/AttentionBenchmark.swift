@@ -32,7 +32,7 @@ public struct AttentionBenchmark: Sendable {
         run()
         let clock = ContinuousClock()
         let best = (0..<repetitions).map { _ in clock.measure(run).inMilliseconds }.min()!
-        let pairs = config.attendedPairs(rows: rows, columns: columns, mode: mode)
+        let pairs = config.architecture.attendedPairs(rows: rows, columns: columns, mode: mode)
         return Measurement(tokens: rows * columns, rows: rows, columns: columns, bestMilliseconds: best,
                            flops: 4 * Double(config.headDimension) * pairs)
     }

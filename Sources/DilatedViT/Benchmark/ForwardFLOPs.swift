@@ -1,4 +1,4 @@
-extension ModelConfig {
+extension ModelArchitecture {
     /// Floating-point operations of one forward pass on a `rows × columns` grid, counted
     /// from the formulas of MODEL.md: every multiply-add is 2 FLOPs; the patch embedding (or stem),
     /// q/k/v, projection and MLP products, and attention's `q·kᵀ` and `p·v` over exactly the

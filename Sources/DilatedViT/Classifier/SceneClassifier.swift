@@ -27,7 +27,7 @@ public final class SceneClassifier: Sendable {
 
     /// The loader this model expects, for `maxTokens` (nil: the config's default budget).
     public func photoLoader(maxTokens: Int? = nil, allowsUpscaling: Bool = false) -> PhotoLoader {
-        PhotoLoader(patchSize: config.patchSize, maxTokens: maxTokens ?? config.defaultMaxTokens,
+        PhotoLoader(patchSize: config.patchSize, maxTokens: maxTokens ?? config.reading.defaultMaxTokens,
                     allowsUpscaling: allowsUpscaling, mean: config.mean, std: config.std,
                     decodeOptions: DecodeOptions(maxFileBytes: maxFileBytes))
     }

@@ -1,14 +1,86 @@
 import Foundation
 
-/// Architecture and preprocessing of a DilatedViT model: the JSON that ships beside the
-/// weights. Keys are snake_case (see `CodingKeys`); `patch_embedding`, `attention`,
+/// A DilatedViT model's config: the JSON that ships beside the weights. It holds two
+/// things kept apart: the `architecture` (everything the weights depend on, so two models
+/// can share weights exactly when their architectures are equal) and the `reading`
+/// policy (how photos are read by default, which a training run sets from its recipe).
+/// The architecture's properties read directly on the config (`config.dimension`).
+///
+/// Keys are snake_case (see `CodingKeys`); `patch_embedding`, `attention`,
 /// `position_code`, `pooling`, `layer_norm_eps`, `train_resolution` and
-/// `default_max_tokens` may be omitted and then take the documented defaults. The initialisers validate and throw
-/// `ModelConfigError` naming the key at fault; code that changes properties afterwards
-/// should call `validate()` again (`DilatedViTModel` insists on a valid config).
+/// `default_max_tokens` may be omitted and then take the documented defaults. The
+/// initialisers validate and throw `ModelConfigError` naming the key at fault; code that
+/// changes properties afterwards should call `validate()` again (`DilatedViTModel` insists
+/// on a valid config).
+@dynamicMemberLookup
 public struct ModelConfig: Sendable, Equatable {
     public static let formatIdentifier = "dilatedvit-v1"
 
+    public var architecture: ModelArchitecture
+    public var reading: ReadingPolicy
+
+    public subscript<Value>(dynamicMember keyPath: WritableKeyPath<ModelArchitecture, Value>) -> Value {
+        get { architecture[keyPath: keyPath] }
+        set { architecture[keyPath: keyPath] = newValue }
+    }
+
+    public subscript<Value>(dynamicMember keyPath: KeyPath<ModelArchitecture, Value>) -> Value {
+        architecture[keyPath: keyPath]
+    }
+
+    public init(dimension: Int, depth: Int, heads: Int, patchSize: Int,
+                patchEmbedding: PatchEmbedding = .linear, mlpRatio: Double = 4,
+                levels: [AttentionLevel], attention: AttentionMode = .dilated,
+                positionCode: PositionCode = .sinCos2D, pooling: Pooling = .mean,
+                layerNormEpsilon: Float = 1e-6,
+                mean: [Float] = [0.5, 0.5, 0.5], std: [Float] = [0.5, 0.5, 0.5],
+                labels: [String], trainResolution: Int? = nil,
+                defaultMaxTokens: Int = 1024) throws(ModelConfigError) {
+        architecture = ModelArchitecture(
+            dimension: dimension, depth: depth, heads: heads, patchSize: patchSize, patchEmbedding: patchEmbedding,
+            mlpRatio: mlpRatio, levels: levels, attention: attention, positionCode: positionCode, pooling: pooling,
+            layerNormEpsilon: layerNormEpsilon, mean: mean, std: std, labels: labels)
+        reading = ReadingPolicy(trainResolution: trainResolution, defaultMaxTokens: defaultMaxTokens)
+        try validate()
+    }
+
+    /// Checks every rule the model relies on.
+    public func validate() throws(ModelConfigError) {
+        try architecture.validate()
+        try reading.validate()
+    }
+}
+
+/// How photos are read when a caller does not say: recorded by training, never part of
+/// what the weights depend on.
+public struct ReadingPolicy: Sendable, Equatable {
+    /// Image side the model was trained (validated) at, if recorded.
+    public var trainResolution: Int?
+    /// Default token budget for choosing an image's working resolution.
+    public var defaultMaxTokens: Int
+
+    public init(trainResolution: Int? = nil, defaultMaxTokens: Int = 1024) {
+        self.trainResolution = trainResolution
+        self.defaultMaxTokens = defaultMaxTokens
+    }
+
+    func validate() throws(ModelConfigError) {
+        if let trainResolution, trainResolution <= 0 {
+            throw .invalidValue(key: "train_resolution", reason: "must be positive, found \(trainResolution)")
+        }
+        guard defaultMaxTokens > 0 else {
+            throw .invalidValue(key: "default_max_tokens", reason: "must be positive, found \(defaultMaxTokens)")
+        }
+        guard defaultMaxTokens <= ModelArchitecture.maxTokenBudget else {
+            throw .invalidValue(key: "default_max_tokens",
+                                reason: "must be at most \(ModelArchitecture.maxTokenBudget), found \(defaultMaxTokens)")
+        }
+    }
+}
+
+/// Everything a model's weights depend on: sizes, layers, attention levels, input
+/// normalisation and the labels.
+public struct ModelArchitecture: Sendable, Equatable {
     /// Token width `D`.
     public var dimension: Int
     /// Number of transformer blocks.
@@ -32,37 +104,6 @@ public struct ModelConfig: Sendable, Equatable {
     public var std: [Float]
     /// Class names, in logit order.
     public var labels: [String]
-    /// Image side the model was trained at, if recorded.
-    public var trainResolution: Int?
-    /// Default token budget for choosing an image's working resolution.
-    public var defaultMaxTokens: Int
-
-    public init(dimension: Int, depth: Int, heads: Int, patchSize: Int,
-                patchEmbedding: PatchEmbedding = .linear, mlpRatio: Double = 4,
-                levels: [AttentionLevel], attention: AttentionMode = .dilated,
-                positionCode: PositionCode = .sinCos2D, pooling: Pooling = .mean,
-                layerNormEpsilon: Float = 1e-6,
-                mean: [Float] = [0.5, 0.5, 0.5], std: [Float] = [0.5, 0.5, 0.5],
-                labels: [String], trainResolution: Int? = nil,
-                defaultMaxTokens: Int = 1024) throws(ModelConfigError) {
-        self.dimension = dimension
-        self.depth = depth
-        self.heads = heads
-        self.patchSize = patchSize
-        self.patchEmbedding = patchEmbedding
-        self.mlpRatio = mlpRatio
-        self.levels = levels
-        self.attention = attention
-        self.positionCode = positionCode
-        self.pooling = pooling
-        self.layerNormEpsilon = layerNormEpsilon
-        self.mean = mean
-        self.std = std
-        self.labels = labels
-        self.trainResolution = trainResolution
-        self.defaultMaxTokens = defaultMaxTokens
-        try validate()
-    }
 
     public var headDimension: Int { dimension / heads }
     public var hiddenDimension: Int { Int((mlpRatio * Double(dimension)).rounded()) }
@@ -129,11 +170,5 @@ public struct ModelConfig: Sendable, Equatable {
         try require(!labels.isEmpty, "labels", "must name at least one class")
         try require(labels.count <= Self.maxLabels, "labels",
                     "must name at most \(Self.maxLabels) classes, found \(labels.count)")
-        if let trainResolution {
-            try require(trainResolution > 0, "train_resolution", "must be positive, found \(trainResolution)")
-        }
-        try require(defaultMaxTokens > 0, "default_max_tokens", "must be positive, found \(defaultMaxTokens)")
-        try require(defaultMaxTokens <= Self.maxTokenBudget, "default_max_tokens",
-                    "must be at most \(Self.maxTokenBudget), found \(defaultMaxTokens)")
     }
 }

@@ -4,7 +4,7 @@ import COpenBLAS
 /// `op(A)` is `m × k`, `op(B)` is `k × n` and `C` is `m × n`.
 ///
 /// `lda`, `ldb`, `ldc` are the row strides of the matrices as stored. The library is the
-/// one threading owner (DESIGN.md): OpenBLAS runs single-threaded and large products
+/// one threading owner (`parallelFor`'s pool): OpenBLAS runs single-threaded and large products
 /// are split into row bands of C on `parallelFor`. With OpenBLAS's own pool, its idle
 /// threads spin (`sched_yield`) for a while after every call and steal the cores from
 /// the attention and GELU loops that follow.

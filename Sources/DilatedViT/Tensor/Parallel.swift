@@ -3,8 +3,9 @@ import Foundation
 
 /// Worker count for the library's own parallel loops.
 ///
-/// These loops run only between BLAS calls, so they never compete with OpenBLAS's
-/// thread pool (which is sized to the same cores).
+/// The library owns the threads: OpenBLAS is set single-threaded (`BLAS.swift`) and large
+/// products are split into row bands on this same pool, so no second pool competes for
+/// the cores.
 let parallelWorkerCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
 /// Runs `body(i)` for `i in 0..<count` on the calling thread and the library's worker

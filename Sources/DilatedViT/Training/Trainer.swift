@@ -31,8 +31,8 @@ public final class Trainer {
         guard config.labels.count >= 2 else { throw TrainerError.oneLabel(dataRoot, config.labels) }
         var config = config
         // The model reads photos at the grid it was validated on unless a caller asks for more.
-        config.trainResolution = recipe.validationGridSide * config.patchSize
-        config.defaultMaxTokens = recipe.validationGridSide * recipe.validationGridSide
+        config.reading = ReadingPolicy(trainResolution: recipe.validationGridSide * config.patchSize,
+                                       defaultMaxTokens: recipe.validationGridSide * recipe.validationGridSide)
         data = try TrainingDataPipeline(
             root: dataRoot, config: config, batchSize: recipe.batchSize, gridSides: recipe.gridSides,
             seed: recipe.seed, validationFraction: recipe.validationFraction, splitSeed: recipe.splitSeed,
@@ -121,11 +121,9 @@ public final class Trainer {
     /// Weights of an earlier run, checked against this run's architecture.
     private static func loadInitialWeights(_ path: String, config: ModelConfig) throws -> ModelWeights {
         let directory = URL(fileURLWithPath: path)
-        var saved = try ModelConfig(contentsOf: directory.appendingPathComponent("config.json"))
-        // Only the reading defaults may differ: everything the weights depend on must match.
-        saved.trainResolution = config.trainResolution
-        saved.defaultMaxTokens = config.defaultMaxTokens
-        guard saved == config else { throw TrainerError.initialWeightsDiffer(path) }
+        let saved = try ModelConfig(contentsOf: directory.appendingPathComponent("config.json"))
+        // Only the reading policy may differ: everything the weights depend on must match.
+        guard saved.architecture == config.architecture else { throw TrainerError.initialWeightsDiffer(path) }
         return try ModelWeights(contentsOf: directory.appendingPathComponent("model.safetensors"), config: config)
     }
 

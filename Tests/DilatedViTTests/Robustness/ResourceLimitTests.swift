@@ -89,11 +89,11 @@ import Testing
     }
 
     @Test func largestAllowedConfigStillComputesItsSizes() throws {
-        let config = try ModelConfig(dimension: ModelConfig.maxDimension, depth: ModelConfig.maxDepth, heads: 1,
-                                     patchSize: ModelConfig.maxPatchSize,
-                                     mlpRatio: Double(ModelConfig.maxHiddenDimension / ModelConfig.maxDimension),
-                                     levels: [.init(segment: ModelConfig.maxSegment, dilation: 1)], labels: ["x"])
-        #expect(ModelWeights.expectedShapes(for: config).count == 6 + 12 * ModelConfig.maxDepth)
+        let config = try ModelConfig(dimension: ModelArchitecture.maxDimension, depth: ModelArchitecture.maxDepth, heads: 1,
+                                     patchSize: ModelArchitecture.maxPatchSize,
+                                     mlpRatio: Double(ModelArchitecture.maxHiddenDimension / ModelArchitecture.maxDimension),
+                                     levels: [.init(segment: ModelArchitecture.maxSegment, dilation: 1)], labels: ["x"])
+        #expect(ModelWeights.expectedShapes(for: config).count == 6 + 12 * ModelArchitecture.maxDepth)
         #expect(ModelWeights.expectedByteCount(for: config, dtype: .float32) < 1 << 50)
     }
 }

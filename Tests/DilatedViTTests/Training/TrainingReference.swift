@@ -1,7 +1,7 @@
 import Foundation
 @testable import DilatedViT
 
-/// The training loss written plainly in double precision from DESIGN.md / MODEL.md, so
+/// The training loss written plainly in double precision from docs/MODEL.md, so
 /// central finite differences of it (step 1e-4, truncation error ~1e-8 relative) serve as
 /// exact gradients for the Float analytic backward.
 enum TrainingReference {

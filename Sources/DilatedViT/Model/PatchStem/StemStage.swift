@@ -34,7 +34,7 @@ struct StemStage: Sendable, Equatable {
     var weightShape: [Int] { [outputChannels, inputChannels, 2, 2] }
 }
 
-extension ModelConfig {
+extension ModelArchitecture {
     /// The hMLP stem's stages, first to last (`log₂ p` of them, widths `3 → D/4 → … → D/4 → D`);
     /// empty for the linear patch embedding.
     var stemStages: [StemStage] {

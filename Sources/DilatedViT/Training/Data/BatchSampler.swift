@@ -24,7 +24,7 @@ public struct BatchPlan: Sendable, Equatable {
 
 /// Splits each epoch into batches, each at its own randomly chosen grid size, so that one
 /// model is trained across resolutions (a model trained at one size loses accuracy at
-/// others; see DESIGN.md).
+/// others: docs/TRAINING.md).
 ///
 /// Every draw derives from `seed` and the epoch number alone: epoch `e` of a run is the
 /// same whether or not earlier epochs ran (resuming from a checkpoint reproduces it), and

@@ -17,10 +17,10 @@ it diverged to NaN at lr 1e-3 in 2026-11-27's sweep, so fp32/TF32 is the default
   # Photos re-encoded small enough to travel to a GPU machine (under 64 MiB):
   mkdir -p /tmp/small && for d in DATA/*/; do mkdir -p /tmp/small/$(basename $d); \
     mogrify -path /tmp/small/$(basename $d) -resize 128x128! -quality 48 -strip -sampling-factor 4:2:0 $d*; done
-  python reference/recipe_sweep.py pack /tmp/small scenes-128.npz
-  python reference/recipe_sweep.py check                      # CPU; needs torch only
-  python reference/recipe_sweep.py decode scenes-128.npz /tmp/decoded.npz   # needs Pillow
-  python reference/recipe_sweep.py train /tmp/decoded.npz --name base --epochs 30 [--erase 0.25] [--mix 0.8] ...
+  python reference/experiments/recipe_sweep.py pack /tmp/small scenes-128.npz
+  python reference/experiments/recipe_sweep.py check                      # CPU; needs torch only
+  python reference/experiments/recipe_sweep.py decode scenes-128.npz /tmp/decoded.npz   # needs Pillow
+  python reference/experiments/recipe_sweep.py train /tmp/decoded.npz --name base --epochs 30 [--erase 0.25] [--mix 0.8] ...
 """
 import argparse
 import math
@@ -34,7 +34,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))  # reference/: the model and the log-count bias
 from bench_train_torch import union_log_counts  # noqa: E402
 from dilated_vit import dilated_attention, sincos_2d  # noqa: E402
 

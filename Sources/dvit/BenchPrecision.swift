@@ -53,8 +53,8 @@ struct BenchPrecision: ParsableCommand {
                 continue
             }
             var exact = [Float](), rounded = [Float]()
-            comparison.float32Seconds += clock.measure { exact = float32.logits(for: grid) }.seconds
-            comparison.bfloat16Seconds += clock.measure { rounded = bfloat16.logits(for: grid) }.seconds
+            comparison.float32Seconds += clock.measure { exact = float32.logits(for: grid) }.inSeconds
+            comparison.bfloat16Seconds += clock.measure { rounded = bfloat16.logits(for: grid) }.inSeconds
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent().lastPathComponent
             comparison.add(path: path, exact: exact, rounded: rounded, truth: labels.firstIndex(of: folder))
         }

@@ -6,10 +6,10 @@ import Foundation
 final class Interruption: @unchecked Sendable {  // state guarded by `lock`
     private let lock = NSLock()
     private var signalNumber: Int32?
-    private var handlers: [@Sendable () -> Void] = []
     private let sources: [DispatchSourceSignal]
 
-    init() {
+    /// Catches the signals from now on; `onSignal` runs (on a queue of its own) at the first.
+    init(onSignal: @escaping @Sendable () -> Void) {
         let queue = DispatchQueue(label: "dvit.signals")
         var sources: [DispatchSourceSignal] = []
         for number in [SIGINT, SIGTERM] {
@@ -18,23 +18,16 @@ final class Interruption: @unchecked Sendable {  // state guarded by `lock`
         }
         self.sources = sources
         for (source, number) in zip(sources, [SIGINT, SIGTERM]) {
-            source.setEventHandler { [unowned self] in received(number) }
+            source.setEventHandler { [unowned self] in
+                let first = lock.withLock { () -> Bool in
+                    guard signalNumber == nil else { return false }
+                    signalNumber = number
+                    return true
+                }
+                if first { onSignal() }
+            }
             source.resume()
         }
-    }
-
-    var happened: Bool { lock.withLock { signalNumber != nil } }
-
-    func onSignal(_ handler: @escaping @Sendable () -> Void) {
-        lock.withLock { handlers.append(handler) }
-    }
-
-    private func received(_ number: Int32) {
-        let handlers = lock.withLock {
-            signalNumber = signalNumber ?? number
-            return self.handlers
-        }
-        for handler in handlers { handler() }
     }
 
     func endProcess() -> Never {

@@ -35,9 +35,10 @@ struct PhotoBatchOptions: ParsableArguments {
                 printError("dvit: note: shard \(shard.index)/\(shard.count) holds none of the \(expanded.photos.count) photos")
             }
         }
-        let interruption = Interruption()
-        let work = OrderedWork(count: inputs.count, workers: threads ?? ProcessInfo.processInfo.activeProcessorCount,
-                               interruption: interruption) { try compute(inputs[$0]) }
+        let work = OrderedWork(count: inputs.count, workers: threads ?? ProcessInfo.processInfo.activeProcessorCount) { index in
+            Result<Output, any Error> { try compute(inputs[index]) }
+        }
+        let interruption = Interruption { work.stop() }
         var progress = Progress(total: inputs.count)
         func report(_ index: Int, _ result: Result<Output, any Error>) throws {
             progress.clearLine()

@@ -5,7 +5,10 @@ import DilatedViT
 /// 50-megapixel photo shown at 1024 pixels is never decoded whole. PNGs decode in full.
 func decodeReduced(_ path: String, longSideAtLeast longSide: Int) throws(ImageDecodingError) -> RGBImage {
     let header = try ImageDecoder.header(contentsOf: path)
-    let long = max(header.storedWidth, header.storedHeight)
-    let denominator = header.format == .jpeg ? ([8, 4, 2].first { (long + $0 - 1) / $0 >= longSide } ?? 1) : 1
+    let wide = header.storedWidth >= header.storedHeight
+    let denominator = header.format == .jpeg
+        ? PhotoLoader.jpegScaleDenominator(storedWidth: header.storedWidth, storedHeight: header.storedHeight,
+                                           keepingWidth: wide ? longSide : 0, height: wide ? 0 : longSide)
+        : 1
     return try ImageDecoder.decode(contentsOf: path, options: DecodeOptions(jpegScaleDenominator: denominator))
 }

@@ -133,7 +133,7 @@ struct TrainingDisplay {
         case .batch(let p):
             let text = String(format: "epoch %d/%d  %d/%d  loss %.3f  acc %.1f%%  %.1f img/s  lr %.2e  ETA %@",
                               p.epoch + 1, p.epochs, p.batch, p.batchesPerEpoch, p.loss, p.accuracy * 100,
-                              p.imagesPerSecond, p.learningRate, Self.clock(p.remainingSeconds))
+                              p.imagesPerSecond, p.learningRate, clockText(p.remainingSeconds))
             if interactive {
                 FileHandle.standardOutput.write(Data(("\r" + text + "\u{1B}[K").utf8))
             } else {
@@ -149,11 +149,6 @@ struct TrainingDisplay {
                          record.imagesPerSecond))
             try flushStandardOutput()
         }
-    }
-
-    private static func clock(_ seconds: Double) -> String {
-        let s = Int(seconds.rounded())
-        return String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
     }
 }
 

@@ -18,30 +18,21 @@ extension SceneClassifier {
         return try run()
     }
 
-    /// Classifies many photos, `maxConcurrency` at a time, and returns one result per path
-    /// in the order given: a broken file is a failure in its slot, never an interruption.
+    /// Classifies many photos, `maxConcurrency` at a time on threads of their own, and
+    /// returns one result per path in the order given: a broken file is a failure in its
+    /// slot, never an interruption.
     public func classify(
         contentsOf paths: [String], options: ClassificationOptions = .init(),
         maxConcurrency: Int = ProcessInfo.processInfo.activeProcessorCount
     ) async -> [Result<Classification, ImageDecodingError>] {
         precondition(maxConcurrency > 0, "maxConcurrency must be positive")
-        var results = [Result<Classification, ImageDecodingError>?](repeating: nil, count: paths.count)
-        await withTaskGroup(of: (Int, Result<Classification, ImageDecodingError>).self) { group in
-            var next = 0
-            func startNext() {
-                guard next < paths.count else { return }
-                let index = next, path = paths[index]
-                next += 1
-                group.addTask {
-                    (index, Result { () throws(ImageDecodingError) in try self.classify(contentsOf: path, options: options) })
-                }
-            }
-            for _ in 0..<maxConcurrency { startNext() }
-            for await (index, result) in group {
-                results[index] = result
-                startNext()
-            }
+        let work = OrderedWork(count: paths.count, workers: maxConcurrency) { index in
+            Result { () throws(ImageDecodingError) in try self.classify(contentsOf: paths[index], options: options) }
         }
-        return results.map { $0! }
+        // The results are waited for on a thread of their own, never on the caller's
+        // cooperative pool.
+        return await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: paths.indices.map { work.result($0)! }) }.start()
+        }
     }
 }

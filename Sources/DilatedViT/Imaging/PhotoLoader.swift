@@ -112,12 +112,17 @@ public struct PhotoLoader: Sendable {
                                      target: WorkingResolution) -> Int {
         let (targetWidth, targetHeight) = swapsSides
             ? (2 * target.height, 2 * target.width) : (2 * target.width, 2 * target.height)
-        for denominator in [8, 4, 2] {
-            let scaledWidth = (storedWidth + denominator - 1) / denominator
-            let scaledHeight = (storedHeight + denominator - 1) / denominator
-            if scaledWidth >= targetWidth && scaledHeight >= targetHeight { return denominator }
-        }
-        return 1
+        return jpegScaleDenominator(storedWidth: storedWidth, storedHeight: storedHeight,
+                                    keepingWidth: targetWidth, height: targetHeight)
+    }
+
+    /// The largest libjpeg reduction (8, 4, 2 or 1) whose output, `⌈side / n⌉` a side, is
+    /// still at least `width × height`.
+    package static func jpegScaleDenominator(storedWidth: Int, storedHeight: Int,
+                                             keepingWidth width: Int, height: Int) -> Int {
+        [8, 4, 2].first { denominator in
+            (storedWidth + denominator - 1) / denominator >= width && (storedHeight + denominator - 1) / denominator >= height
+        } ?? 1
     }
 
     private func finish(_ decoded: RGBImage, originalWidth: Int, originalHeight: Int,

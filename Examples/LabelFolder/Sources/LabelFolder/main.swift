@@ -8,27 +8,17 @@ guard arguments.count == 3 else {
     exit(2)
 }
 let classifier = try SceneClassifier(contentsOf: URL(fileURLWithPath: arguments[1]))
-let folder = arguments[2]
-let photos = try FileManager.default.contentsOfDirectory(atPath: folder)
-    .filter { ["jpg", "jpeg", "png"].contains(($0 as NSString).pathExtension.lowercased()) }
-    .sorted()
-    .map { (folder as NSString).appendingPathComponent($0) }
 
-// One model, many tasks: SceneClassifier is immutable and Sendable.
-let results = await withTaskGroup(of: (String, Result<Classification, any Error>).self) { group in
-    for path in photos {
-        group.addTask {
-            (path, Result { try classifier.classify(contentsOf: path) })
-        }
-    }
-    var results = [String: Result<Classification, any Error>]()
-    for await (path, result) in group { results[path] = result }
-    return results
-}
+// The photos under the folder (the same walk as `dvit classify`), and what it skipped.
+let (photos, skipped) = PhotoFiles.photos(at: arguments[2])
+for entry in skipped { FileHandle.standardError.write(Data("skipped \(entry)\n".utf8)) }
 
-var failed = false
-for path in photos {
-    switch results[path]! {
+// One model, many photos at once, results in input order: SceneClassifier is immutable and Sendable.
+let results = await classifier.classify(contentsOf: photos)
+
+var failed = !skipped.isEmpty
+for (path, result) in zip(photos, results) {
+    switch result {
     case .success(let result):
         let best = result.top[0]
         print("\(path)\t\(best.label)\t\(String(format: "%.3f", best.probability))\t\(result.photo.resolution.tokenCount) tokens")

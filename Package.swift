@@ -5,7 +5,10 @@ let package = Package(
     name: "DilatedViT",
     platforms: [.macOS(.v14)],
     products: [
+        // What an image pipeline embeds: decoding, the model, the classifier, explanations.
         .library(name: "DilatedViT", targets: ["DilatedViT"]),
+        // Training a model on a folder of labelled photos, and evaluating it.
+        .library(name: "DilatedViTTraining", targets: ["DilatedViTTraining"]),
         .executable(name: "dvit", targets: ["dvit"]),
     ],
     dependencies: [
@@ -31,15 +34,22 @@ let package = Package(
         .target(
             name: "DilatedViT",
             dependencies: ["CCodecs", "CKernels", "COpenBLAS"]),
+        .target(
+            name: "DilatedViTTraining",
+            dependencies: ["DilatedViT", "CKernels"]),
+        // Benchmarks and the position probe behind `dvit bench` and `dvit probe-position`.
+        .target(
+            name: "DilatedViTTools",
+            dependencies: ["DilatedViT", "DilatedViTTraining", "CKernels"]),
         .executableTarget(
             name: "dvit",
             dependencies: [
-                "DilatedViT",
+                "DilatedViT", "DilatedViTTraining", "DilatedViTTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(
             name: "DilatedViTTests",
-            dependencies: ["DilatedViT", "CCodecs", "CKernels"],
+            dependencies: ["DilatedViT", "DilatedViTTraining", "DilatedViTTools", "CCodecs", "CKernels"],
             resources: [.copy("Fixtures")]),
     ]
 )

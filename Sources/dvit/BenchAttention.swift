@@ -1,5 +1,7 @@
 import ArgumentParser
 import DilatedViT
+import DilatedViTTools
+import DilatedViTTraining
 
 struct BenchAttention: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,7 @@
 import ArgumentParser
 import DilatedViT
+import DilatedViTTools
+import DilatedViTTraining
 import Foundation
 
 struct BenchGemm: ParsableCommand {

@@ -1,5 +1,7 @@
 import ArgumentParser
 import DilatedViT
+import DilatedViTTools
+import DilatedViTTraining
 
 extension MatmulPrecision: ExpressibleByArgument {}
 extension AttentionMode: ExpressibleByArgument {}

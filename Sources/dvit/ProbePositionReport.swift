@@ -1,4 +1,6 @@
 import DilatedViT
+import DilatedViTTools
+import DilatedViTTraining
 import Foundation
 
 /// The text tables and the heat-map image of `dvit probe-position`.

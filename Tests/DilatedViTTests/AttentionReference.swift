@@ -1,5 +1,7 @@
 import Foundation
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 /// Attention written plainly from docs/MODEL.md §5, in double precision, one token at a time:
 /// segments tiled over the full grid from the top-left, per-segment selection by position

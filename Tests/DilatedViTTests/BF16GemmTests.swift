@@ -2,6 +2,8 @@ import CKernels
 import Foundation
 import Testing
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 @Suite struct BF16GemmTests {
     static let accelerated = PackedBF16Weight.isAccelerated

@@ -1,6 +1,8 @@
 import CKernels
 import Testing
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 /// The BF16 kernels' training entry points: packing a weight from its transpose (for
 /// `dX = dY·W`) and the weight-gradient product `dW (+)= dYᵀ·X`.

@@ -1,6 +1,8 @@
 import CKernels
 import Testing
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 @Suite struct DilatedAttentionTests {
     struct Case: CustomTestStringConvertible, Sendable {

@@ -2,6 +2,8 @@ import CKernels
 import Foundation
 import Testing
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 @Suite struct KernelTests {
     /// Rows 5 run as one band, 300 as one band per core; both through the dispatching

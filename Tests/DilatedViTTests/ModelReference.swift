@@ -1,5 +1,7 @@
 import Foundation
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 /// The whole model written plainly from docs/MODEL.md §2–6 (§4.1 for the hMLP stem) in double precision, reading the
 /// weights by their PyTorch names: an independent check of the optimised forward pass.

@@ -2,6 +2,8 @@ import CKernels
 import Foundation
 import Testing
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 @Suite struct ModelTests {
     static func grid(rows: Int, columns: Int, patchSize: Int, seed: UInt64) -> PatchGrid {

@@ -2,6 +2,8 @@ import CKernels
 import Foundation
 import Testing
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 @Suite struct ParallelTests {
     /// Runs `parallelFor(count)` and returns how often each index ran.

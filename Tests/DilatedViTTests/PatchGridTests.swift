@@ -1,5 +1,7 @@
 import Testing
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 @Suite struct PatchGridTests {
     @Test func tokensAreRowMajorAndFeaturesFollowConvWeightLayout() {

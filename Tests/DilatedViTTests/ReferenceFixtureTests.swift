@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 /// Checks against the PyTorch reference (`reference/make_fixtures.py` of the reference
 /// branch): each `Fixtures/reference/<case>/` holds a config, random weights and the

@@ -1,5 +1,7 @@
 import Testing
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 @Suite struct ResamplerTests {
     private func randomImage(width: Int, height: Int, seed: UInt64) -> RGBImage {

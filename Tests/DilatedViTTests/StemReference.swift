@@ -1,5 +1,7 @@
 import Foundation
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 /// The hMLP stem (MODEL.md §4.1) written plainly in double precision: each stage is the
 /// Conv2d definition on one patch's `(channel, y, x)` map, then LayerNorm over channels at

@@ -1,5 +1,7 @@
 import Foundation
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 /// Uniform values in [-scale, scale) from a fixed seed.
 func randomValues(_ count: Int, seed: UInt64, scale: Float = 1) -> [Float] {

@@ -11,7 +11,7 @@ extension ccodecs_diag_t {
     }
 
     /// The problem a failed C call reports, for an image of `format`.
-    func problem(for status: ccodecs_status, format: ImageFormat) -> ImageDecodingError.Problem {
+    package func problem(for status: ccodecs_status, format: ImageFormat) -> ImageDecodingError.Problem {
         let detail = errorMessage
         switch status {
         case CCODECS_TRUNCATED: return .truncated(format, detail: detail)

@@ -10,8 +10,8 @@ import Darwin
 /// messages differ between platforms). Only regular files are read: a FIFO would block
 /// forever and a device (`/dev/zero`) never ends, so both are refused before any read, and
 /// so is a file larger than `maxBytes` (a sparse 20 GB file is cheap to make, not to read).
-enum FileBytes {
-    static func contents(ofFile path: String, maxBytes: Int) throws(ImageDecodingError) -> [UInt8] {
+package enum FileBytes {
+    package static func contents(ofFile path: String, maxBytes: Int) throws(ImageDecodingError) -> [UInt8] {
         func failure(_ code: Int32) -> ImageDecodingError {
             ImageDecodingError(.unreadable(errno: code, reason: String(cString: strerror(code))),
                                file: path)

@@ -23,7 +23,7 @@ extension PatchGrid {
     }
 
     /// The grid alone, or with its mirror image: the views a prediction is averaged over.
-    func views(includingMirror: Bool) -> [PatchGrid] {
+    package func views(includingMirror: Bool) -> [PatchGrid] {
         includingMirror ? [self, mirrored()] : [self]
     }
 }

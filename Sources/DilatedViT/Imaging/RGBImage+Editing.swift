@@ -104,7 +104,7 @@ extension RGBImage {
     }
 
     /// Fills `rect` with uniformly random bytes (random erasing / cutout).
-    mutating func erase(_ rect: PixelRect, using generator: inout SplitMix64) {
+    package mutating func erase(_ rect: PixelRect, using generator: inout SplitMix64) {
         let width = width
         pixels.withUnsafeMutableBufferPointer { p in
             for y in rect.y..<(rect.y + rect.height) {

@@ -121,7 +121,7 @@ struct AxisWeights {
     var weights: [[Float]]
 
     /// Number of targets.
-    var count: Int { first.count }
+    package var count: Int { first.count }
     /// The last source index target `t` reads.
     func last(_ t: Int) -> Int { first[t] + weights[t].count - 1 }
 

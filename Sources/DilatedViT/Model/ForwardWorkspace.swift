@@ -32,7 +32,7 @@ struct ForwardWorkspace {
     }
 
     /// `(start, count)` of each token block, in order.
-    var blocks: [(start: Int, count: Int)] {
+    package var blocks: [(start: Int, count: Int)] {
         stride(from: 0, to: tokenCount, by: blockLength).map { ($0, min(blockLength, tokenCount - $0)) }
     }
 }

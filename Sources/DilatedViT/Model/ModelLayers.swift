@@ -1,7 +1,7 @@
 /// A LayerNorm's affine parameters, `width` each.
 struct NormWeights: Sendable {
-    let weight: [Float]
-    let bias: [Float]
+    package let weight: [Float]
+    package let bias: [Float]
 }
 
 /// The inference model's layers: LayerNorm vectors, and Linear layers computing at a

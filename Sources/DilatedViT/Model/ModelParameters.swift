@@ -7,41 +7,41 @@
 /// arena and its gradients through them), `DilatedViTModel` keeps layers ready to run (a
 /// LayerNorm's vectors, a Linear packed for its precision). Both are built by the one walk
 /// in `init(config:norm:linear:)`, so a new layer is added in one place.
-struct ModelParameters<NormLayer, LinearLayer> {
-    struct Block {
-        var norm1: NormLayer
-        var qkv: LinearLayer
-        var projection: LinearLayer
-        var norm2: NormLayer
-        var fc1: LinearLayer
-        var fc2: LinearLayer
+package struct ModelParameters<NormLayer, LinearLayer> {
+    package struct Block {
+        package var norm1: NormLayer
+        package var qkv: LinearLayer
+        package var projection: LinearLayer
+        package var norm2: NormLayer
+        package var fc1: LinearLayer
+        package var fc2: LinearLayer
     }
 
     /// One stage of the hMLP stem; `linear` views its Conv2d kernel as `(out, 4·in)`.
-    struct StemLayer {
-        let stage: StemStage
-        var linear: LinearLayer
+    package struct StemLayer {
+        package let stage: StemStage
+        package var linear: LinearLayer
         /// LayerNorm over channels before the GELU; nil in the last stage.
-        var norm: NormLayer?
+        package var norm: NormLayer?
     }
 
     /// How patches become tokens (`ModelConfig.patchEmbedding`).
-    enum Embedding {
+    package enum Embedding {
         /// `(D, 3·p·p)`: the Conv2d kernel flattened in `(channel, y, x)` order.
         case linear(LinearLayer)
         case hierarchicalMLP([StemLayer])
     }
 
-    var embedding: Embedding
-    var blocks: [Block]
-    var norm: NormLayer
-    var head: LinearLayer
+    package var embedding: Embedding
+    package var blocks: [Block]
+    package var norm: NormLayer
+    package var head: LinearLayer
 
     /// Walks the architecture of `config`, calling `norm(name, width)` for each LayerNorm
     /// (tensors `name.weight` and `name.bias`, both `width`) and `linear(name, weightShape)`
     /// for each Linear or convolution (`name.weight` of that shape, `name.bias` of its first
     /// dimension). This is the model's one table of tensor names.
-    init(config: ModelConfig, norm: (String, Int) throws -> NormLayer,
+    package init(config: ModelConfig, norm: (String, Int) throws -> NormLayer,
          linear: (String, [Int]) throws -> LinearLayer) rethrows {
         let d = config.dimension, hidden = config.hiddenDimension, p = config.patchSize
         switch config.patchEmbedding {

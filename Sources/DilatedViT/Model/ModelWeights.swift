@@ -10,7 +10,7 @@ public struct ModelWeights: Sendable {
     public internal(set) var values: [Float]
 
     /// An arena already in `layout` order.
-    init(layout: ParameterLayout, values: [Float]) {
+    package init(layout: ParameterLayout, values: [Float]) {
         precondition(values.count == layout.count, "ModelWeights: \(values.count) values for \(layout.count) parameters")
         self.layout = layout
         self.values = values

@@ -48,7 +48,7 @@ public struct ParameterLayout: Sendable, Equatable {
     }
 
     /// Where each layer's tensors start: the view of the arena the training passes walk.
-    func layerOffsets(config: ModelConfig) -> ArenaOffsets {
+    package func layerOffsets(config: ModelConfig) -> ArenaOffsets {
         ModelParameters(
             config: config,
             norm: { name, width in
@@ -99,13 +99,13 @@ public struct ParameterLayout: Sendable, Equatable {
 }
 
 /// The layers as places in the parameter arena (and in the gradients, same layout).
-typealias ArenaOffsets = ModelParameters<LayerOffsets, LayerOffsets>
+package typealias ArenaOffsets = ModelParameters<LayerOffsets, LayerOffsets>
 
 /// Where one layer's weight and bias start in the parameter arena, and its shape: a
 /// Linear's `outputs × inputs` (a convolution viewed as one), a LayerNorm's width in both.
-struct LayerOffsets {
-    let weight: Int
-    let bias: Int
-    let outputs: Int
-    let inputs: Int
+package struct LayerOffsets {
+    package let weight: Int
+    package let bias: Int
+    package let outputs: Int
+    package let inputs: Int
 }

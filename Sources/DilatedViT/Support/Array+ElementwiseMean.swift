@@ -1,6 +1,6 @@
 extension [[Float]] {
     /// The element-wise mean of equally long vectors (predictions of several views).
-    func elementwiseMean() -> [Float] {
+    package func elementwiseMean() -> [Float] {
         guard count > 1 else { return self[0] }
         var sum = self[0]
         for vector in dropFirst() {

@@ -6,7 +6,7 @@ import CKernels
 /// packs chunk by chunk (`ck_bf16_gemm_atb`). Row bands of `c` (`forEachRowBand`) run
 /// concurrently; each entry is summed in the same order however the rows are split.
 /// `portable` forces the fallback kernel (for tests).
-func bf16TransposedProduct(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+package func bf16TransposedProduct(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                            b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
                            accumulate: Bool, portable: Bool = false) {
     guard m > 0, n > 0 else { return }

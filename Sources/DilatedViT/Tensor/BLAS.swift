@@ -8,7 +8,7 @@ import COpenBLAS
 /// are split into row bands of C on `parallelFor`. With OpenBLAS's own pool, its idle
 /// threads spin (`sched_yield`) for a while after every call and steal the cores from
 /// the attention and GELU loops that follow.
-func sgemm(transposeA: Bool = false, transposeB: Bool = false,
+package func sgemm(transposeA: Bool = false, transposeB: Bool = false,
            m: Int, n: Int, k: Int, alpha: Float = 1,
            a: UnsafePointer<Float>, lda: Int,
            b: UnsafePointer<Float>, ldb: Int,

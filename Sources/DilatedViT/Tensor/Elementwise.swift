@@ -1,5 +1,5 @@
 /// Adds the `columns`-long `vector` to each of `rows` rows of `matrix` (a bias add).
-func addRowVector(_ vector: UnsafePointer<Float>, to matrix: UnsafeMutablePointer<Float>,
+package func addRowVector(_ vector: UnsafePointer<Float>, to matrix: UnsafeMutablePointer<Float>,
                   rows: Int, columns: Int) {
     let vectorEnd = columns / floatVectorWidth * floatVectorWidth
     for r in 0..<rows {
@@ -14,7 +14,7 @@ func addRowVector(_ vector: UnsafePointer<Float>, to matrix: UnsafeMutablePointe
 }
 
 /// `destination[i] += source[i]` for `count` elements (a residual add).
-func addInPlace(_ source: UnsafePointer<Float>, to destination: UnsafeMutablePointer<Float>,
+package func addInPlace(_ source: UnsafePointer<Float>, to destination: UnsafeMutablePointer<Float>,
                 count: Int) {
     let vectorEnd = count / floatVectorWidth * floatVectorWidth
     var i = 0

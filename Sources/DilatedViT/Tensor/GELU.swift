@@ -3,7 +3,7 @@ import CKernels
 /// `output[i] = GELU(input[i])`, the exact erf form (PyTorch's default, not the tanh
 /// approximation), for `count` floats on the calling thread (native kernel
 /// `ck_add_bias_gelu`); `output` may equal `input`.
-func gelu(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, count: Int) {
+package func gelu(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, count: Int) {
     if input != UnsafePointer(output) { output.update(from: input, count: count) }
     ck_add_bias_gelu(1, count, nil, output)
 }

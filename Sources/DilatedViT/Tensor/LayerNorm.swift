@@ -33,7 +33,7 @@ func layerNorm(_ input: UnsafePointer<Float>, runs: StridedRows, into output: Un
 /// deviations) rather than `E[x²] − E[x]²`, which loses digits far from zero, as
 /// `ck_layer_norm` does for inference.
 @inline(__always)
-func layerNormStatistics(_ x: UnsafePointer<Float>, columns: Int, epsilon: Float)
+package func layerNormStatistics(_ x: UnsafePointer<Float>, columns: Int, epsilon: Float)
     -> (mean: Float, inverseDeviation: Float)
 {
     let vectorEnd = columns / floatVectorWidth * floatVectorWidth

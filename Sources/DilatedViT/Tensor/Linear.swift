@@ -7,12 +7,12 @@ struct Linear: Sendable {
     /// The fp32 weight, `outputs × inputs` row-major from `offset` in `values` (the model's
     /// parameter arena, shared rather than copied), or `nil` once packed for BF16.
     private let float32Weight: (values: [Float], offset: Int)?
-    let bias: [Float]
+    package let bias: [Float]
     /// The weight packed for the BF16 kernel, when this layer runs in BF16.
     let bf16: PackedBF16Weight?
 
-    let inputs: Int
-    let outputs: Int
+    package let inputs: Int
+    package let outputs: Int
 
     init(weight: Matrix, bias: [Float]) {
         self.init(float32Weight: (weight.values, 0), bf16: nil, bias: bias, outputs: weight.rows, inputs: weight.columns)
@@ -40,7 +40,7 @@ struct Linear: Sendable {
     }
 
     /// The weight in use: the fp32 one, or the BF16 panels' values.
-    var weight: Matrix {
+    package var weight: Matrix {
         guard let (values, offset) = float32Weight else { return bf16!.unpacked }
         return Matrix(rows: outputs, columns: inputs, values: Array(values[offset..<(offset + outputs * inputs)]))
     }
@@ -63,7 +63,7 @@ struct Linear: Sendable {
 
     /// `output[i] = input[i] · Wᵀ + b` for `rows` input rows (row strides = widths).
     /// With `accumulate`, adds the result onto `output` instead (a residual connection).
-    func apply(_ input: UnsafePointer<Float>, rows: Int,
+    package func apply(_ input: UnsafePointer<Float>, rows: Int,
                into output: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
         if let bf16 {
             // The BF16 kernel adds the bias as it stores.

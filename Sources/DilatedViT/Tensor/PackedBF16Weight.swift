@@ -7,22 +7,22 @@ import CKernels
 /// across threads is safe. Training refills its own instances with `pack(_:transposed:)`
 /// from weights that change every step, never while an `apply` runs. The class only exists
 /// to own the 64-byte-aligned buffer the kernel's vector loads want.
-final class PackedBF16Weight: @unchecked Sendable {
-    let outputs: Int
-    let inputs: Int
+package final class PackedBF16Weight: @unchecked Sendable {
+    package let outputs: Int
+    package let inputs: Int
     private let panels: UnsafeMutablePointer<UInt16>
 
     /// Whether this CPU runs the AVX512-BF16 kernel (elsewhere a slow portable loop).
     static var isAccelerated: Bool { ck_bf16_supported() }
 
     /// `weight` packed.
-    convenience init(_ weight: Matrix) {
+    package convenience init(_ weight: Matrix) {
         self.init(outputs: weight.rows, inputs: weight.columns)
         weight.values.withUnsafeBufferPointer { if let values = $0.baseAddress { pack(values) } }
     }
 
     /// Zero panels for an `outputs × inputs` weight, to fill with `pack`.
-    init(outputs: Int, inputs: Int) {
+    package init(outputs: Int, inputs: Int) {
         self.outputs = outputs
         self.inputs = inputs
         let count = max(ck_bf16_packed_count(outputs, inputs), 1)
@@ -42,7 +42,7 @@ final class PackedBF16Weight: @unchecked Sendable {
 
     /// Re-packs the panels from `weight`: `outputs × inputs`, or with `transposed` its
     /// transpose, `inputs × outputs` (so `apply` computes `X · weight` instead of `X · weightᵀ`).
-    func pack(_ weight: UnsafePointer<Float>, transposed: Bool = false) {
+    package func pack(_ weight: UnsafePointer<Float>, transposed: Bool = false) {
         if transposed {
             ck_bf16_pack_transposed(outputs, inputs, weight, outputs, panels)
         } else {
@@ -53,7 +53,7 @@ final class PackedBF16Weight: @unchecked Sendable {
     /// `output[i] = bf16(input[i]) · bf16(W)ᵀ + bias` for `rows` rows (row strides = widths),
     /// or added onto `output` with `accumulate`, in row bands (`forEachRowBand`).
     /// `portable` forces the fallback kernel (for tests).
-    func apply(_ input: UnsafePointer<Float>, rows: Int, bias: UnsafePointer<Float>?,
+    package func apply(_ input: UnsafePointer<Float>, rows: Int, bias: UnsafePointer<Float>?,
                into output: UnsafeMutablePointer<Float>, accumulate: Bool = false, portable: Bool = false) {
         guard rows > 0, outputs > 0 else { return }
         forEachRowBand(rows) { start, end in

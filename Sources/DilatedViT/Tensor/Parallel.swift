@@ -6,7 +6,7 @@ import Foundation
 /// The library owns the threads: OpenBLAS is set single-threaded (`BLAS.swift`) and large
 /// products are split into row bands on this same pool, so no second pool competes for
 /// the cores.
-let parallelWorkerCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+package let parallelWorkerCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
 /// Runs `body(i)` for `i in 0..<count` on the calling thread and the library's worker
 /// threads (`ck_parallel_for`: one pool, its workers spinning briefly between loops), and
@@ -16,7 +16,7 @@ let parallelWorkerCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
 /// This is the library's one unchecked concurrency boundary: the kernels hand raw
 /// buffer pointers to `body`, which must only write memory that no other `i` touches
 /// (disjoint rows, heads or windows) and only read memory nobody writes meanwhile.
-func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+package func parallelFor(_ count: Int, _ body: (Int) -> Void) {
     withoutActuallyEscaping(body) { body in
         withUnsafePointer(to: body) { pointer in
             ck_parallel_for(count, parallelWorkerCount, { context, index in
@@ -29,7 +29,7 @@ func parallelFor(_ count: Int, _ body: (Int) -> Void) {
 /// Splits `0..<total` into about `chunksPerWorker × workers` contiguous ranges and runs
 /// `body` on each concurrently; cheap per-range setup (scratch buffers) happens once
 /// per range instead of once per item.
-func parallelChunks(_ total: Int, chunksPerWorker: Int = 4, _ body: (Range<Int>) -> Void) {
+package func parallelChunks(_ total: Int, chunksPerWorker: Int = 4, _ body: (Range<Int>) -> Void) {
     guard total > 0 else { return }
     let chunks = min(total, parallelWorkerCount * chunksPerWorker)
     parallelFor(chunks) { c in

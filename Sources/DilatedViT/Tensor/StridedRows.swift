@@ -1,7 +1,7 @@
 /// `count` runs of `length` consecutive `width`-float rows, the runs `stride` rows apart:
 /// a rectangle of tokens inside a row-major grid `stride` tokens wide.
 struct StridedRows {
-    let count: Int
+    package let count: Int
     let length: Int
     let stride: Int
     let width: Int

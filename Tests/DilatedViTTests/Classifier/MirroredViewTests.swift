@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 @Suite struct MirroredViewTests {
     private let classifier = try! SceneClassifier(contentsOf: URL(fileURLWithPath: #filePath)

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 #if canImport(Glibc)
 import Glibc
@@ -274,7 +276,8 @@ import Glibc
         let workers = ProcessInfo.processInfo.activeProcessorCount + 3
         let process = Process()
         process.executableURL = DVitProcess.executable
-        process.arguments = ["classify", "--weights", Self.weights, "--threads", "\(workers)", folder]
+        // Photos read at 4,096 tokens take long enough that every worker is busy at once.
+        process.arguments = ["classify", "--weights", Self.weights, "--threads", "\(workers)", "--max-tokens", "4096", folder]
         process.currentDirectoryURL = DVitProcess.repositoryRoot
         process.standardOutput = try #require(FileHandle(forWritingAtPath: output))
         try process.run()

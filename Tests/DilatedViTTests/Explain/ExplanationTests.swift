@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 @Suite struct ExplanationTests {
     static let fixture = ReferenceFixtureTests.root.appendingPathComponent("grid7x13")

@@ -1,5 +1,7 @@
 import Testing
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 @Suite struct PositionProbeTests {
     /// A photo whose every pixel is distinct, so a misplaced copy cannot pass.

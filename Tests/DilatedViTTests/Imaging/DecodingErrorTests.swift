@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 /// Every kind of bad input ends in the right `ImageDecodingError`, never a crash.
 @Suite struct DecodingErrorTests {

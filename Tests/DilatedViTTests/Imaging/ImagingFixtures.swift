@@ -1,6 +1,8 @@
 import CCodecs
 import Foundation
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 /// Test fixtures generated with CCodecs' encoders (no files are checked in).
 enum Fixtures {

@@ -1,5 +1,7 @@
 import Testing
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 /// JPEG variants decoded within a small tolerance of their smooth synthetic sources.
 /// Tolerances are the largest per-sample error measured (libjpeg-turbo 2.1.5, islow IDCT,

@@ -1,5 +1,7 @@
 import Testing
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 /// DCT-scaled decoding (libjpeg's scale_num/scale_denom) against a full decode followed
 /// by a box average, on a smooth 203×151 q100 4:4:4 image. Measured max error per

@@ -1,5 +1,7 @@
 import Testing
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 /// EXIF orientation, checked against the EXIF definitions written out as plain loops:
 /// stored pixel (x, y) of a W×H image is displayed at the position below.

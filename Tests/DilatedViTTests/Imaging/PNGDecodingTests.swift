@@ -1,5 +1,7 @@
 import Testing
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 /// Every PNG colour type × legal bit depth, plain and Adam7, checked pixel for pixel
 /// against values computed here from the PNG specification.

@@ -1,5 +1,7 @@
 import Testing
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 /// The row-by-row PNG path (`ccodecs_png_decode_rows` → `StreamingResampler`) gives the
 /// bytes of the full path — decode, orient, `Resampler.resize` — for every colour type and

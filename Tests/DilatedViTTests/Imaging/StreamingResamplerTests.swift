@@ -1,5 +1,7 @@
 import Testing
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 /// `StreamingResampler` fed stored rows must give exactly `Resampler.resize` of the oriented
 /// image: same bytes, not merely close.

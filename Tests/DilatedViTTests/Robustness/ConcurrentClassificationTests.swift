@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 /// One `SceneClassifier` shared by many tasks must give each photo exactly what a lone,
 /// sequential call gives: the model is immutable and every call owns its activations.

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 /// Writes the committed fuzz seed corpus (Fuzz/corpus/NAME/) when DVIT_WRITE_FUZZ_SEEDS
 /// names the Fuzz/corpus directory; otherwise does nothing. Regenerate with

@@ -1,5 +1,7 @@
 import Foundation
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 /// Limits that keep hostile model files from trapping or allocating without bound, each
 /// enforced before the allocation it guards.

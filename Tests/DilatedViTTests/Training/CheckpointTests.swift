@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 /// What `--resume` must refuse, and what an interrupted save must leave: each test here
 /// failed before checkpoints became verified sets (issue 17).

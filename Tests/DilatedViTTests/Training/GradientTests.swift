@@ -2,6 +2,8 @@ import CKernels
 import Foundation
 import Testing
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 /// Analytic Float32 backward passes against central finite differences of the double
 /// precision reference (`TrainingReference`). Errors are measured relative to the largest

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 /// Training with the Linear products in BF16 (fp32 sums, fp32 everything else) against the
 /// fp32 step it approximates.

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 @Suite struct TeacherEnsembleTests {
     /// Two random teachers of different sizes saved to folders, as `dvit train` saves them.

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 /// Whole-model loss and gradients against PyTorch autograd in float64
 /// (`reference/make_grad_fixtures.py`): a batch of grids, labels and label smoothing per case.

@@ -1,5 +1,7 @@
 import Testing
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 /// The training forward pass (stacked batch, saved activations) and the inference model
 /// (token blocks, streaming attention) are separate code; on the same weights and grids

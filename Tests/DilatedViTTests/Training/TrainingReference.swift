@@ -1,5 +1,7 @@
 import Foundation
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 /// The training loss written plainly in double precision from docs/MODEL.md, so
 /// central finite differences of it (step 1e-4, truncation error ~1e-8 relative) serve as

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 @Suite struct AugmentationTests {
     static let photo = SyntheticImageFolder.image(label: 2, index: 5, width: 40, height: 30)

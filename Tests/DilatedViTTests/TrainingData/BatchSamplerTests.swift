@@ -1,5 +1,7 @@
 import Testing
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 @Suite struct BatchSamplerTests {
     static let sides = [8, 10, 12, 14, 16, 20, 24]

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 @Suite struct PrefetchingBatchLoaderTests {
     static func setUp(counts: [String: Int] = ["a": 9, "b": 8, "c": 7], caches: Bool = false,

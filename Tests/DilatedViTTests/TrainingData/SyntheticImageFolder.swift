@@ -1,5 +1,7 @@
 import Foundation
 @testable import DilatedViT
+@testable import DilatedViTTools
+@testable import DilatedViTTraining
 
 /// A labelled image folder written to a fresh temporary directory; removed on `remove()`.
 /// Photo `i` of label `l` is a gradient whose base colour encodes `l` (so a test classifier

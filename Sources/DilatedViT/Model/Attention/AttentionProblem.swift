@@ -29,18 +29,18 @@ struct AttentionProblem {
 /// blocks of the sub-lattice (`m = s/r`) tiled from its origin, truncated at the border.
 /// Because segment origins are multiples of `s` (hence of `r`), this is exactly the set
 /// of tokens the head selects in each `s × s` segment of the grid.
-struct DilatedWindows {
+package struct DilatedWindows {
     let offsetY: Int
     let offsetX: Int
     let dilation: Int
-    let side: Int
+    package let side: Int
     /// Sub-lattice extent.
-    let latticeRows: Int
-    let latticeColumns: Int
-    let windowRows: Int
-    let windowColumns: Int
+    package let latticeRows: Int
+    package let latticeColumns: Int
+    package let windowRows: Int
+    package let windowColumns: Int
 
-    init(level: AttentionLevel, head: Int, gridRows: Int, gridColumns: Int) {
+    package init(level: AttentionLevel, head: Int, gridRows: Int, gridColumns: Int) {
         let r = level.dilation
         let j = head % (r * r)
         offsetY = j / r
@@ -53,17 +53,17 @@ struct DilatedWindows {
         windowColumns = (latticeColumns + side - 1) / side
     }
 
-    var count: Int { windowRows * windowColumns }
+    package var count: Int { windowRows * windowColumns }
 
     /// The most tokens any window of this level can hold on this grid.
-    static func capacity(level: AttentionLevel, gridRows: Int, gridColumns: Int) -> Int {
+    package static func capacity(level: AttentionLevel, gridRows: Int, gridColumns: Int) -> Int {
         let r = level.dilation, m = level.windowSide
         return min(m, (gridRows + r - 1) / r) * min(m, (gridColumns + r - 1) / r)
     }
 
     /// Writes the grid indices of window `index`'s tokens (row-major within the window)
     /// into `tokens` and returns how many there are.
-    func tokens(ofWindow index: Int, gridColumns: Int, into tokens: UnsafeMutablePointer<Int>) -> Int {
+    package func tokens(ofWindow index: Int, gridColumns: Int, into tokens: UnsafeMutablePointer<Int>) -> Int {
         self.tokens(inSegmentRow: index / windowColumns, column: index % windowColumns,
                     gridColumns: gridColumns, into: tokens)
     }
@@ -71,7 +71,7 @@ struct DilatedWindows {
     /// Writes the grid indices of the tokens this head selects in the `s × s` segment
     /// (`segmentRow`, `segmentColumn`) — its window there, possibly empty at the far
     /// border — into `tokens` and returns how many there are.
-    func tokens(inSegmentRow segmentRow: Int, column segmentColumn: Int, gridColumns: Int,
+    package func tokens(inSegmentRow segmentRow: Int, column segmentColumn: Int, gridColumns: Int,
                 into tokens: UnsafeMutablePointer<Int>) -> Int {
         let a0 = segmentRow * side, b0 = segmentColumn * side
         let a1 = min(a0 + side, latticeRows), b1 = min(b0 + side, latticeColumns)

@@ -72,7 +72,7 @@ func dilatedAttention(_ problem: AttentionProblem, levels: [AttentionLevel],
 }
 
 /// The C signature of `ck_window_attention` and its baseline twin.
-typealias WindowAttentionKernel = @convention(c) (
+package typealias WindowAttentionKernel = @convention(c) (
     Int, UnsafePointer<Int>?, UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?,
     Int, Int, Float, UnsafeMutablePointer<Float>?, UnsafeMutablePointer<Float>?, Int,
     UnsafeMutablePointer<Float>?, Int, UnsafeMutablePointer<Float>?) -> Void

@@ -19,7 +19,7 @@ struct SoftmaxStates {
 
 /// Per-worker buffers for one block of queries and its keys.
 struct AttentionScratch {
-    let capacity: Int
+    package let capacity: Int
     let paddedHeadDimension: Int
     /// Gathered, pre-scaled queries, `capacity × dhp`.
     let queries: UnsafeMutablePointer<Float>
@@ -32,7 +32,7 @@ struct AttentionScratch {
     let scores: UnsafeMutablePointer<Float>
     /// Running states of `capacity` queries (empty when `withStates` was false).
     let states: SoftmaxStates
-    let tokens: UnsafeMutablePointer<Int>
+    package let tokens: UnsafeMutablePointer<Int>
 
     init(capacity: Int, headDimension: Int, withStates: Bool = true) {
         self.capacity = capacity

@@ -5,8 +5,8 @@
 /// per-token permutation: `gatherBlocks` lays a token's map out as `(u, v)` rows of
 /// `(channel, a, b)` — the element at map position `(2u + a, 2v + b)` — which is the
 /// flattening of a Conv2d weight `(out, in, 2, 2)`. `scatterBlocks` is its inverse.
-struct StemBlockLayout: Sendable, Equatable {
-    let side: Int
+package struct StemBlockLayout: Sendable, Equatable {
+    package let side: Int
     let channels: Int
     let channelStride: Int
     let rowStride: Int
@@ -49,7 +49,7 @@ struct StemBlockLayout: Sendable, Equatable {
 
 /// im2col of the stem: `blocks` receives `tokens` feature maps of `layout` from `maps` as
 /// 2×2-block rows (`(token, u, v)` rows of `4·channels`). In parallel over tokens.
-func gatherBlocks(_ maps: UnsafePointer<Float>, layout: StemBlockLayout, tokens: Int,
+package func gatherBlocks(_ maps: UnsafePointer<Float>, layout: StemBlockLayout, tokens: Int,
                   into blocks: UnsafeMutablePointer<Float>) {
     let count = layout.elementsPerToken
     parallelChunks(tokens, chunksPerWorker: 2) { range in
@@ -62,7 +62,7 @@ func gatherBlocks(_ maps: UnsafePointer<Float>, layout: StemBlockLayout, tokens:
 
 /// The inverse of `gatherBlocks` (col2im without overlaps): writes block rows back to
 /// feature maps of `layout`.
-func scatterBlocks(_ blocks: UnsafePointer<Float>, layout: StemBlockLayout, tokens: Int,
+package func scatterBlocks(_ blocks: UnsafePointer<Float>, layout: StemBlockLayout, tokens: Int,
                    into maps: UnsafeMutablePointer<Float>) {
     let count = layout.elementsPerToken
     parallelChunks(tokens, chunksPerWorker: 2) { range in

@@ -7,25 +7,25 @@
 /// `positions · outputChannels`. As a matrix product its rows are the output positions of
 /// every token, `(token, u, v)` in that order, and each row holds one 2×2 block in the
 /// Conv2d weight's `(channel, a, b)` order (see `StemBlockLayout`).
-struct StemStage: Sendable, Equatable {
-    let index: Int
+package struct StemStage: Sendable, Equatable {
+    package let index: Int
     let inputSide: Int
     let inputChannels: Int
-    let outputChannels: Int
+    package let outputChannels: Int
     /// The last stage writes the token embedding; the others are normalised and activated.
-    let isLast: Bool
+    package let isLast: Bool
 
     var outputSide: Int { inputSide / 2 }
     /// Output positions (product rows) per token.
-    var positions: Int { outputSide * outputSide }
+    package var positions: Int { outputSide * outputSide }
     /// Inputs of the stage's linear map: one 2×2 block of every input channel.
-    var blockWidth: Int { 4 * inputChannels }
+    package var blockWidth: Int { 4 * inputChannels }
     var inputsPerToken: Int { inputSide * inputSide * inputChannels }
-    var outputsPerToken: Int { positions * outputChannels }
+    package var outputsPerToken: Int { positions * outputChannels }
 
     /// How one token's input feature map is stored: the first stage reads the patch grid,
     /// `(channel, y, x)`; later stages read the previous stage's product rows, `(y, x, channel)`.
-    var inputLayout: StemBlockLayout {
+    package var inputLayout: StemBlockLayout {
         index == 0 ? .channelFirst(side: inputSide, channels: inputChannels)
                    : .channelLast(side: inputSide, channels: inputChannels)
     }
@@ -37,7 +37,7 @@ struct StemStage: Sendable, Equatable {
 extension ModelArchitecture {
     /// The hMLP stem's stages, first to last (`log₂ p` of them, widths `3 → D/4 → … → D/4 → D`);
     /// empty for the linear patch embedding.
-    var stemStages: [StemStage] {
+    package var stemStages: [StemStage] {
         guard patchEmbedding == .hierarchicalMLP else { return [] }
         let count = patchSize.trailingZeroBitCount   // validated: a power of two ≥ 4
         return (0..<count).map { i in
@@ -50,5 +50,5 @@ extension ModelArchitecture {
 extension [StemStage] {
     /// Floats per token of the largest stage input or output: the size of the stem's
     /// per-token scratch rows.
-    var scratchWidth: Int { map { Swift.max($0.inputsPerToken, $0.outputsPerToken) }.max() ?? 0 }
+    package var scratchWidth: Int { map { Swift.max($0.inputsPerToken, $0.outputsPerToken) }.max() ?? 0 }
 }

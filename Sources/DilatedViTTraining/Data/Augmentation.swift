@@ -1,0 +1,158 @@
+import Foundation
+import DilatedViT
+
+/// torchvision's `RandomResizedCrop` geometry: a crop covering a random fraction `scale` of
+/// the image's area with a random aspect ratio (log-uniform in `aspectRatio`), placed
+/// uniformly; after ten failed tries, the largest centred crop within the ratio range.
+public struct RandomResizedCrop: Sendable, Equatable, Codable {
+    /// Fraction of the image's area the crop covers.
+    public var scale: ClosedRange<Double>
+    /// Crop width / height, relative to the output's aspect ratio (so `1...1` never distorts).
+    public var aspectRatio: ClosedRange<Double>
+
+    public init(scale: ClosedRange<Double> = 0.35...1, aspectRatio: ClosedRange<Double> = (3.0 / 4)...(4.0 / 3)) {
+        precondition(scale.lowerBound > 0 && scale.upperBound <= 1, "crop scale must lie in (0, 1]")
+        precondition(aspectRatio.lowerBound > 0, "crop aspect ratio must be positive")
+        self.scale = scale
+        self.aspectRatio = aspectRatio
+    }
+
+    /// The crop of a `width × height` image for an output of aspect `outputAspect` (w/h).
+    public func rect(width: Int, height: Int, outputAspect: Double = 1,
+                     using generator: inout SplitMix64) -> PixelRect {
+        let area = Double(width * height)
+        let logRatio = log(aspectRatio.lowerBound * outputAspect)...log(aspectRatio.upperBound * outputAspect)
+        for _ in 0..<10 {
+            let target = area * generator.uniform(scale)
+            let aspect = exp(generator.uniform(logRatio))
+            let w = Int((target * aspect).squareRoot().rounded())
+            let h = Int((target / aspect).squareRoot().rounded())
+            if w > 0 && h > 0 && w <= width && h <= height {
+                let x = generator.nextIndex(below: width - w + 1)
+                let y = generator.nextIndex(below: height - h + 1)
+                return PixelRect(x: x, y: y, width: w, height: h)
+            }
+        }
+        // Fallback: the whole image, trimmed to the nearest allowed aspect ratio.
+        let imageAspect = Double(width) / Double(height)
+        let lowest = exp(logRatio.lowerBound), highest = exp(logRatio.upperBound)
+        var w = width, h = height
+        if imageAspect < lowest {
+            h = max(1, min(height, Int((Double(w) / lowest).rounded())))
+        } else if imageAspect > highest {
+            w = max(1, min(width, Int((Double(h) * highest).rounded())))
+        }
+        return PixelRect(x: (width - w) / 2, y: (height - h) / 2, width: w, height: h)
+    }
+}
+
+/// Random brightness, contrast and saturation factors, each uniform in
+/// `[max(0, 1 − strength), 1 + strength]`, applied in a random order (as torchvision's
+/// `ColorJitter`, without hue). Zero strengths leave the image unchanged.
+public struct ColorJitter: Sendable, Equatable, Codable {
+    public var brightness: Float
+    public var contrast: Float
+    public var saturation: Float
+
+    public init(brightness: Float = 0.2, contrast: Float = 0.2, saturation: Float = 0.2) {
+        precondition(brightness >= 0 && contrast >= 0 && saturation >= 0, "jitter strengths must be >= 0")
+        self.brightness = brightness
+        self.contrast = contrast
+        self.saturation = saturation
+    }
+
+    public static let none = ColorJitter(brightness: 0, contrast: 0, saturation: 0)
+
+    public func apply(to image: inout RGBImage, using generator: inout SplitMix64) {
+        func factor(_ strength: Float) -> Float {
+            Float(generator.uniform(Double(max(0, 1 - strength))...Double(1 + strength)))
+        }
+        // Always the same number of draws, so a zero strength does not shift later ones.
+        let factors = (factor(brightness), factor(contrast), factor(saturation))
+        var order = [0, 1, 2]
+        generator.shuffle(&order)
+        for operation in order {
+            switch operation {
+            case 0: image.adjustBrightness(by: factors.0)
+            case 1: image.adjustContrast(by: factors.1)
+            default: image.adjustSaturation(by: factors.2)
+            }
+        }
+    }
+}
+
+/// Random erasing (Zhong et al., 2017): with `probability`, a rectangle covering a random
+/// fraction `scale` of the image with aspect ratio log-uniform in `aspectRatio` is filled
+/// with random noise.
+public struct RandomErasing: Sendable, Equatable, Codable {
+    public var probability: Double
+    public var scale: ClosedRange<Double>
+    public var aspectRatio: ClosedRange<Double>
+
+    public init(probability: Double = 0.25, scale: ClosedRange<Double> = 0.02...0.25,
+                aspectRatio: ClosedRange<Double> = 0.3...3.3) {
+        precondition((0...1).contains(probability) && scale.lowerBound > 0 && scale.upperBound <= 1
+                     && aspectRatio.lowerBound > 0)
+        self.probability = probability
+        self.scale = scale
+        self.aspectRatio = aspectRatio
+    }
+
+    public func apply(to image: inout RGBImage, using generator: inout SplitMix64) {
+        guard generator.chance(probability) else { return }
+        let area = Double(image.width * image.height)
+        let logRatio = log(aspectRatio.lowerBound)...log(aspectRatio.upperBound)
+        for _ in 0..<10 {
+            let target = area * generator.uniform(scale)
+            let aspect = exp(generator.uniform(logRatio))
+            let w = Int((target * aspect).squareRoot().rounded())
+            let h = Int((target / aspect).squareRoot().rounded())
+            if w > 0 && h > 0 && w <= image.width && h <= image.height {
+                let x = generator.nextIndex(below: image.width - w + 1)
+                let y = generator.nextIndex(below: image.height - h + 1)
+                image.erase(PixelRect(x: x, y: y, width: w, height: h), using: &generator)
+                return
+            }
+        }
+    }
+}
+
+/// The training transform of one photo: random resized crop → resize to the batch's size
+/// (area average down, bilinear up) → horizontal flip → colour jitter → random erasing.
+/// Everything random comes from one `SplitMix64` seeded per sample, so a seed gives the
+/// same pixels on every run and thread.
+public struct TrainingAugmentation: Sendable, Equatable, Codable {
+    /// `nil`: the whole photo is resized (no crop).
+    public var crop: RandomResizedCrop?
+    public var flipProbability: Double
+    public var colorJitter: ColorJitter
+    /// `nil`: no erasing.
+    public var erasing: RandomErasing?
+
+    public init(crop: RandomResizedCrop? = RandomResizedCrop(), flipProbability: Double = 0.5,
+                colorJitter: ColorJitter = ColorJitter(), erasing: RandomErasing? = nil) {
+        precondition((0...1).contains(flipProbability))
+        self.crop = crop
+        self.flipProbability = flipProbability
+        self.colorJitter = colorJitter
+        self.erasing = erasing
+    }
+
+    /// No randomness at all: the whole photo resized.
+    public static let identity = TrainingAugmentation(crop: nil, flipProbability: 0, colorJitter: .none)
+
+    public func apply(to image: RGBImage, width: Int, height: Int, seed: UInt64) -> RGBImage {
+        var generator = SplitMix64(seed: seed)
+        var source = image
+        if let crop {
+            let rect = crop.rect(width: image.width, height: image.height,
+                                 outputAspect: Double(width) / Double(height), using: &generator)
+            source = image.cropped(to: rect)
+        }
+        var out = Resampler.resize(source, width: width, height: height)
+        if generator.chance(flipProbability) { out.flipHorizontally() }
+        colorJitter.apply(to: &out, using: &generator)
+        erasing?.apply(to: &out, using: &generator)
+        return out
+    }
+}

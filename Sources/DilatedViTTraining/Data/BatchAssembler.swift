@@ -1,0 +1,84 @@
+import DilatedViT
+
+/// A batch ready for the model: images at one shared grid, with their labels.
+public struct LabeledBatch: Sendable {
+    /// Position of the batch in its epoch (`BatchPlan.index`).
+    public var index: Int
+    public var rows: Int
+    public var columns: Int
+    /// One grid per image, all `rows × columns` patches.
+    public var grids: [PatchGrid]
+    /// Class index per image.
+    public var labels: [Int]
+    /// Index of each image in the assembler's `samples` (photos that could not be decoded
+    /// are left out, so a batch can be smaller than its plan).
+    public var samples: [Int]
+
+    public var count: Int { grids.count }
+}
+
+/// Turns a planned sample into a patch grid: decode (through the store), augment or
+/// resize to the batch's size, normalise and patchify.
+public struct BatchAssembler: Sendable {
+    public let dataset: ImageFolderDataset
+    /// The samples plan indices refer to (e.g. a split's `training`).
+    public let samples: [LabeledImage]
+    public let store: ImageStore
+    public let patchSize: Int
+    public let mean: [Float]
+    public let std: [Float]
+    /// `nil`: evaluation — the whole photo is resized to the grid (area average down,
+    /// bilinear up), with no randomness.
+    public let augmentation: TrainingAugmentation?
+
+    public init(dataset: ImageFolderDataset, samples: [LabeledImage], store: ImageStore,
+                patchSize: Int, mean: [Float] = [0.5, 0.5, 0.5], std: [Float] = [0.5, 0.5, 0.5],
+                augmentation: TrainingAugmentation?) {
+        precondition(patchSize > 0 && mean.count == 3 && std.count == 3)
+        self.dataset = dataset
+        self.samples = samples
+        self.store = store
+        self.patchSize = patchSize
+        self.mean = mean
+        self.std = std
+        self.augmentation = augmentation
+    }
+
+    /// Patch size and normalisation from the model's config.
+    public init(dataset: ImageFolderDataset, samples: [LabeledImage], store: ImageStore,
+                config: ModelConfig, augmentation: TrainingAugmentation?) {
+        self.init(dataset: dataset, samples: samples, store: store, patchSize: config.patchSize,
+                  mean: config.mean, std: config.std, augmentation: augmentation)
+    }
+
+    /// The grid of `samples[sample]` at `rows × columns` patches, or `nil` when the photo
+    /// cannot be decoded (the store has reported it).
+    public func grid(sample: Int, rows: Int, columns: Int, seed: UInt64) -> PatchGrid? {
+        guard let image = store.image(atPath: dataset.fullPath(of: samples[sample])) else { return nil }
+        let width = columns * patchSize, height = rows * patchSize
+        let sized = augmentation?.apply(to: image, width: width, height: height, seed: seed)
+            ?? Resampler.resize(image, width: width, height: height)
+        return PatchGrid(image: sized, patchSize: patchSize, mean: mean, std: std)
+    }
+
+    /// Builds the whole batch on the calling thread.
+    public func batch(_ plan: BatchPlan) -> LabeledBatch {
+        let grids = zip(plan.samples, plan.seeds).map { sample, seed in
+            grid(sample: sample, rows: plan.rows, columns: plan.columns, seed: seed)
+        }
+        return batch(plan, grids: grids)
+    }
+
+    /// Drops the samples whose grid is missing.
+    func batch(_ plan: BatchPlan, grids: [PatchGrid?]) -> LabeledBatch {
+        var batch = LabeledBatch(index: plan.index, rows: plan.rows, columns: plan.columns,
+                                 grids: [], labels: [], samples: [])
+        for (sample, grid) in zip(plan.samples, grids) {
+            guard let grid else { continue }
+            batch.grids.append(grid)
+            batch.labels.append(samples[sample].label)
+            batch.samples.append(sample)
+        }
+        return batch
+    }
+}

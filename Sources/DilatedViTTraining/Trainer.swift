@@ -1,0 +1,269 @@
+import Foundation
+import DilatedViT
+
+/// Trains a model on an image-folder data set: multi-resolution augmented batches, AdamW
+/// with warm-up and cosine decay, gradient clipping, validation and a checkpoint after every
+/// epoch. The same recipe (seed included) on the same machine gives the same run, and a
+/// resumed run continues exactly where the last completed epoch left it.
+public final class Trainer {
+    public let config: ModelConfig
+    public let recipe: TrainingRecipe
+    public let data: TrainingDataPipeline
+    public internal(set) var checkpoint: TrainingCheckpoint
+    /// Photos of the data set that cannot be decoded (reported on standard error, and left
+    /// out of every batch).
+    public let unreadablePhotos: [LabeledImage]
+
+    private let model: TrainingModel
+    private var optimizer: AdamW
+    private var state: TrainingCheckpoint.State
+    private let schedule: LearningRateSchedule
+    private let teachers: TeacherEnsemble?
+    /// Held from `init` until `run` returns, and again by any later `run`.
+    private var lock: OutputLock?
+    private let fingerprint: DataFingerprint
+
+    /// Starts a run in `output` (which must not hold one yet), or resumes the run there after
+    /// checking its files, its state and that `dataRoot` gives the same split. Locks `output`
+    /// against other trainers until `run` returns.
+    public init(dataRoot: String, output: URL, config: ModelConfig, recipe: TrainingRecipe,
+                resume: Bool, cachesImages: Bool = true, loaderThreads: Int = 1) throws {
+        try recipe.validate()
+        guard config.labels.count >= 2 else { throw TrainerError.oneLabel(dataRoot, config.labels) }
+        var config = config
+        // The model reads photos at the grid it was validated on unless a caller asks for more.
+        config.reading = ReadingPolicy(trainResolution: recipe.validationGridSide * config.patchSize,
+                                       defaultMaxTokens: recipe.validationGridSide * recipe.validationGridSide)
+        data = try TrainingDataPipeline(
+            root: dataRoot, config: config, batchSize: recipe.batchSize, gridSides: recipe.gridSides,
+            seed: recipe.seed, validationFraction: recipe.validationFraction, splitSeed: recipe.splitSeed,
+            augmentation: recipe.augmentation, cachesDecodedImages: cachesImages, loaderThreads: loaderThreads)
+        guard !data.split.validation.isEmpty else {
+            throw TrainerError.noValidationPhotos(dataRoot, heldOut: 0, fraction: recipe.validationFraction)
+        }
+        fingerprint = DataFingerprint(data.split)
+        teachers = recipe.teachers.isEmpty ? nil
+            : try TeacherEnsemble(folders: recipe.teachers, for: config, precision: .fastest,
+                                  averagesMirroredView: recipe.teachersAverageMirroredView)
+
+        checkpoint = TrainingCheckpoint(directory: output)
+        // A mistyped --output with --resume must not become a new run (nor a new folder).
+        if resume && !checkpoint.exists && !checkpoint.isOldFormat { throw CheckpointError.noRun(output.path) }
+        do {
+            try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        } catch {
+            throw CheckpointError.cannotWrite(path: output.path, reason: oneLineReason(error))
+        }
+        lock = try OutputLock(folder: output.path)
+        checkpoint.removeLeftovers()
+        guard !checkpoint.isOldFormat else { throw CheckpointError.oldFormat(output.path) }
+        if checkpoint.exists {
+            guard resume else { throw TrainerError.runExists(output.path) }
+            let (folder, saved, weights) = try Self.verifiedRun(in: checkpoint, recipe: recipe, config: config,
+                                                                data: fingerprint, dataRoot: dataRoot, split: data.split)
+            model = TrainingModel(config: config, weights: weights, labelSmoothing: recipe.labelSmoothing,
+                                  precision: recipe.precision)
+            optimizer = try TrainingCheckpoint.loadOptimizer(in: folder, layout: model.layout)
+            state = saved
+            try checkpoint.makeLinks()
+        } else {
+            guard !resume else { throw CheckpointError.noRun(output.path) }
+            let weights = try recipe.initialWeights.map { try Self.loadInitialWeights($0, config: config) }
+                ?? ModelWeights(trainingInitFor: config, seed: recipe.seed)
+            model = TrainingModel(config: config, weights: weights, labelSmoothing: recipe.labelSmoothing,
+                                  precision: recipe.precision)
+            optimizer = AdamW(layout: model.layout, weightDecay: recipe.weightDecay)
+            state = .init(recipe: recipe, epochsCompleted: 0, history: [])
+        }
+        model.loss.distillationWeight = recipe.distillationWeight
+        self.config = config
+        self.recipe = recipe
+        let stepsPerEpoch = data.sampler.batchesPerEpoch
+        schedule = LearningRateSchedule(peak: recipe.learningRate,
+                                        warmupSteps: Int(recipe.warmupEpochs * Double(stepsPerEpoch)),
+                                        totalSteps: recipe.epochs * stepsPerEpoch,
+                                        minimum: recipe.minimumLearningRate)
+        unreadablePhotos = data.unreadablePhotos()
+        let unreadable = Set(unreadablePhotos.map(\.path))
+        guard data.split.validation.contains(where: { !unreadable.contains($0.path) }) else {
+            throw TrainerError.noValidationPhotos(dataRoot, heldOut: data.split.validation.count,
+                                                  fraction: recipe.validationFraction)
+        }
+        // The held-out list is written once, when the run starts: a resume has checked that
+        // the data still gives it, and only restores it if it went missing.
+        if state.epochsCompleted == 0 || !FileManager.default.fileExists(atPath: checkpoint.validationListingPath) {
+            try checkpoint.writeValidationListing(data.split.validationListing())
+        }
+    }
+
+    /// The run to resume: its current set verified file by file, its state consistent, and its
+    /// settings, model size and data split the same as this run's.
+    private static func verifiedRun(in checkpoint: TrainingCheckpoint, recipe: TrainingRecipe, config: ModelConfig,
+                                    data: DataFingerprint, dataRoot: String, split: DatasetSplit)
+        throws -> (folder: String, state: TrainingCheckpoint.State, weights: ModelWeights) {
+        let run = checkpoint.directory.path
+        let (folder, manifest) = try checkpoint.verifiedCurrent()
+        let state = try TrainingCheckpoint.loadState(in: folder)
+        guard state.recipe == recipe else { throw TrainerError.recipeDiffers(run) }
+        guard manifest.epoch == state.epochsCompleted else {
+            throw CheckpointError.inconsistentState(
+                path: folder + "/state.json",
+                reason: "epochsCompleted is \(state.epochsCompleted), the manifest's epoch \(manifest.epoch)")
+        }
+        let listing = try? String(contentsOfFile: checkpoint.validationListingPath, encoding: .utf8)
+        if let difference = data.difference(fromRun: manifest.data, runListing: listing, split: split) {
+            throw CheckpointError.dataDiffers(folder: dataRoot, run: run, reason: difference)
+        }
+        let (savedConfig, weights) = try TrainingCheckpoint.loadModel(in: folder)
+        guard savedConfig == config else { throw TrainerError.configDiffers(run) }
+        return (folder, state, weights)
+    }
+
+    /// Weights of an earlier run, checked against this run's architecture.
+    private static func loadInitialWeights(_ path: String, config: ModelConfig) throws -> ModelWeights {
+        let directory = URL(fileURLWithPath: path)
+        let saved = try ModelConfig(contentsOf: directory.appendingPathComponent("config.json"))
+        // Only the reading policy may differ: everything the weights depend on must match.
+        guard saved.architecture == config.architecture else { throw TrainerError.initialWeightsDiffer(path) }
+        return try ModelWeights(contentsOf: directory.appendingPathComponent("model.safetensors"), config: config)
+    }
+
+    public var epochsCompleted: Int { state.epochsCompleted }
+    public var history: [TrainingCheckpoint.EpochRecord] { state.history }
+
+    /// Runs the remaining epochs, reporting as it goes; an error thrown by `report` stops
+    /// the run (the last completed epoch stays saved).
+    public func run(report: (TrainingEvent) throws -> Void) throws {
+        if lock == nil { lock = try OutputLock(folder: checkpoint.directory.path) }
+        defer { lock = nil }
+        let batchesPerEpoch = data.sampler.batchesPerEpoch
+        for epoch in state.epochsCompleted..<recipe.epochs {
+            let clock = ContinuousClock()
+            let start = clock.now
+            var images = 0, correct = 0, lossSum = 0.0, batchIndex = 0
+            var learningRate: Float = 0
+            for labeled in data.trainingBatches(epoch: epoch) {
+                let batch = TrainingBatch(grids: labeled.grids, labels: labeled.labels,
+                                          teacherProbabilities: teachers?.probabilities(for: labeled.grids))
+                model.zeroGradients()
+                let result = model.step(batch: batch)
+                if recipe.gradientClip > 0 { _ = clipGradientNorm(&model.gradients, maxNorm: recipe.gradientClip) }
+                learningRate = schedule.learningRate(atStep: optimizer.step)
+                optimizer.update(&model.parameters, gradients: model.gradients, learningRate: learningRate)
+                images += batch.count
+                correct += result.correct
+                lossSum += Double(result.loss) * Double(batch.count)
+                batchIndex += 1
+                let elapsed = (clock.now - start).inSeconds
+                try report(.batch(TrainingProgress(
+                    epoch: epoch, epochs: recipe.epochs, batch: batchIndex, batchesPerEpoch: batchesPerEpoch,
+                    loss: lossSum / Double(images), accuracy: Double(correct) / Double(images),
+                    imagesPerSecond: Double(images) / elapsed, learningRate: learningRate,
+                    epochSeconds: elapsed)))
+            }
+            let seconds = (clock.now - start).inSeconds
+            let confusion = validate()
+            let accuracy = confusion.accuracy
+            let record = TrainingCheckpoint.EpochRecord(
+                epoch: epoch + 1, trainingLoss: lossSum / Double(max(images, 1)),
+                trainingAccuracy: Double(correct) / Double(max(images, 1)), validationAccuracy: accuracy,
+                learningRate: learningRate, seconds: seconds, imagesPerSecond: Double(images) / seconds)
+            let isBest = accuracy > (state.bestValidationAccuracy ?? -1)
+            state.history.append(record)
+            state.epochsCompleted = epoch + 1
+            if isBest {
+                state.bestEpoch = epoch + 1
+                state.bestValidationAccuracy = accuracy
+            }
+            try checkpoint.save(config: config, weights: model.weights, optimizer: optimizer, state: state, isBest: isBest,
+                                data: fingerprint)
+            try report(.epochFinished(record, confusion, isBest: isBest))
+        }
+    }
+
+    /// Accuracy of the current weights on the validation split, through the inference path
+    /// (in fp32 whatever the training precision: the weights themselves are fp32).
+    public func validate() -> ConfusionMatrix {
+        let inference = DilatedViTModel(config: config, weights: model.weights)
+        var confusion = ConfusionMatrix(classCount: config.classCount)
+        let classes = config.classCount
+        for batch in data.validationBatches(gridSide: recipe.validationGridSide) {
+            // Small photos: one image per core beats splitting each tiny forward pass.
+            var logits = [Float](repeating: 0, count: batch.count * classes)
+            logits.withUnsafeMutableBufferPointer { output in
+                let base = output.baseAddress!
+                parallelFor(batch.count) { i in
+                    let scores = inference.logits(for: batch.grids[i])
+                    for c in 0..<classes { base[i * classes + c] = scores[c] }
+                }
+            }
+            for i in 0..<batch.count {
+                confusion.record(truth: batch.labels[i], logits: Array(logits[i * classes..<(i + 1) * classes]))
+            }
+        }
+        return confusion
+    }
+}
+
+/// What the trainer reports while it runs.
+public enum TrainingEvent: Sendable {
+    case batch(TrainingProgress)
+    case epochFinished(TrainingCheckpoint.EpochRecord, ConfusionMatrix, isBest: Bool)
+}
+
+public struct TrainingProgress: Sendable {
+    public var epoch: Int
+    public var epochs: Int
+    public var batch: Int
+    public var batchesPerEpoch: Int
+    /// Running means over the epoch so far.
+    public var loss: Double
+    public var accuracy: Double
+    public var imagesPerSecond: Double
+    public var learningRate: Float
+    public var epochSeconds: Double
+
+    /// Seconds left in the whole run, from this epoch's pace.
+    public var remainingSeconds: Double {
+        let perBatch = epochSeconds / Double(max(batch, 1))
+        return perBatch * Double((epochs - epoch) * batchesPerEpoch - batch)
+    }
+}
+
+public enum TrainerError: Error, CustomStringConvertible {
+    case runExists(String)
+    case recipeDiffers(String)
+    case configDiffers(String)
+    case invalidRecipe(String)
+    case initialWeightsDiffer(String)
+    case teacherMismatch(String, String)
+    /// The data folder and its labels.
+    case oneLabel(String, [String])
+    /// The data folder, the photos held out (all unreadable when there are any), the fraction.
+    case noValidationPhotos(String, heldOut: Int, fraction: Double)
+
+    public var description: String {
+        switch self {
+        case .runExists(let path):
+            "\(path) already holds a training run: pass --resume to continue it, or choose another --output"
+        case .recipeDiffers(let path):
+            "the run in \(path) was started with different training settings; resume it with the same ones"
+        case .configDiffers(let path):
+            "the run in \(path) was started with a different model size; resume it with the same one"
+        case .initialWeightsDiffer(let path):
+            "the weights in \(path) belong to a different model size or label set than this run"
+        case .teacherMismatch(let path, let reason):
+            "the teacher in \(path) does not fit this run: \(reason)"
+        case .invalidRecipe(let reason):
+            "invalid training settings: \(reason)"
+        case let .oneLabel(path, labels):
+            "\(path) has a single label folder (\(labels.first ?? "")): a classifier needs at least two labels"
+        case let .noValidationPhotos(path, heldOut, fraction):
+            heldOut == 0
+                ? "no validation photos in \(path): each label keeps at least one photo for training, so a label "
+                    + "needs two or more photos for --validation-fraction (\(fraction)) to hold one out"
+                : "no validation photos in \(path): all \(heldOut) held-out photos are unreadable"
+        }
+    }
+}
+

@@ -1,0 +1,153 @@
+import DilatedViT
+
+/// One forward + backward over a stacked batch, on raw views of the parameters, the
+/// gradients and the activation buffers (see `TrainingModel.step(batch:)`).
+struct TrainingPass {
+    let config: ModelConfig
+    let offsets: ArenaOffsets
+    let attention: BatchedAttention
+    let parameters: UnsafePointer<Float>
+    let gradients: UnsafeMutablePointer<Float>
+    let buffers: TrainingActivations
+    /// The Linear layers' products, at the model's precision.
+    let linear: LinearProducts
+
+    var images: Int { attention.images }
+    var tokensPerImage: Int { attention.tokensPerImage }
+    var tokens: Int { attention.images * attention.tokensPerImage }
+
+    /// Runs the forward pass, keeping the activations the backward needs; returns the
+    /// pooled features (`images × D`) and the logits (`images × C`).
+    func forward(_ grids: [PatchGrid]) -> (pooled: [Float], logits: [Float]) {
+        let t = tokens, n = tokensPerImage, d = config.dimension, m = config.hiddenDimension
+        let features = config.patchFeatures, epsilon = config.layerNormEpsilon
+        let a = buffers, p = parameters
+
+        for (i, grid) in grids.enumerated() {
+            grid.values.withUnsafeBufferPointer { (a.patches + i * n * features).update(from: $0.baseAddress!, count: n * features) }
+        }
+        embeddingForward()
+        // The position code is fixed: added, never differentiated.
+        let code = sinCos2DPositionCode(rows: attention.rows, columns: attention.columns, dimension: d)
+        code.withUnsafeBufferPointer { code in
+            parallelFor(images) { i in addInPlace(code.baseAddress!, to: a.residual + i * n * d, count: n * d) }
+        }
+
+        for (block, saved) in zip(offsets.blocks, a.blocks) {
+            layerNormForward(a.residual, rows: t, columns: d, weight: p + block.norm1.weight, bias: p + block.norm1.bias,
+                             epsilon: epsilon, normalised: saved.norm1Normalised,
+                             inverseDeviation: saved.norm1InverseDeviation, output: a.normalisedOutput)
+            linear.forward(a.normalisedOutput, rows: t, inputs: d, outputs: 3 * d, weight: p + block.qkv.weight,
+                           bias: p + block.qkv.bias, into: saved.qkv)
+            attention.forward(qkv: saved.qkv, output: saved.attention, logSumExp: saved.logSumExp)
+            linear.forward(saved.attention, rows: t, inputs: d, outputs: d, weight: p + block.projection.weight,
+                           bias: p + block.projection.bias, into: a.residual, accumulate: true)
+
+            layerNormForward(a.residual, rows: t, columns: d, weight: p + block.norm2.weight, bias: p + block.norm2.bias,
+                             epsilon: epsilon, normalised: saved.norm2Normalised,
+                             inverseDeviation: saved.norm2InverseDeviation, output: a.normalisedOutput)
+            linear.forward(a.normalisedOutput, rows: t, inputs: d, outputs: m, weight: p + block.fc1.weight,
+                           bias: p + block.fc1.bias, into: saved.fc1Output)
+            geluForward(saved.fc1Output, into: a.hidden, count: t * m)
+            linear.forward(a.hidden, rows: t, inputs: m, outputs: d, weight: p + block.fc2.weight,
+                           bias: p + block.fc2.bias, into: a.residual, accumulate: true)
+        }
+
+        layerNormForward(a.residual, rows: t, columns: d, weight: p + offsets.norm.weight, bias: p + offsets.norm.bias,
+                         epsilon: epsilon, normalised: a.finalNormalised,
+                         inverseDeviation: a.finalInverseDeviation, output: a.normalisedOutput)
+        // Mean pooling per image, summed in double like the inference pass.
+        var pooled = [Float](repeating: 0, count: images * d)
+        pooled.withUnsafeMutableBufferPointer { pooled in
+            let out = pooled.baseAddress!
+            parallelFor(images) { i in
+                var sums = [Double](repeating: 0, count: d)
+                for row in 0..<n {
+                    let x = a.normalisedOutput + (i * n + row) * d
+                    for c in 0..<d { sums[c] += Double(x[c]) }
+                }
+                for c in 0..<d { out[i * d + c] = Float(sums[c] / Double(n)) }
+            }
+        }
+        var logits = [Float](repeating: 0, count: images * config.classCount)
+        pooled.withUnsafeBufferPointer { pooled in
+            logits.withUnsafeMutableBufferPointer { logits in
+                // The head stays fp32 at every precision, as in inference: its few outputs cost
+                // nothing, and the loss gradient enters through it unrounded.
+                linearForward(pooled.baseAddress!, rows: images, inputs: d, outputs: config.classCount,
+                              weight: p + offsets.head.weight, bias: p + offsets.head.bias, into: logits.baseAddress!)
+            }
+        }
+        return (pooled, logits)
+    }
+
+    /// Adds the gradients of the loss whose logit gradient is `logitGradient` to
+    /// `gradients`. Consumes the forward's activations (some are overwritten).
+    func backward(logitGradient: [Float], pooled: [Float]) {
+        let t = tokens, n = tokensPerImage, d = config.dimension, m = config.hiddenDimension
+        let a = buffers, p = parameters, g = gradients
+
+        // Head (fp32, see the forward), then mean pooling: each token of image i receives dPooled_i / N.
+        var pooledGradient = [Float](repeating: 0, count: images * d)
+        logitGradient.withUnsafeBufferPointer { dLogits in
+            pooled.withUnsafeBufferPointer { pooled in
+                pooledGradient.withUnsafeMutableBufferPointer { dPooled in
+                    linearBackward(outputGradient: dLogits.baseAddress!, input: pooled.baseAddress!, rows: images,
+                                   inputs: d, outputs: config.classCount, weight: p + offsets.head.weight,
+                                   weightGradient: g + offsets.head.weight, biasGradient: g + offsets.head.bias,
+                                   inputGradient: dPooled.baseAddress!)
+                }
+            }
+        }
+        pooledGradient.withUnsafeBufferPointer { dPooled in
+            let inverseCount = 1 / Float(n)
+            parallelFor(images) { i in
+                for row in 0..<n {
+                    let out = a.branchGradient + (i * n + row) * d
+                    for c in 0..<d { out[c] = dPooled[i * d + c] * inverseCount }
+                }
+            }
+        }
+        layerNormBackward(outputGradient: a.branchGradient, normalised: a.finalNormalised,
+                          inverseDeviation: a.finalInverseDeviation, weight: p + offsets.norm.weight,
+                          rows: t, columns: d, inputGradient: a.residualGradient, accumulate: false,
+                          weightGradient: g + offsets.norm.weight, biasGradient: g + offsets.norm.bias)
+
+        for (block, saved) in zip(offsets.blocks, a.blocks).reversed() {
+            // MLP branch: x += FC2(GELU(FC1(LN2(x)))).
+            geluActivationAndDerivative(saved.fc1Output, activation: a.hidden, count: t * m)
+            // dW₂ needs the activation before dG overwrites it (linear.backward orders the two products).
+            linear.backward(outputGradient: a.residualGradient, input: a.hidden, rows: t, inputs: m, outputs: d,
+                            weight: p + block.fc2.weight, weightGradient: g + block.fc2.weight,
+                            biasGradient: g + block.fc2.bias, inputGradient: a.hidden)
+            multiplyInPlace(a.hidden, by: saved.fc1Output, count: t * m)
+            layerNormAffine(saved.norm2Normalised, rows: t, columns: d, weight: p + block.norm2.weight,
+                            bias: p + block.norm2.bias, output: a.normalisedOutput)
+            linear.backward(outputGradient: a.hidden, input: a.normalisedOutput, rows: t, inputs: d, outputs: m,
+                            weight: p + block.fc1.weight, weightGradient: g + block.fc1.weight,
+                            biasGradient: g + block.fc1.bias, inputGradient: a.branchGradient)
+            layerNormBackward(outputGradient: a.branchGradient, normalised: saved.norm2Normalised,
+                              inverseDeviation: saved.norm2InverseDeviation, weight: p + block.norm2.weight,
+                              rows: t, columns: d, inputGradient: a.residualGradient, accumulate: true,
+                              weightGradient: g + block.norm2.weight, biasGradient: g + block.norm2.bias)
+
+            // Attention branch: x += Proj(Attn(QKV(LN1(x)))).
+            linear.backward(outputGradient: a.residualGradient, input: saved.attention, rows: t, inputs: d, outputs: d,
+                            weight: p + block.projection.weight, weightGradient: g + block.projection.weight,
+                            biasGradient: g + block.projection.bias, inputGradient: a.branchGradient)
+            attention.backward(qkv: saved.qkv, output: saved.attention, logSumExp: saved.logSumExp,
+                               outputGradient: a.branchGradient, qkvGradient: a.qkvGradient)
+            layerNormAffine(saved.norm1Normalised, rows: t, columns: d, weight: p + block.norm1.weight,
+                            bias: p + block.norm1.bias, output: a.normalisedOutput)
+            linear.backward(outputGradient: a.qkvGradient, input: a.normalisedOutput, rows: t, inputs: d,
+                            outputs: 3 * d, weight: p + block.qkv.weight, weightGradient: g + block.qkv.weight,
+                            biasGradient: g + block.qkv.bias, inputGradient: a.branchGradient)
+            layerNormBackward(outputGradient: a.branchGradient, normalised: saved.norm1Normalised,
+                              inverseDeviation: saved.norm1InverseDeviation, weight: p + block.norm1.weight,
+                              rows: t, columns: d, inputGradient: a.residualGradient, accumulate: true,
+                              weightGradient: g + block.norm1.weight, biasGradient: g + block.norm1.bias)
+        }
+
+        embeddingBackward()
+    }
+}

@@ -1,0 +1,117 @@
+import DilatedViT
+
+/// Everything about a training run besides the model's architecture: the schedule, the
+/// regularisation, the data settings and the seed. Saved with every checkpoint, so a
+/// resumed run can refuse settings that differ from the ones it started with.
+public struct TrainingRecipe: Sendable, Equatable, Codable {
+    public var epochs: Int
+    public var batchSize: Int
+    /// Peak learning rate of AdamW, reached after the warm-up.
+    public var learningRate: Float
+    /// Floor of the cosine decay.
+    public var minimumLearningRate: Float
+    public var warmupEpochs: Double
+    public var weightDecay: Float
+    public var labelSmoothing: Float
+    /// Global gradient-norm clip (0 = off).
+    public var gradientClip: Float
+    /// Seeds the initial weights, the batch order, the grid sizes and every augmentation.
+    public var seed: UInt64
+    /// Grid sides (in patches) drawn per training batch: multi-resolution training.
+    public var gridSides: [Int]
+    /// Validation photos are resized whole to this many patches per side.
+    public var validationGridSide: Int
+    public var validationFraction: Double
+    /// Seeds the validation split (kept apart from `seed` so runs compare on the same photos).
+    public var splitSeed: UInt64
+    public var augmentation: TrainingAugmentation
+    /// A weights folder (`config.json` + `model.safetensors`) of the same architecture to
+    /// start from instead of random weights: a new schedule over an earlier run's model.
+    public var initialWeights: String?
+    /// The Linear layers' products: fp32, or mixed precision with BF16 products
+    /// (`LinearProducts`). Runs saved before this setting existed decode as fp32.
+    public var precision: MatmulPrecision
+    /// Weights folders of trained models to distil from (`TeacherEnsemble`); empty: none.
+    public var teachers: [String]
+    /// The teachers' share of each training target (`CrossEntropy.distillationWeight`).
+    public var distillationWeight: Float
+    /// Whether each teacher also reads every crop mirrored and averages the two predictions
+    /// (`ClassificationOptions.averagesMirroredView`): a more accurate teacher for twice its time.
+    public var teachersAverageMirroredView: Bool
+
+    public init(epochs: Int = 30, batchSize: Int = 64, learningRate: Float = 1e-3,
+                minimumLearningRate: Float = 1e-5, warmupEpochs: Double = 2, weightDecay: Float = 0.05,
+                labelSmoothing: Float = 0.1, gradientClip: Float = 1, seed: UInt64 = 1,
+                gridSides: [Int] = [8, 10, 12, 14, 16], validationGridSide: Int = 12,
+                validationFraction: Double = 0.1, splitSeed: UInt64 = 0,
+                augmentation: TrainingAugmentation = TrainingAugmentation(), initialWeights: String? = nil,
+                precision: MatmulPrecision = .float32, teachers: [String] = [], distillationWeight: Float = 0.5,
+                teachersAverageMirroredView: Bool = false) {
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.learningRate = learningRate
+        self.minimumLearningRate = minimumLearningRate
+        self.warmupEpochs = warmupEpochs
+        self.weightDecay = weightDecay
+        self.labelSmoothing = labelSmoothing
+        self.gradientClip = gradientClip
+        self.seed = seed
+        self.gridSides = gridSides
+        self.validationGridSide = validationGridSide
+        self.validationFraction = validationFraction
+        self.splitSeed = splitSeed
+        self.augmentation = augmentation
+        self.initialWeights = initialWeights
+        self.precision = precision
+        self.teachers = teachers
+        self.distillationWeight = distillationWeight
+        self.teachersAverageMirroredView = teachersAverageMirroredView
+    }
+
+    /// Checks the settings that would otherwise stop the run part-way.
+    public func validate() throws(TrainerError) {
+        func require(_ condition: Bool, _ message: String) throws(TrainerError) {
+            if !condition { throw .invalidRecipe(message) }
+        }
+        try require(epochs > 0, "epochs must be positive, got \(epochs)")
+        try require(batchSize > 0, "the batch size must be positive, got \(batchSize)")
+        try require(warmupEpochs >= 0 && warmupEpochs < Double(epochs),
+                    "the warm-up (\(warmupEpochs) epochs) must be shorter than the run (\(epochs))")
+        try require(learningRate > 0 && minimumLearningRate >= 0 && minimumLearningRate <= learningRate,
+                    "learning rates must satisfy 0 ≤ minimum ≤ peak, peak > 0")
+        try require(weightDecay >= 0 && gradientClip >= 0, "weight decay and the clip must not be negative")
+        try require((0..<1).contains(labelSmoothing), "label smoothing must be in [0, 1)")
+        try require(!gridSides.isEmpty && gridSides.allSatisfy { $0 > 0 } && validationGridSide > 0,
+                    "grid sides must be positive")
+        try require(validationFraction > 0 && validationFraction < 1, "the validation fraction must be in (0, 1)")
+        try require((0...1).contains(distillationWeight), "the distillation weight must be in [0, 1]")
+    }
+}
+
+extension TrainingRecipe {
+    /// The synthesized decoding, except that settings newer than a saved run take their
+    /// defaults there: a missing `precision` means fp32, missing `teachers` none, and teachers read
+    /// one view.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        epochs = try container.decode(Int.self, forKey: .epochs)
+        batchSize = try container.decode(Int.self, forKey: .batchSize)
+        learningRate = try container.decode(Float.self, forKey: .learningRate)
+        minimumLearningRate = try container.decode(Float.self, forKey: .minimumLearningRate)
+        warmupEpochs = try container.decode(Double.self, forKey: .warmupEpochs)
+        weightDecay = try container.decode(Float.self, forKey: .weightDecay)
+        labelSmoothing = try container.decode(Float.self, forKey: .labelSmoothing)
+        gradientClip = try container.decode(Float.self, forKey: .gradientClip)
+        seed = try container.decode(UInt64.self, forKey: .seed)
+        gridSides = try container.decode([Int].self, forKey: .gridSides)
+        validationGridSide = try container.decode(Int.self, forKey: .validationGridSide)
+        validationFraction = try container.decode(Double.self, forKey: .validationFraction)
+        splitSeed = try container.decode(UInt64.self, forKey: .splitSeed)
+        augmentation = try container.decode(TrainingAugmentation.self, forKey: .augmentation)
+        initialWeights = try container.decodeIfPresent(String.self, forKey: .initialWeights)
+        precision = try container.decodeIfPresent(MatmulPrecision.self, forKey: .precision) ?? .float32
+        teachers = try container.decodeIfPresent([String].self, forKey: .teachers) ?? []
+        distillationWeight = try container.decodeIfPresent(Float.self, forKey: .distillationWeight) ?? 0.5
+        teachersAverageMirroredView = try container.decodeIfPresent(Bool.self, forKey: .teachersAverageMirroredView) ?? false
+    }
+}

@@ -21,11 +21,11 @@ public struct AdamW: Sendable {
     public private(set) var step: Int
     public private(set) var firstMoment: [Float]
     public private(set) var secondMoment: [Float]
-    public let layout: ParameterLayout
+    package let layout: ParameterLayout
     /// `(range, decayed)` per tensor, merged into runs.
     private let decayRuns: [(range: Range<Int>, decayed: Bool)]
 
-    public init(layout: ParameterLayout, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+    package init(layout: ParameterLayout, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
                 weightDecay: Float = 0.05) {
         self.layout = layout
         self.beta1 = beta1
@@ -77,7 +77,7 @@ extension AdamW {
     /// The optimizer state as safetensors tensors `adam.m.<name>` and `adam.v.<name>` plus
     /// metadata (`adam.step`, betas, epsilon, weight decay), all stored exactly (F32 and
     /// round-trip decimal strings).
-    public func stateFile() -> SafeTensors {
+    package func stateFile() -> SafeTensors {
         var tensors = layout.tensors(from: firstMoment, prefix: "adam.m.")
         tensors.merge(layout.tensors(from: secondMoment, prefix: "adam.v.")) { first, _ in first }
         return SafeTensors(tensors: tensors, metadata: [
@@ -87,7 +87,7 @@ extension AdamW {
     }
 
     /// Restores a state written by `stateFile()` for the same layout.
-    public init(state: SafeTensors, layout: ParameterLayout) throws(AdamWStateError) {
+    package init(state: SafeTensors, layout: ParameterLayout) throws(AdamWStateError) {
         func number(_ key: String) throws(AdamWStateError) -> Float {
             guard let text = state.metadata[key], let value = Float(text) else { throw .missingMetadata(key) }
             return value
@@ -109,7 +109,7 @@ extension AdamW {
     }
 }
 
-public enum AdamWStateError: Error, Equatable, CustomStringConvertible {
+package enum AdamWStateError: Error, Equatable, CustomStringConvertible {
     case missingMetadata(String)
     case tensors(ParameterLayout.FlattenError)
 

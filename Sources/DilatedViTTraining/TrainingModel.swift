@@ -25,7 +25,7 @@ import DilatedViT
 /// Not thread-safe (it mutates its buffers); each step uses all cores itself.
 public final class TrainingModel {
     public let config: ModelConfig
-    public let layout: ParameterLayout
+    package let layout: ParameterLayout
     /// All parameters, flat in `layout` order.
     public var parameters: [Float]
     /// Gradients accumulated by `step(batch:)` since the last `zeroGradients()`, `layout` order.
@@ -62,7 +62,7 @@ public final class TrainingModel {
     public var weights: ModelWeights { ModelWeights(layout: layout, values: parameters) }
 
     /// The accumulated gradients under the parameters' names.
-    public var gradientTensors: [String: Tensor] { layout.tensors(from: gradients) }
+    package var gradientTensors: [String: Tensor] { layout.tensors(from: gradients) }
 
     public func zeroGradients() {
         gradients.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }

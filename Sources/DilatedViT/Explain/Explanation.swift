@@ -41,7 +41,7 @@ public struct Explanation: Sendable {
     public var predictedLabel: String { labels[predictedIndex] }
 
     /// Per-patch contributions to the logit of the label at `index`.
-    public func relevance(forLabelAt index: Int) -> RelevanceMap {
+    package func relevance(forLabelAt index: Int) -> RelevanceMap {
         precondition(labels.indices.contains(index), "Explanation: no label \(index)")
         let classes = labels.count
         let values = (0..<(rows * columns)).map { tokenLogits[$0 * classes + index] }
@@ -49,14 +49,14 @@ public struct Explanation: Sendable {
     }
 
     /// Per-patch contributions to `label`'s logit; nil for a label the model does not have.
-    public func relevance(for label: String) -> RelevanceMap? {
+    package func relevance(for label: String) -> RelevanceMap? {
         labels.firstIndex(of: label).map { relevance(forLabelAt: $0) }
     }
 }
 
 /// One value per patch, `rows × columns` row-major: raw logit contributions, whose mean is
 /// the class logit.
-public struct RelevanceMap: Sendable, Equatable {
+package struct RelevanceMap: Sendable, Equatable {
     public let rows: Int
     public let columns: Int
     public var values: [Float]

@@ -1,5 +1,5 @@
 /// A decoded photo with what was learnt on the way.
-public struct DecodedImage: Sendable, Equatable {
+package struct DecodedImage: Sendable, Equatable {
     /// RGB8 pixels, oriented upright unless `DecodeOptions.appliesOrientation` was off.
     public var image: RGBImage
     public var header: ImageHeader

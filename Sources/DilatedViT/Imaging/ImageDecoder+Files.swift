@@ -12,7 +12,7 @@ extension ImageDecoder {
         try decode(contentsOf: try filePath(of: url), options: options)
     }
 
-    public static func decodeWithWarnings(contentsOf path: String,
+    package static func decodeWithWarnings(contentsOf path: String,
                                           options: DecodeOptions = DecodeOptions())
         throws(ImageDecodingError) -> DecodedImage
     {

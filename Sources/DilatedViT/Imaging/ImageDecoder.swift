@@ -29,7 +29,7 @@ public enum ImageDecoder {
     }
 
     /// `decode(_:options:)`, also returning the header and the codec's tolerated warnings.
-    public static func decodeWithWarnings(_ bytes: [UInt8],
+    package static func decodeWithWarnings(_ bytes: [UInt8],
                                           options: DecodeOptions = DecodeOptions())
         throws(ImageDecodingError) -> DecodedImage
     {

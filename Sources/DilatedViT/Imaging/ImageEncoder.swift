@@ -1,12 +1,12 @@
 import CCodecs
 
 /// Why `ImageEncoder` could not write an image (an empty image, or out of memory).
-public struct ImageEncodingError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct ImageEncodingError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String
 }
 
 /// Writes `RGBImage`s as PNG or JPEG bytes, e.g. heat maps and test fixtures.
-public enum ImageEncoder {
+package enum ImageEncoder {
     /// Lossless 8-bit RGB PNG, not interlaced.
     public static func png(_ image: RGBImage) throws(ImageEncodingError) -> [UInt8] {
         var params = ccodecs_png_encode_params_t()

@@ -49,7 +49,7 @@ public struct PhotoLoader: Sendable {
 
     /// How `bytes` will be read — working resolution, JPEG reduction, peak memory — from
     /// the header alone, before any pixel memory is allocated.
-    public func plan(for bytes: [UInt8]) throws(ImageDecodingError) -> LoadPlan {
+    package func plan(for bytes: [UInt8]) throws(ImageDecodingError) -> LoadPlan {
         let header = try ImageDecoder.header(of: bytes, pixelLimit: decodeOptions.maxPixels)
         let resolution = workingResolution(width: header.width, height: header.height)
         let denominator = header.format == .jpeg
@@ -61,7 +61,7 @@ public struct PhotoLoader: Sendable {
     }
 
     /// Loads `bytes` as `plan` (made by `plan(for:)` from the same bytes) says.
-    public func load(_ bytes: [UInt8], plan: LoadPlan) throws(ImageDecodingError) -> LoadedPhoto {
+    package func load(_ bytes: [UInt8], plan: LoadPlan) throws(ImageDecodingError) -> LoadedPhoto {
         if let photo = try streamedPNG(bytes, header: plan.header, resolution: plan.resolution) { return photo }
         var options = decodeOptions
         options.jpegScaleDenominator = plan.jpegScaleDenominator
@@ -141,7 +141,7 @@ public struct PhotoLoader: Sendable {
 }
 
 /// What reading one photo will take, decided from its header.
-public struct LoadPlan: Sendable {
+package struct LoadPlan: Sendable {
     public var header: ImageHeader
     public var resolution: WorkingResolution
     /// libjpeg's reduction (1, 2, 4 or 8; always 1 for PNG).

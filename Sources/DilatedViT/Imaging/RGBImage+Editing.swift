@@ -1,5 +1,5 @@
 /// A pixel rectangle inside an image.
-public struct PixelRect: Sendable, Equatable, CustomStringConvertible {
+package struct PixelRect: Sendable, Equatable, CustomStringConvertible {
     public var x: Int
     public var y: Int
     public var width: Int
@@ -21,7 +21,7 @@ public struct PixelRect: Sendable, Equatable, CustomStringConvertible {
 /// no allocation per pixel; results round to the nearest byte and clamp to 0...255.
 extension RGBImage {
     /// The pixels of `rect`, which must lie inside the image.
-    public func cropped(to rect: PixelRect) -> RGBImage {
+    package func cropped(to rect: PixelRect) -> RGBImage {
         precondition(rect.x >= 0 && rect.y >= 0 && rect.width > 0 && rect.height > 0
                      && rect.x + rect.width <= width && rect.y + rect.height <= height,
                      "crop \(rect) outside \(width)×\(height)")

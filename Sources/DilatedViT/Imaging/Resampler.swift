@@ -4,7 +4,7 @@
 /// pixel is the exact mean of the source area it covers, which removes aliasing without
 /// ringing. Upscaling (per axis) uses **bilinear** interpolation at pixel centres. Results are
 /// rounded to the nearest 8-bit value.
-public enum Resampler {
+package enum Resampler {
     /// `width × height` scaled, aspect kept, so that its long side is `longSide` (each side
     /// rounded, at least 1).
     public static func fittedSize(width: Int, height: Int, longSide: Int) -> (width: Int, height: Int) {

@@ -29,7 +29,7 @@ extension ModelWeights {
 
 /// A small, fast, seedable generator (Steele et al.'s SplitMix64), so random weights are
 /// the same on every platform and run.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
+package struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
     public init(seed: UInt64) { state = seed }

@@ -5,7 +5,7 @@ import Foundation
 /// PyTorch names of `ModelParameters`. Inference builds its layers on the arena without
 /// copying it, and training updates the arena in place.
 public struct ModelWeights: Sendable {
-    public let layout: ParameterLayout
+    package let layout: ParameterLayout
     /// Every parameter, flat in `layout` order.
     public internal(set) var values: [Float]
 
@@ -23,7 +23,7 @@ public struct ModelWeights: Sendable {
 
     /// Checks names and shapes against `config`: the first problem in name order is thrown,
     /// missing tensors before unexpected ones before wrong shapes.
-    public init(tensors: [String: Tensor], config: ModelConfig) throws(ModelWeightsError) {
+    package init(tensors: [String: Tensor], config: ModelConfig) throws(ModelWeightsError) {
         let layout = ParameterLayout(config: config)
         for entry in layout.entries where tensors[entry.name] == nil {
             throw .missingTensor(name: entry.name, expectedShape: entry.shape)
@@ -40,7 +40,7 @@ public struct ModelWeights: Sendable {
 
     /// Bytes the tensors of `config` occupy when every one is stored as `dtype`. Cannot
     /// overflow for a validated config (its limits keep it below 2⁵⁰).
-    public static func expectedByteCount(for config: ModelConfig, dtype: TensorDType) -> Int {
+    package static func expectedByteCount(for config: ModelConfig, dtype: TensorDType) -> Int {
         expectedShapes(for: config).values.reduce(0) { $0 + $1.reduce(1, *) } * dtype.byteCount
     }
 
@@ -78,5 +78,5 @@ public struct ModelWeights: Sendable {
     }
 
     /// All parameters under their PyTorch names, ready for `SafeTensors(tensors:)`.
-    public var tensors: [String: Tensor] { layout.tensors(from: values) }
+    package var tensors: [String: Tensor] { layout.tensors(from: values) }
 }

@@ -4,7 +4,7 @@
 /// and the optimizer's moments in the same layout (tensors in name order, each row-major),
 /// so the optimizer is one pass over contiguous memory and saving or loading is a split by
 /// name. Names and shapes come from the architecture's one table, `ModelParameters`.
-public struct ParameterLayout: Sendable, Equatable {
+package struct ParameterLayout: Sendable, Equatable {
     public struct Entry: Sendable, Equatable {
         public let name: String
         public let shape: [Int]

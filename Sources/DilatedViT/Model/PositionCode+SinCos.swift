@@ -44,7 +44,7 @@ func addSinCos2D(to tokens: UnsafeMutablePointer<Float>, rows: Int, columns: Int
 }
 
 /// The position code alone, `rows·columns × dimension` row-major (for tests and tools).
-public func sinCos2DPositionCode(rows: Int, columns: Int, dimension: Int) -> [Float] {
+package func sinCos2DPositionCode(rows: Int, columns: Int, dimension: Int) -> [Float] {
     var code = [Float](repeating: 0, count: rows * columns * dimension)
     code.withUnsafeMutableBufferPointer {
         addSinCos2D(to: $0.baseAddress!, rows: rows, columns: columns, dimension: dimension)

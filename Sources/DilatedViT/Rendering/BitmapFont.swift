@@ -1,6 +1,6 @@
 /// A built-in 5×7 pixel font (ASCII letters, digits and common punctuation), so captions can
 /// be drawn without a font library. Characters it lacks are drawn as `?`.
-public enum BitmapFont {
+package enum BitmapFont {
     public static let glyphWidth = 5
     public static let glyphHeight = 7
     /// Blank columns between glyphs, in font pixels.

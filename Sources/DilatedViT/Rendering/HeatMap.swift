@@ -1,6 +1,6 @@
 /// A grid of values in [0, 1] (e.g. per-patch relevance, or accuracy per position), drawn
 /// through a colour map at any pixel size.
-public struct HeatMap: Sendable, Equatable {
+package struct HeatMap: Sendable, Equatable {
     public let rows: Int
     public let columns: Int
     /// `rows × columns`, row-major; drawn clamped to [0, 1].

@@ -1,6 +1,6 @@
 extension RGBImage {
     /// Paints `rect` (clipped to the image) with `color`.
-    public mutating func fill(_ rect: PixelRect, with color: RGBColor) {
+    package mutating func fill(_ rect: PixelRect, with color: RGBColor) {
         let x0 = max(0, rect.x), x1 = min(width, rect.x + rect.width)
         let y0 = max(0, rect.y), y1 = min(height, rect.y + rect.height)
         guard x0 < x1 && y0 < y1 else { return }
@@ -19,7 +19,7 @@ extension RGBImage {
     /// a solid box (readable over any photo) whose top-left corner is `(x, y)`. Returns the
     /// box, clipped to the image: nothing outside it changes.
     @discardableResult
-    public mutating func drawLabel(_ text: String, x: Int, y: Int, scale: Int = 2,
+    package mutating func drawLabel(_ text: String, x: Int, y: Int, scale: Int = 2,
                                    color: RGBColor = .white,
                                    background: RGBColor = RGBColor(red: 20, green: 20, blue: 20)) -> PixelRect {
         precondition(scale > 0, "drawLabel: scale must be positive")

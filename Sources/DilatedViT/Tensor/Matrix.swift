@@ -2,7 +2,7 @@
 ///
 /// Deliberately plain: the model keeps its weights and activations in these and hands
 /// the storage to BLAS and the SIMD kernels through unsafe buffer pointers.
-public struct Matrix: Sendable, Equatable {
+package struct Matrix: Sendable, Equatable {
     public let rows: Int
     public let columns: Int
     /// `rows × columns` values, row after row.

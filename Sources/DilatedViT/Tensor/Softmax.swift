@@ -1,7 +1,7 @@
 import Foundation
 
 /// The softmax of `values`, shifted by their maximum so large logits cannot overflow.
-public func softmax(_ values: [Float]) -> [Float] {
+package func softmax(_ values: [Float]) -> [Float] {
     guard let maximum = values.max() else { return [] }
     let exps = values.map { expf($0 - maximum) }
     let sum = exps.reduce(0, +)

@@ -1,6 +1,6 @@
 /// An n-dimensional `Float` array with its shape: the unit that safetensors files
 /// store and that weights are validated against.
-public struct Tensor: Sendable, Equatable {
+package struct Tensor: Sendable, Equatable {
     public let shape: [Int]
     /// Values in row-major (C) order.
     public var values: [Float]

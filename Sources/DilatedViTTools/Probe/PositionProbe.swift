@@ -156,5 +156,5 @@ public struct PositionProbeResult: Sendable, Equatable {
     public var overallAccuracy: Float { accuracy.reduce(0, +) / Float(accuracy.count) }
 
     /// Mean probability as a heat map, on the absolute [0, 1] scale.
-    public var probabilityMap: HeatMap { HeatMap(rows: gridSize, columns: gridSize, values: meanProbability) }
+    package var probabilityMap: HeatMap { HeatMap(rows: gridSize, columns: gridSize, values: meanProbability) }
 }

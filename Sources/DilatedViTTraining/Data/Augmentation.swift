@@ -18,7 +18,7 @@ public struct RandomResizedCrop: Sendable, Equatable, Codable {
     }
 
     /// The crop of a `width × height` image for an output of aspect `outputAspect` (w/h).
-    public func rect(width: Int, height: Int, outputAspect: Double = 1,
+    package func rect(width: Int, height: Int, outputAspect: Double = 1,
                      using generator: inout SplitMix64) -> PixelRect {
         let area = Double(width * height)
         let logRatio = log(aspectRatio.lowerBound * outputAspect)...log(aspectRatio.upperBound * outputAspect)
@@ -63,7 +63,7 @@ public struct ColorJitter: Sendable, Equatable, Codable {
 
     public static let none = ColorJitter(brightness: 0, contrast: 0, saturation: 0)
 
-    public func apply(to image: inout RGBImage, using generator: inout SplitMix64) {
+    package func apply(to image: inout RGBImage, using generator: inout SplitMix64) {
         func factor(_ strength: Float) -> Float {
             Float(generator.uniform(Double(max(0, 1 - strength))...Double(1 + strength)))
         }
@@ -98,7 +98,7 @@ public struct RandomErasing: Sendable, Equatable, Codable {
         self.aspectRatio = aspectRatio
     }
 
-    public func apply(to image: inout RGBImage, using generator: inout SplitMix64) {
+    package func apply(to image: inout RGBImage, using generator: inout SplitMix64) {
         guard generator.chance(probability) else { return }
         let area = Double(image.width * image.height)
         let logRatio = log(aspectRatio.lowerBound)...log(aspectRatio.upperBound)

@@ -11,7 +11,7 @@ func multiHeadAttention(_ problem: AttentionProblem, mode: AttentionMode, levels
 /// `rows × columns` grid: heads are contiguous `D/heads`-wide slices, scale `dh^-1/2`.
 /// Returns the `N × D` output. The model itself calls the pointer-based kernels on its
 /// qkv buffer; this entry point serves tests and reference comparisons.
-public func attention(queries: [Float], keys: [Float], values: [Float],
+package func attention(queries: [Float], keys: [Float], values: [Float],
                       rows: Int, columns: Int, heads: Int,
                       levels: [AttentionLevel], mode: AttentionMode) -> [Float] {
     let n = rows * columns

@@ -7,7 +7,7 @@ import Foundation
 /// to the data section that follows the header), optionally a `__metadata__` object of
 /// strings. Reading validates everything and throws a `SafeTensorsError` naming the
 /// problem; a file is accepted only if its tensors tile the data section exactly.
-public struct SafeTensors: Sendable {
+package struct SafeTensors: Sendable {
     public var tensors: [String: Tensor]
     /// The `__metadata__` strings, if any.
     public var metadata: [String: String]

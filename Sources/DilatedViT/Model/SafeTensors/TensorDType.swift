@@ -1,5 +1,5 @@
 /// Element types that DilatedViT reads from safetensors files; all become `Float` in memory.
-public enum TensorDType: String, Sendable, CaseIterable {
+package enum TensorDType: String, Sendable, CaseIterable {
     case float32 = "F32"
     case float16 = "F16"
     case bfloat16 = "BF16"

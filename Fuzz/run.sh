@@ -46,7 +46,7 @@ library="$out/module/libDilatedViT.a"
 if [ ! -f "$library" ] || [ -n "$(find Sources/DilatedViT -name '*.swift' -newer "$library")" ]; then
     echo "compiling DilatedViT with -sanitize=fuzzer,address (a few minutes)"
     # -parse-as-library: no top-level code; -static + -emit-library: an archive, linked below.
-    nice -n 15 swiftc -O -g -swift-version 6 -parse-as-library -module-name DilatedViT \
+    nice -n 15 swiftc -O -g -swift-version 6 -parse-as-library -module-name DilatedViT -package-name DilatedViT \
         -sanitize=fuzzer,address -emit-library -static -emit-module \
         -emit-module-path "$out/module/DilatedViT.swiftmodule" -o "$library" \
         -I "$out/include/CCodecs" -I Sources/CJPEG -I Sources/CPNG -I Sources/COpenBLAS \

@@ -31,11 +31,9 @@ struct PhotoBatchOptions: ParsableArguments {
         var failures = expanded.skipped.count
         for skipped in expanded.skipped { printError("dvit: \(skipped)") }
         let inputs = shard.map { expanded.photos.filter($0.contains) } ?? expanded.photos
-        if let shard {
-            // Not a failure: a job array may have more jobs than photos.
-            if inputs.isEmpty && !expanded.photos.isEmpty {
-                printError("dvit: note: shard \(shard.index)/\(shard.count) holds none of the \(expanded.photos.count) photos")
-            }
+        // Not a failure: a job array may have more jobs than photos.
+        if let shard, inputs.isEmpty, !expanded.photos.isEmpty {
+            printError("dvit: note: shard \(shard.index)/\(shard.count) holds none of the \(expanded.photos.count) photos")
         }
         let work = OrderedWork(count: inputs.count, workers: threads ?? ProcessInfo.processInfo.activeProcessorCount) { index in
             Result<Output, any Error> { try compute(inputs[index]) }

@@ -24,18 +24,44 @@ public struct ModelWeights: Sendable {
     /// Checks names and shapes against `config`: the first problem in name order is thrown,
     /// missing tensors before unexpected ones before wrong shapes.
     package init(tensors: [String: Tensor], config: ModelConfig) throws(ModelWeightsError) {
+        let layout = try Self.checkedLayout(shapes: tensors.mapValues(\.shape), config: config)
+        var values = [Float](repeating: 0, count: layout.count)
+        for entry in layout.entries { values.replaceSubrange(entry.range, with: tensors[entry.name]!.values) }
+        self.init(layout: layout, values: values)
+    }
+
+    /// The layout of `config`, once `shapes` (a file's tensors) match it exactly.
+    private static func checkedLayout(shapes: [String: [Int]], config: ModelConfig) throws(ModelWeightsError)
+        -> ParameterLayout
+    {
         let layout = ParameterLayout(config: config)
-        for entry in layout.entries where tensors[entry.name] == nil {
+        for entry in layout.entries where shapes[entry.name] == nil {
             throw .missingTensor(name: entry.name, expectedShape: entry.shape)
         }
-        for name in tensors.keys.sorted() where layout[name] == nil {
-            throw .unexpectedTensor(name: name, shape: tensors[name]!.shape)
+        for name in shapes.keys.sorted() where layout[name] == nil {
+            throw .unexpectedTensor(name: name, shape: shapes[name]!)
         }
-        for entry in layout.entries where tensors[entry.name]!.shape != entry.shape {
-            throw .wrongShape(name: entry.name, expected: entry.shape, found: tensors[entry.name]!.shape)
+        for entry in layout.entries where shapes[entry.name]! != entry.shape {
+            throw .wrongShape(name: entry.name, expected: entry.shape, found: shapes[entry.name]!)
         }
-        // Names and shapes were checked just above, so flattening cannot fail.
-        self.init(layout: layout, values: try! layout.flatten(tensors).get())
+        return layout
+    }
+
+    /// Converts the tensors of a safetensors file (`bytes`) straight into the arena, so
+    /// loading holds the arena and the file, never a second copy of the weights;
+    /// `converted(range)` may release each tensor's bytes once read.
+    private init(safeTensors bytes: UnsafeRawBufferPointer, config: ModelConfig,
+                 converted: (Range<Int>) -> Void) throws(ModelWeightsError) {
+        let header: SafeTensors.Header
+        do { header = try SafeTensors.header(of: bytes) } catch { throw .file(error) }
+        let layout = try Self.checkedLayout(shapes: header.shapes, config: config)
+        let values = [Float](unsafeUninitializedCapacity: layout.count) { arena, initialised in
+            for entry in layout.entries {
+                converted(header.convert(entry.name, of: bytes, into: arena.baseAddress! + entry.offset))
+            }
+            initialised = layout.count
+        }
+        self.init(layout: layout, values: values)
     }
 
     /// Bytes the tensors of `config` occupy when every one is stored as `dtype`. Cannot
@@ -57,9 +83,7 @@ public struct ModelWeights: Sendable {
         do { mapped = try SafeTensors.map(url) } catch { throw .file(error) }
         let limit = Self.maxFileSize(for: config)
         guard mapped.bytes.count <= limit else { throw .fileTooLarge(bytes: mapped.bytes.count, limit: limit) }
-        let file: SafeTensors
-        do { file = try SafeTensors(mapped: mapped) } catch { throw .file(error) }
-        try self.init(tensors: file.tensors, config: config)
+        try self.init(safeTensors: mapped.bytes, config: config) { mapped.release($0) }
     }
 
     /// Parses safetensors bytes and validates them against `config`. A file too large for
@@ -68,13 +92,10 @@ public struct ModelWeights: Sendable {
     public init(safeTensorsData data: Data, config: ModelConfig) throws(ModelWeightsError) {
         let limit = Self.maxFileSize(for: config)
         guard data.count <= limit else { throw .fileTooLarge(bytes: data.count, limit: limit) }
-        let file: SafeTensors
-        do {
-            file = try SafeTensors(data: data)
-        } catch {
-            throw .file(error)
+        let result = data.withUnsafeBytes { bytes in
+            Result { () throws(ModelWeightsError) in try ModelWeights(safeTensors: bytes, config: config) { _ in } }
         }
-        try self.init(tensors: file.tensors, config: config)
+        self = try result.get()
     }
 
     /// All parameters under their PyTorch names, ready for `SafeTensors(tensors:)`.

@@ -52,7 +52,7 @@ package struct SafeTensors: Sendable {
     /// per tensor, and JSON decoding costs many times the text's size in memory.
     public static let maxHeaderLength = 100_000_000
 
-    private struct Entry {
+    fileprivate struct Entry {
         let name: String
         let dtype: TensorDType
         let shape: [Int]
@@ -60,10 +60,30 @@ package struct SafeTensors: Sendable {
         let end: Int
     }
 
-    /// `converted(range)` is called with each tensor's byte range in `bytes` once its
-    /// values have been copied out.
-    private static func parse(_ bytes: UnsafeRawBufferPointer,
-                              converted: (Range<Int>) -> Void) throws(SafeTensorsError) -> SafeTensors {
+    /// The validated header of a safetensors file: each tensor's type, shape and bytes.
+    package struct Header {
+        fileprivate let entries: [String: Entry]
+        package let metadata: [String: String]
+        /// Where the data section starts in the file.
+        fileprivate let dataStart: Int
+
+        package var shapes: [String: [Int]] { entries.mapValues(\.shape) }
+
+        /// Converts tensor `name` of `bytes` (the file this header was read from) into
+        /// `destination`, and returns the file range it was read from.
+        @discardableResult
+        package func convert(_ name: String, of bytes: UnsafeRawBufferPointer,
+                             into destination: UnsafeMutablePointer<Float>) -> Range<Int> {
+            let entry = entries[name]!
+            let range = dataStart + entry.begin..<dataStart + entry.end
+            entry.dtype.decode(UnsafeRawBufferPointer(rebasing: bytes[range]), count: entry.shape.reduce(1, *),
+                               into: destination)
+            return range
+        }
+    }
+
+    /// Reads and validates the header of the file `bytes`; no tensor is converted.
+    package static func header(of bytes: UnsafeRawBufferPointer) throws(SafeTensorsError) -> Header {
         guard bytes.count >= 8 else { throw .missingHeaderLength(fileSize: bytes.count) }
         let headerLength = UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))
         guard headerLength <= UInt64(bytes.count - 8) else {
@@ -74,7 +94,6 @@ package struct SafeTensors: Sendable {
         }
         let dataStart = 8 + Int(headerLength)
         let header = Data(bytes[8..<dataStart])
-        let dataBytes = UnsafeRawBufferPointer(rebasing: bytes[dataStart...])
 
         let rawEntries: [String: RawEntry]
         do {
@@ -96,19 +115,27 @@ package struct SafeTensors: Sendable {
                 entries.append(try validateEntry(name: name, raw: raw))
             }
         }
-        try validateLayout(entries, dataBytes: dataBytes.count)
+        try validateLayout(entries, dataBytes: bytes.count - dataStart)
+        return Header(entries: Dictionary(uniqueKeysWithValues: entries.map { ($0.name, $0) }),
+                      metadata: metadata, dataStart: dataStart)
+    }
 
+    /// `converted(range)` is called with each tensor's byte range in `bytes` once its
+    /// values have been copied out.
+    private static func parse(_ bytes: UnsafeRawBufferPointer,
+                              converted: (Range<Int>) -> Void) throws(SafeTensorsError) -> SafeTensors {
+        let header = try header(of: bytes)
         var tensors: [String: Tensor] = [:]
-        var storedTypes: [String: TensorDType] = [:]
-        for entry in entries {
-            let slice = UnsafeRawBufferPointer(rebasing: dataBytes[entry.begin..<entry.end])
-            let count = entry.shape.reduce(1, *)
-            tensors[entry.name] = Tensor(shape: entry.shape, values: entry.dtype.decode(slice, count: count))
-            storedTypes[entry.name] = entry.dtype
-            converted(dataStart + entry.begin..<dataStart + entry.end)
+        for name in header.entries.keys.sorted() {
+            let shape = header.entries[name]!.shape
+            let values = [Float](unsafeUninitializedCapacity: shape.reduce(1, *)) { out, initialised in
+                converted(header.convert(name, of: bytes, into: out.baseAddress!))
+                initialised = out.count
+            }
+            tensors[name] = Tensor(shape: shape, values: values)
         }
-        var file = SafeTensors(tensors: tensors, metadata: metadata)
-        file.storedTypes = storedTypes
+        var file = SafeTensors(tensors: tensors, metadata: header.metadata)
+        file.storedTypes = header.entries.mapValues(\.dtype)
         return file
     }
 

@@ -11,26 +11,23 @@ package enum TensorDType: String, Sendable, CaseIterable {
         }
     }
 
-    /// Decodes `count` little-endian elements starting at `bytes` into floats.
-    func decode(_ bytes: UnsafeRawBufferPointer, count: Int) -> [Float] {
-        [Float](unsafeUninitializedCapacity: count) { out, initialised in
-            switch self {
-            case .float32:
-                for i in 0..<count {
-                    out[i] = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
-                }
-            case .float16:
-                for i in 0..<count {
-                    let bits = UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
-                    out[i] = Float(Float16(bitPattern: bits))
-                }
-            case .bfloat16:
-                for i in 0..<count {
-                    let bits = UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
-                    out[i] = Float(bitPattern: UInt32(bits) << 16)
-                }
+    /// Decodes `count` little-endian elements starting at `bytes` into `out`.
+    func decode(_ bytes: UnsafeRawBufferPointer, count: Int, into out: UnsafeMutablePointer<Float>) {
+        switch self {
+        case .float32:
+            for i in 0..<count {
+                out[i] = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
             }
-            initialised = count
+        case .float16:
+            for i in 0..<count {
+                let bits = UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+                out[i] = Float(Float16(bitPattern: bits))
+            }
+        case .bfloat16:
+            for i in 0..<count {
+                let bits = UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+                out[i] = Float(bitPattern: UInt32(bits) << 16)
+            }
         }
     }
 

@@ -9,25 +9,16 @@ extension ModelWeights {
     /// all biases 0, LayerNorm weights 1 and biases 0.
     public init(trainingInitFor config: ModelConfig, seed: UInt64) {
         var generator = SplitMix64(seed: seed)
-        var tensors: [String: Tensor] = [:]
-        for (name, shape) in Self.expectedShapes(for: config).sorted(by: { $0.key < $1.key }) {
-            let count = shape.reduce(1, *)
-            let values: [Float]
-            if name.hasSuffix(".bias") {
-                values = [Float](repeating: 0, count: count)
-            } else if name == "norm.weight" || name.contains(".norm") {
-                values = [Float](repeating: 1, count: count)
-            } else if shape.count == 4 {
-                let fanIn = count / shape[0], fanOut = shape[0]
+        self.init(config: config) { entry, _ in
+            if entry.name.hasSuffix(".bias") { return [Float](repeating: 0, count: entry.count) }
+            if entry.name == "norm.weight" || entry.name.contains(".norm") { return [Float](repeating: 1, count: entry.count) }
+            if entry.shape.count == 4 {
+                let fanIn = entry.count / entry.shape[0], fanOut = entry.shape[0]
                 let bound = Float((6 / Double(fanIn + fanOut)).squareRoot())
-                values = (0..<count).map { _ in bound * generator.nextSigned() }
-            } else {
-                values = (0..<count).map { _ in 0.02 * generator.nextTruncatedNormal() }
+                return (0..<entry.count).map { _ in bound * generator.nextSigned() }
             }
-            tensors[name] = Tensor(shape: shape, values: values)
+            return (0..<entry.count).map { _ in 0.02 * generator.nextTruncatedNormal() }
         }
-        // The names and shapes come from `expectedShapes`, so validation cannot fail.
-        try! self.init(tensors: tensors, config: config)
     }
 }
 

@@ -7,23 +7,25 @@ extension ModelWeights {
     /// training starting point.
     public init(randomFor config: ModelConfig, seed: UInt64) {
         var generator = SplitMix64(seed: seed)
-        var tensors: [String: Tensor] = [:]
-        for (name, shape) in Self.expectedShapes(for: config).sorted(by: { $0.key < $1.key }) {
-            let count = shape.reduce(1, *)
-            let values: [Float]
-            if name.hasPrefix("norm") || name.contains(".norm") {
-                let center: Float = name.hasSuffix(".weight") ? 1 : 0
-                values = (0..<count).map { _ in center + 0.1 * generator.nextSigned() }
-            } else {
-                let weightName = name.replacingOccurrences(of: ".bias", with: ".weight")
-                let inputs = Self.expectedShapes(for: config)[weightName]!.dropFirst().reduce(1, *)
-                let bound = 1 / Float(inputs).squareRoot()
-                values = (0..<count).map { _ in bound * generator.nextSigned() }
+        self.init(config: config) { entry, layout in
+            if entry.name.hasPrefix("norm") || entry.name.contains(".norm") {
+                let center: Float = entry.name.hasSuffix(".weight") ? 1 : 0
+                return (0..<entry.count).map { _ in center + 0.1 * generator.nextSigned() }
             }
-            tensors[name] = Tensor(shape: shape, values: values)
+            let weight = layout[entry.name.replacingOccurrences(of: ".bias", with: ".weight")]!
+            let bound = 1 / Float(weight.shape.dropFirst().reduce(1, *)).squareRoot()
+            return (0..<entry.count).map { _ in bound * generator.nextSigned() }
         }
-        // The names and shapes come from `expectedShapes`, so validation cannot fail.
-        try! self.init(tensors: tensors, config: config)
+    }
+
+    /// The weights of `config` whose tensors, drawn in name order (so a seeded generator
+    /// gives the same weights every time), are `values(entry, layout)`.
+    package init(config: ModelConfig, values: (ParameterLayout.Entry, ParameterLayout) -> [Float]) {
+        let layout = ParameterLayout(config: config)
+        var arena: [Float] = []
+        arena.reserveCapacity(layout.count)
+        for entry in layout.entries { arena += values(entry, layout) }
+        self.init(layout: layout, values: arena)
     }
 }
 

@@ -16,8 +16,4 @@ struct AttentionProblem {
 
     var tokenCount: Int { rows * columns }
     var dimension: Int { heads * headDimension }
-    /// `dh` rounded up to whole SIMD vectors: the stride of gathered rows, whose padding is zero.
-    var paddedHeadDimension: Int { roundUpToVector(headDimension) }
-    /// The softmax temperature `dh^-1/2`, applied to queries as they are gathered.
-    var scale: Float { 1 / Float(headDimension).squareRoot() }
 }

@@ -125,6 +125,7 @@ struct WindowWalker {
 
     /// Runs `body(item, windows, tokens, scratch)` for every item in parallel, with a worker's
     /// `tokens` buffer (room for one window) and `scratchCount` floats of kernel scratch.
+    @inline(__always)
     private func forEachItem(_ plan: Plan, scratchCount: Int,
                              _ body: (Item, UnsafeMutablePointer<Int>, UnsafeMutablePointer<Float>) -> Void) {
         let itemsPerImage = plan.tilesPerImage * heads * plan.parts
@@ -151,6 +152,7 @@ struct WindowWalker {
     /// level by level, with the window's (stacked) token rows in `tokens` and the index range
     /// of those that are the item's queries. Window tokens are row-major, so the queries of
     /// a band of rows are a contiguous run.
+    @inline(__always)
     private func forEachWindow(of item: Item, _ plan: Plan, tokens: UnsafeMutablePointer<Int>,
                                _ body: (_ count: Int, _ queries: Range<Int>) -> Void) {
         let offset = item.image * tokensPerImage
@@ -177,6 +179,7 @@ struct WindowWalker {
 
     /// Calls `body(state)` for the state index (`token·heads + head`) of each of the item's
     /// query tokens.
+    @inline(__always)
     private func forEachQuery(of item: Item, _ body: (_ token: Int) -> Void) {
         let offset = item.image * tokensPerImage
         for y in item.firstQueryRow..<item.endQueryRow {
@@ -215,7 +218,8 @@ struct WindowWalker {
             forEachQuery(of: item) { t in
                 maxima[t * heads + item.head] = -.infinity
                 sums[t * heads + item.head] = 0
-                (output + t * d + column).update(repeating: 0, count: dh)
+                let row = output + t * d + column
+                for c in 0..<dh { row[c] = 0 }
             }
             forEachWindow(of: item, plan, tokens: tokens) { count, queries in
                 if count <= Self.keyChunk {
@@ -278,9 +282,10 @@ struct WindowWalker {
                 var sum: Float = 0
                 for c in 0..<dh { sum += o[c] * g[c] }
                 delta[t * heads + item.head] = sum
-                (queryGradient + t * gradientStride + column).update(repeating: 0, count: dh)
-                (keyGradient + t * gradientStride + column).update(repeating: 0, count: dh)
-                (valueGradient + t * gradientStride + column).update(repeating: 0, count: dh)
+                let dq = queryGradient + t * gradientStride + column
+                let dk = keyGradient + t * gradientStride + column
+                let dv = valueGradient + t * gradientStride + column
+                for c in 0..<dh { dq[c] = 0; dk[c] = 0; dv[c] = 0 }
             }
             forEachWindow(of: item, plan, tokens: tokens) { count, _ in
                 var window = ck_window(query_count: count, queries: tokens, key_count: count, keys: tokens)

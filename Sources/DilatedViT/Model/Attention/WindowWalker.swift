@@ -77,8 +77,8 @@ struct WindowWalker {
     /// A window with more keys than this absorbs them over several kernel calls, and its
     /// queries go in blocks of `queryBlock`: the chunk's transposed keys (`dh × 512`) and
     /// the block's states stay in L1/L2 however large the window.
-    static let keyChunk = 512
-    static let queryBlock = 256
+    static var keyChunk: Int { 512 }
+    static var queryBlock: Int { 256 }
 
     /// One work item: head `head` of image `image` within the tile `top..<bottom ×
     /// left..<right`, whose rows `firstQueryRow..<endQueryRow` are the item's queries.
@@ -221,20 +221,22 @@ struct WindowWalker {
                 let row = output + t * d + column
                 for c in 0..<dh { row[c] = 0 }
             }
-            forEachWindow(of: item, plan, tokens: tokens) { count, queries in
-                if count <= Self.keyChunk {
-                    var window = ck_window(query_count: queries.count, queries: tokens + queries.lowerBound,
-                                           key_count: count, keys: tokens)
-                    kernel(&head, &window, scratch)
-                    return
-                }
-                for blockStart in stride(from: queries.lowerBound, to: queries.upperBound, by: Self.queryBlock) {
-                    let blockCount = min(Self.queryBlock, queries.upperBound - blockStart)
-                    for keyStart in stride(from: 0, to: count, by: Self.keyChunk) {
-                        var window = ck_window(query_count: blockCount, queries: tokens + blockStart,
-                                               key_count: min(Self.keyChunk, count - keyStart),
-                                               keys: tokens + keyStart)
-                        kernel(&head, &window, scratch)
+            withUnsafePointer(to: &head) { head in
+                forEachWindow(of: item, plan, tokens: tokens) { count, queries in
+                    if count <= Self.keyChunk {
+                        var window = ck_window(query_count: queries.count, queries: tokens + queries.lowerBound,
+                                               key_count: count, keys: tokens)
+                        kernel(head, &window, scratch)
+                        return
+                    }
+                    for blockStart in stride(from: queries.lowerBound, to: queries.upperBound, by: Self.queryBlock) {
+                        let blockCount = min(Self.queryBlock, queries.upperBound - blockStart)
+                        for keyStart in stride(from: 0, to: count, by: Self.keyChunk) {
+                            var window = ck_window(query_count: blockCount, queries: tokens + blockStart,
+                                                   key_count: min(Self.keyChunk, count - keyStart),
+                                                   keys: tokens + keyStart)
+                            kernel(head, &window, scratch)
+                        }
                     }
                 }
             }
@@ -287,9 +289,11 @@ struct WindowWalker {
                 let dv = valueGradient + t * gradientStride + column
                 for c in 0..<dh { dq[c] = 0; dk[c] = 0; dv[c] = 0 }
             }
-            forEachWindow(of: item, plan, tokens: tokens) { count, _ in
-                var window = ck_window(query_count: count, queries: tokens, key_count: count, keys: tokens)
-                kernel(&head, &window, scratch)
+            withUnsafePointer(to: &head) { head in
+                forEachWindow(of: item, plan, tokens: tokens) { count, _ in
+                    var window = ck_window(query_count: count, queries: tokens, key_count: count, keys: tokens)
+                    kernel(head, &window, scratch)
+                }
             }
         }
     }

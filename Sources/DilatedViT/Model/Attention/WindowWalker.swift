@@ -123,8 +123,9 @@ struct WindowWalker {
                     tilesPerImage: tilesPerImage, parts: parts)
     }
 
-    /// Runs `body(item, windows, tokens, scratch)` for every item in parallel, with a worker's
-    /// `tokens` buffer (room for one window) and `scratchCount` floats of kernel scratch.
+    /// Runs `body(item, tokens, scratch)` for every (image, tile, head, part) item in
+    /// parallel, with a worker's `tokens` buffer (room for one window) and `scratchCount`
+    /// floats of kernel scratch. `parts` items of one tile and head split its rows evenly.
     @inline(__always)
     private func forEachItem(_ plan: Plan, scratchCount: Int,
                              _ body: (Item, UnsafeMutablePointer<Int>, UnsafeMutablePointer<Float>) -> Void) {
@@ -148,8 +149,8 @@ struct WindowWalker {
         }
     }
 
-    /// Calls `body(tokens, count, queries)` for each window of the item's head in its tile,
-    /// level by level, with the window's (stacked) token rows in `tokens` and the index range
+    /// Calls `body(count, queries)` for each window of the item's head in its tile, level by
+    /// level, with the window's `count` (stacked) token rows in `tokens` and the index range
     /// of those that are the item's queries. Window tokens are row-major, so the queries of
     /// a band of rows are a contiguous run.
     @inline(__always)
@@ -177,8 +178,7 @@ struct WindowWalker {
         }
     }
 
-    /// Calls `body(state)` for the state index (`token·heads + head`) of each of the item's
-    /// query tokens.
+    /// Calls `body(t)` for the (stacked) token row `t` of each of the item's queries.
     @inline(__always)
     private func forEachQuery(of item: Item, _ body: (_ token: Int) -> Void) {
         let offset = item.image * tokensPerImage

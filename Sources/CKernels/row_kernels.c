@@ -1,6 +1,7 @@
 #include <math.h>
 
 #include "ckernels.h"
+#include "ckernels_testing.h"
 #include "vector16.h"
 
 // erf(x): the odd/even rational fit of Eigen and XLA for float (inputs clamped to ±4,

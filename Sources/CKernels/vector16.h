@@ -47,9 +47,11 @@ typedef float v16f_unaligned __attribute__((vector_size(64), aligned(4)));
 #define V16_REDUCE_MAX(v) ({ v16f h_ = (v); V16_HALVES(h_, V16_MAX); h_[0]; })
 #define V16_REDUCE_ADD(v) ({ v16f h_ = (v); V16_HALVES(h_, V16_ADD_); h_[0]; })
 
-// exp(x) for the softmax (x ≤ 0 in use): the same Cephes scheme as the Swift
-// `exponential` — x = n·ln2 + f, a degree-6 polynomial for e^f, 2^n in the exponent
-// bits — so both paths agree to rounding. |x| beyond 87.3 (−∞ included) gives 0.
+// exp(x) for the attention softmax (x ≤ 0 in use), Cephes-style: x = n·ln2 + f with
+// |f| ≤ ln2/2, a degree-6 polynomial for e^f, then 2^n built in the exponent bits (n rounded
+// with the 1.5·2²³ trick, so no float→int conversion). Relative error about 2 ulp over the
+// normal range; |x| beyond 87.3 (−∞ for masked scores included) gives exactly 0, so masked
+// lanes drop out of sums. The tests check it through `ck_softmax_exp`.
 #define V16_EXP(input) ({                                                                  \
     const v16f limit_ = V16_SPLAT(87.33654f);                                            \
     v16f x_ = (input);                                                                   \

@@ -1,18 +1,19 @@
 #include <math.h>
 
 #include "ckernels.h"
+#include "ckernels_testing.h"
 #include "vector16.h"
 
 // Queries absorbed together: their score, exp and value chains interleave (one query's
 // chain alone is latency-bound), and each key and value vector loaded serves all of them.
 #define QUERY_BLOCK 4
 
-ptrdiff_t ck_window_attention_scratch_count(ptrdiff_t count, ptrdiff_t head_dimension) {
-    // Transposed keys (head_dimension × padded count) and a score row per blocked query.
-    return (head_dimension + QUERY_BLOCK) * round_up_16(count);
+ptrdiff_t ck_window_attention_scratch_count(ptrdiff_t key_count, ptrdiff_t head_dimension) {
+    // Transposed keys (head_dimension × padded key count) and a score row per blocked query.
+    return (head_dimension + QUERY_BLOCK) * round_up_16(key_count);
 }
 
-// `block` queries (`tokens[0 ..< block]`) absorb all keys. A plain inline function
+// `block` queries (`tokens[0 ..< block]`) absorb the `count` keys `key_tokens`. A plain inline function
 // taking no vectors, so that every clone inlines it with `block` constant.
 static inline __attribute__((always_inline))
 void attend_queries(int block, ptrdiff_t count, const ptrdiff_t *tokens, const ptrdiff_t *key_tokens,
@@ -82,42 +83,48 @@ void attend_queries(int block, ptrdiff_t count, const ptrdiff_t *tokens, const p
 }
 
 static inline __attribute__((always_inline))
-void window_attention(ptrdiff_t count, const ptrdiff_t *tokens,
-                      const float *queries, const float *keys, const float *values,
-                      ptrdiff_t row_stride, ptrdiff_t head_dimension, float scale,
-                      float *maxima, float *sums, ptrdiff_t state_stride,
-                      float *output, ptrdiff_t output_stride, float *scratch) {
-    if (count <= 0) return;
-    const ptrdiff_t dh = head_dimension, stride = round_up_16(count);
+void window_attention(const ck_attention_forward *head, const ck_window *window, float *scratch) {
+    const ptrdiff_t count = window->key_count, query_count = window->query_count;
+    if (count <= 0 || query_count <= 0) return;
+    const ck_head_rows rows = head->rows;
+    const ptrdiff_t dh = rows.head_dimension, row_stride = rows.row_stride, stride = round_up_16(count);
+    const ptrdiff_t *tokens = window->queries, *key_tokens = window->keys;
     float *kt = scratch, *scores = scratch + dh * stride;
 
-    // Keys transposed once per window, zero past the last key.
+    // Keys transposed once per call, zero past the last key.
     for (ptrdiff_t j = 0; j < count; j++) {
-        const float *k = keys + tokens[j] * row_stride;
+        const float *k = rows.keys + key_tokens[j] * row_stride;
         for (ptrdiff_t d = 0; d < dh; d++) kt[d * stride + j] = k[d];
     }
     for (ptrdiff_t d = 0; d < dh; d++) {
         for (ptrdiff_t j = count; j < stride; j++) kt[d * stride + j] = 0;
     }
     ptrdiff_t i = 0;
-    for (; i + QUERY_BLOCK <= count; i += QUERY_BLOCK) {
-        attend_queries(QUERY_BLOCK, count, tokens + i, tokens, queries, values, row_stride, dh, scale,
-                       maxima, sums, state_stride, output, output_stride, kt, scores);
+    for (; i + QUERY_BLOCK <= query_count; i += QUERY_BLOCK) {
+        attend_queries(QUERY_BLOCK, count, tokens + i, key_tokens, rows.queries, rows.values, row_stride, dh,
+                       rows.scale, head->maxima, head->sums, head->state_stride, head->output,
+                       head->output_stride, kt, scores);
     }
-    for (; i < count; i++) {
-        attend_queries(1, count, tokens + i, tokens, queries, values, row_stride, dh, scale,
-                       maxima, sums, state_stride, output, output_stride, kt, scores);
+    for (; i < query_count; i++) {
+        attend_queries(1, count, tokens + i, key_tokens, rows.queries, rows.values, row_stride, dh,
+                       rows.scale, head->maxima, head->sums, head->state_stride, head->output,
+                       head->output_stride, kt, scores);
     }
 }
 
-#define WINDOW_ATTENTION_ENTRY(name, attributes)                                                   \
-    attributes void name(ptrdiff_t count, const ptrdiff_t *tokens, const float *queries,           \
-                         const float *keys, const float *values, ptrdiff_t row_stride,             \
-                         ptrdiff_t head_dimension, float scale, float *maxima, float *sums,        \
-                         ptrdiff_t state_stride, float *output, ptrdiff_t output_stride,           \
-                         float *scratch) {                                                         \
-        window_attention(count, tokens, queries, keys, values, row_stride, head_dimension, scale,  \
-                         maxima, sums, state_stride, output, output_stride, scratch);              \
+CK_MULTIVERSION void ck_window_attention(const ck_attention_forward *head, const ck_window *window, float *scratch) {
+    window_attention(head, window, scratch);
+}
+void ck_window_attention_baseline(const ck_attention_forward *head, const ck_window *window, float *scratch) {
+    window_attention(head, window, scratch);
+}
+
+static inline __attribute__((always_inline)) void softmax_exp(ptrdiff_t count, const float *x, float *y) {
+    for (ptrdiff_t i = 0; i < count; i += 16) {
+        v16f in = V16_SPLAT(0);
+        for (ptrdiff_t l = 0; l < 16 && i + l < count; l++) in[l] = x[i + l];
+        const v16f out = V16_EXP(in);
+        for (ptrdiff_t l = 0; l < 16 && i + l < count; l++) y[i + l] = out[l];
     }
-WINDOW_ATTENTION_ENTRY(ck_window_attention, CK_MULTIVERSION)
-WINDOW_ATTENTION_ENTRY(ck_window_attention_baseline, )
+}
+CK_MULTIVERSION void ck_softmax_exp(ptrdiff_t count, const float *x, float *y) { softmax_exp(count, x, y); }

@@ -1,4 +1,3 @@
-import CKernels
 import Testing
 @testable import DilatedViT
 @testable import DilatedViTTools
@@ -56,8 +55,7 @@ import Testing
                 let problem = AttentionProblem(
                     queries: rows.baseAddress!, keys: rows.baseAddress! + d, values: rows.baseAddress! + 2 * d,
                     rowStride: 3 * d, rows: c.rows, columns: c.columns, heads: c.heads, headDimension: c.headDimension)
-                dilatedAttention(problem, levels: c.levels, output: out.baseAddress!,
-                                 windowKernel: ck_window_attention_baseline)
+                WindowWalker(problem, levels: c.levels, kernels: .baseline).forward(problem, output: out.baseAddress!)
             }
         }
         #expect(maxAbsDifference(baseline, expected) < 1e-5)

@@ -63,79 +63,99 @@ void ck_bf16_gemm_atb_portable(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
 /// `x` rounded to bf16 the way both paths round it, widened back to fp32.
 float ck_bf16_round(float x);
 
-/// Attention of one head within one dilated window, merged into running softmax states.
-///
-/// Token `tokens[i]`'s query, key and value are the `head_dimension` floats at
-/// `queries`, `keys` and `values + tokens[i] · row_stride` (the pointers already offset
-/// to the head's columns). Each of the `count` tokens attends to all `count` keys with
-/// scores `scale · q·k`, absorbed by online softmax into its state: `maxima` and `sums`
-/// at `tokens[i] · state_stride`, and the unnormalised output row at
-/// `output + tokens[i] · output_stride` (the caller divides by the sums at the end).
-/// Tokens must be distinct. `scratch` holds `ck_window_attention_scratch_count` floats.
-/// Single-threaded; compiled for AVX-512, AVX2+FMA and baseline, chosen at load time.
-void ck_window_attention(ptrdiff_t count, const ptrdiff_t *tokens,
-                         const float *queries, const float *keys, const float *values,
-                         ptrdiff_t row_stride, ptrdiff_t head_dimension, float scale,
-                         float *maxima, float *sums, ptrdiff_t state_stride,
-                         float *output, ptrdiff_t output_stride, float *scratch);
+/// Where one head's queries, keys and values are: token `t`'s query is the
+/// `head_dimension` floats at `queries + t · row_stride` (likewise keys and values; the
+/// pointers are already offset to the head's columns, so in the model they are columns
+/// `h·dh`, `D + h·dh` and `2D + h·dh` of the `N × 3D` qkv rows). Scores are
+/// `scale · q·k`.
+typedef struct ck_head_rows {
+    const float *queries;
+    const float *keys;
+    const float *values;
+    ptrdiff_t row_stride;
+    ptrdiff_t head_dimension;
+    float scale;
+} ck_head_rows;
 
-/// `ck_window_attention` compiled for baseline x86-64 only, whatever the CPU: the clone
-/// older CPUs run, public so tests cover it on any machine.
-void ck_window_attention_baseline(ptrdiff_t count, const ptrdiff_t *tokens,
-                                  const float *queries, const float *keys, const float *values,
-                                  ptrdiff_t row_stride, ptrdiff_t head_dimension, float scale,
-                                  float *maxima, float *sums, ptrdiff_t state_stride,
-                                  float *output, ptrdiff_t output_stride, float *scratch);
+/// The tokens of one kernel call: each of the `query_count` tokens `queries[i]` attends to
+/// the `key_count` tokens `keys[j]`. A dilated window passes its token list as both (every
+/// token of the window attends to all of them); the caller may instead pass a part of a
+/// window's queries, or absorb a large window's keys in chunks over several calls. Tokens
+/// within each list must be distinct.
+typedef struct ck_window {
+    ptrdiff_t query_count;
+    const ptrdiff_t *queries;
+    ptrdiff_t key_count;
+    const ptrdiff_t *keys;
+} ck_window;
 
-/// Floats of scratch `ck_window_attention` needs for a window of `count` tokens.
-ptrdiff_t ck_window_attention_scratch_count(ptrdiff_t count, ptrdiff_t head_dimension);
+/// The forward's state for one head: per token `t`, the running softmax maximum and sum at
+/// `maxima` and `sums + t · state_stride`, and the unnormalised output row at
+/// `output + t · output_stride` (MODEL.md §5, "merge as one running softmax").
+typedef struct ck_attention_forward {
+    ck_head_rows rows;
+    float *maxima;
+    float *sums;
+    ptrdiff_t state_stride;
+    float *output;
+    ptrdiff_t output_stride;
+} ck_attention_forward;
+
+/// Attention of one head within one window, merged into running softmax states: every
+/// query absorbs the window's keys by online softmax, `μ' = max(μ, max score)`,
+/// `σ' = σ·e^(μ−μ') + Σ e^(score−μ')`, `a' = a·e^(μ−μ') + Σ e^(score−μ')·v`, so calls for
+/// further windows (other levels, other key chunks) merge exactly; the caller divides the
+/// output by the sums at the end. `scratch` holds
+/// `ck_window_attention_scratch_count(key_count, …)` floats. Single-threaded; compiled for
+/// AVX-512, AVX2+FMA and baseline, chosen at load time.
+void ck_window_attention(const ck_attention_forward *head, const ck_window *window, float *scratch);
+
+/// Floats of scratch `ck_window_attention` needs for a window of `key_count` keys.
+ptrdiff_t ck_window_attention_scratch_count(ptrdiff_t key_count, ptrdiff_t head_dimension);
+
+/// What the backward reads and writes for one head: the forward's merged log-sum-exp and
+/// `Δ = rowsum(dO ⊙ O)` at `log_sum_exp` and `delta + t · state_stride`, the output
+/// gradient row `dO` at `output_gradient + t · output_gradient_stride`, and the gradient
+/// rows that it adds onto at `query_gradient` etc. `+ t · gradient_stride`.
+typedef struct ck_attention_backward {
+    ck_head_rows rows;
+    const float *log_sum_exp;
+    const float *delta;
+    ptrdiff_t state_stride;
+    const float *output_gradient;
+    ptrdiff_t output_gradient_stride;
+    float *query_gradient;
+    float *key_gradient;
+    float *value_gradient;
+    ptrdiff_t gradient_stride;
+} ck_attention_backward;
 
 /// The backward of `ck_window_attention` for training, given the forward's merged
-/// log-sum-exp: for the window's `count` tokens (rows as in `ck_window_attention`), with
-/// `P = exp(scale·q·k − lse)`, `dS = P ⊙ (dO·v − Δ)`: adds `dQ = scale·dS·K`,
-/// `dK = scale·dSᵀ·Q` and `dV = Pᵀ·dO` onto the gradient rows
-/// (`query_gradient` etc. `+ tokens[i] · gradient_row_stride`). `dO` rows are at
-/// `output_gradient + tokens[i] · gradient_stride`; `log_sum_exp` and `delta`
-/// (`Δ = rowsum(dO ⊙ O)`) at `tokens[i] · state_stride`. `scratch` holds
-/// `ck_window_attention_backward_scratch_count` floats. Single-threaded; multiversioned.
-void ck_window_attention_backward(ptrdiff_t count, const ptrdiff_t *tokens,
-                                  const float *queries, const float *keys, const float *values,
-                                  ptrdiff_t row_stride, const float *output_gradient, ptrdiff_t gradient_stride,
-                                  const float *log_sum_exp, const float *delta, ptrdiff_t state_stride,
-                                  float *query_gradient, float *key_gradient, float *value_gradient,
-                                  ptrdiff_t gradient_row_stride, ptrdiff_t head_dimension, float scale,
-                                  float *scratch);
-/// `ck_window_attention_backward` compiled for baseline x86-64 only (for tests).
-void ck_window_attention_backward_baseline(ptrdiff_t count, const ptrdiff_t *tokens,
-                                           const float *queries, const float *keys, const float *values,
-                                           ptrdiff_t row_stride, const float *output_gradient,
-                                           ptrdiff_t gradient_stride, const float *log_sum_exp,
-                                           const float *delta, ptrdiff_t state_stride, float *query_gradient,
-                                           float *key_gradient, float *value_gradient,
-                                           ptrdiff_t gradient_row_stride, ptrdiff_t head_dimension,
-                                           float scale, float *scratch);
-/// Floats of scratch `ck_window_attention_backward` needs for a window of `count` tokens.
-ptrdiff_t ck_window_attention_backward_scratch_count(ptrdiff_t count, ptrdiff_t head_dimension);
+/// log-sum-exp: with `P = exp(scale·q·k − lse)` and `dS = P ⊙ (dO·v − Δ)` over the window's
+/// (query, key) pairs, adds `dQ = scale·dS·K` onto the queries' gradient rows and
+/// `dK = scale·dSᵀ·Q`, `dV = Pᵀ·dO` onto the keys'. Each (query, key) pair contributes
+/// independently, so the windows of every level can be walked in any grouping. `scratch`
+/// holds `ck_window_attention_backward_scratch_count` floats. Single-threaded; multiversioned.
+void ck_window_attention_backward(const ck_attention_backward *head, const ck_window *window, float *scratch);
+
+/// Floats of scratch `ck_window_attention_backward` needs for a window of `query_count`
+/// queries and `key_count` keys.
+ptrdiff_t ck_window_attention_backward_scratch_count(ptrdiff_t query_count, ptrdiff_t key_count,
+                                                     ptrdiff_t head_dimension);
 
 /// `x ← GELU(x + bias)` (exact GELU, erf-based) over a `rows × columns` row-major matrix;
-/// `bias` (`columns` floats) may be NULL. Single-threaded; multiversioned like the above.
+/// `bias` (`columns` floats) may be NULL. Single-threaded; multiversioned like the above
+/// (`ckernels_testing.h` declares the baseline clones the tests call).
 void ck_add_bias_gelu(ptrdiff_t rows, ptrdiff_t columns, const float *bias, float *matrix);
-/// `ck_add_bias_gelu` compiled for baseline x86-64 only (for tests).
-void ck_add_bias_gelu_baseline(ptrdiff_t rows, ptrdiff_t columns, const float *bias, float *matrix);
 
 /// For training's backward: `activation[i] = GELU(u)` and `pre_activation[i] ← GELU′(u) =
 /// Φ(u) + u·φ(u)` for `u = pre_activation[i]`, `count` floats. Single-threaded; multiversioned.
 void ck_gelu_with_derivative(ptrdiff_t count, float *pre_activation, float *activation);
-/// `ck_gelu_with_derivative` compiled for baseline x86-64 only (for tests).
-void ck_gelu_with_derivative_baseline(ptrdiff_t count, float *pre_activation, float *activation);
 
 /// PyTorch `nn.LayerNorm` over each of `rows` rows of width `columns` (biased variance,
 /// two-pass statistics); `output` may equal `input`. Single-threaded; multiversioned.
 void ck_layer_norm(ptrdiff_t rows, ptrdiff_t columns, const float *input, float *output,
                    const float *weight, const float *bias, float epsilon);
-/// `ck_layer_norm` compiled for baseline x86-64 only (for tests).
-void ck_layer_norm_baseline(ptrdiff_t rows, ptrdiff_t columns, const float *input, float *output,
-                            const float *weight, const float *bias, float epsilon);
 
 /// A task of `ck_parallel_for`: runs item `index` with the caller's `context`.
 typedef void (*ck_parallel_body)(void *context, ptrdiff_t index);

@@ -1,4 +1,5 @@
 import CKernels
+import CKernelsTesting
 import Foundation
 import Testing
 @testable import DilatedViT

@@ -11,9 +11,9 @@
 struct AttentionBands {
     struct Band {
         let firstRow: Int
-        let rows: Int
+        package let rows: Int
         let firstColumn: Int
-        let columns: Int
+        package let columns: Int
         var tokenCount: Int { rows * columns }
     }
 

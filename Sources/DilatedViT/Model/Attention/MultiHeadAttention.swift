@@ -1,10 +1,8 @@
-/// Runs the attention core (no projections) in `mode`.
+/// Runs the attention core (no projections) in `mode`: dense attention is the walker's
+/// one-level case (`attentionLevels`).
 func multiHeadAttention(_ problem: AttentionProblem, mode: AttentionMode, levels: [AttentionLevel],
                         output: UnsafeMutablePointer<Float>) {
-    switch mode {
-    case .dilated: dilatedAttention(problem, levels: levels, output: output)
-    case .dense: denseAttention(problem, output: output)
-    }
+    WindowWalker(problem, mode: mode, levels: levels).forward(problem, output: output)
 }
 
 /// The attention core on separate `N × D` query, key and value matrices of a

@@ -10,22 +10,44 @@ typealias ModelLayers = ModelParameters<NormWeights, Linear>
 
 extension ModelWeights {
     /// The layers of `config` over this arena, computing at `precision`. In fp32 every
-    /// Linear reads its weight straight from the arena (no copy); for BF16 each weight is
-    /// packed once here, and no layer keeps the arena, so its memory goes once the caller
-    /// lets go of these weights. The head stays fp32 either way: six outputs cost nothing,
-    /// and the logits keep their last digits.
-    func layers(config: ModelConfig, precision: MatmulPrecision) -> ModelLayers {
-        let values = self.values
-        func slice(_ offset: Int, _ count: Int) -> [Float] { Array(values[offset..<(offset + count)]) }
-        var layers = layout.layerOffsets(config: config).map(
-            norm: { NormWeights(weight: slice($0.weight, $0.outputs), bias: slice($0.bias, $0.outputs)) },
-            linear: { Linear(arena: values, offset: $0.weight, outputs: $0.outputs, inputs: $0.inputs,
-                             bias: slice($0.bias, $0.outputs)) })
-        guard precision != .float32 else { return layers }
-        let head = layers.head.detached
-        layers = layers.map(norm: { $0 }, linear: { $0.with(precision) })
-        layers.head = head
-        return layers
+    /// Linear reads its weight straight from the arena (no copy). For BF16 each weight is
+    /// packed once here and its pages of the arena are given back at once, so loading peaks
+    /// at about the arena rather than the arena plus every packed weight; no layer keeps
+    /// the arena. The head stays fp32 either way: six outputs cost nothing, and the logits
+    /// keep their last digits.
+    consuming func layers(config: ModelConfig, precision: MatmulPrecision) -> ModelLayers {
+        let offsets = layout.layerOffsets(config: config)
+        guard precision != .float32 else {
+            let values = self.values
+            func slice(_ offset: Int, _ count: Int) -> [Float] { Array(values[offset..<(offset + count)]) }
+            return offsets.map(
+                norm: { NormWeights(weight: slice($0.weight, $0.outputs), bias: slice($0.bias, $0.outputs)) },
+                linear: { Linear(arena: values, offset: $0.weight, outputs: $0.outputs, inputs: $0.inputs,
+                                 bias: slice($0.bias, $0.outputs)) })
+        }
+        var arena = values
+        values = []  // the arena is now ours alone (unless a caller still shares it: then this copies it)
+        return arena.withUnsafeMutableBufferPointer { buffer in
+            let base = buffer.baseAddress!
+            func slice(_ offset: Int, _ count: Int) -> [Float] { Array(UnsafeBufferPointer(start: base + offset, count: count)) }
+            let head = offsets.head.weight
+            return offsets.map(
+                norm: { NormWeights(weight: slice($0.weight, $0.outputs), bias: slice($0.bias, $0.outputs)) },
+                linear: { o in
+                    let bias = slice(o.bias, o.outputs)
+                    let weight = o.weight..<(o.weight + o.outputs * o.inputs)
+                    guard o.weight != head else {
+                        return Linear(weight: Matrix(rows: o.outputs, columns: o.inputs,
+                                                     values: slice(o.weight, weight.count)), bias: bias)
+                    }
+                    let packed = PackedBF16Weight(outputs: o.outputs, inputs: o.inputs)
+                    packed.pack(base + o.weight)
+                    // Only whole pages inside the weight go: its neighbours are still to be read.
+                    let stride = MemoryLayout<Float>.stride
+                    releasePages(UnsafeMutableRawPointer(base), bytes: weight.lowerBound * stride..<weight.upperBound * stride)
+                    return Linear(packed: packed, bias: bias)
+                })
+        }
     }
 
     /// The arena of `layers` (BF16 weights unpacked to their rounded fp32 values).

@@ -34,13 +34,21 @@ final class MappedFile {
     /// would fault them back in from the file.
     func release(_ range: Range<Int>) {
         guard let base = bytes.baseAddress else { return }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let first = (range.lowerBound + page - 1) / page * page
-        let last = range.upperBound / page * page
-        if first < last { madvise(UnsafeMutableRawPointer(mutating: base + first), last - first, MADV_DONTNEED) }
+        releasePages(UnsafeMutableRawPointer(mutating: base), bytes: range)
     }
 
     deinit {
         if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
     }
+}
+
+/// Gives the whole pages inside `range` (byte offsets from `base`) back to the system: a
+/// mapped file's pages are read again from the file if touched, anonymous memory's come back
+/// as zeros. For memory that will not be read again.
+func releasePages(_ base: UnsafeMutableRawPointer, bytes range: Range<Int>) {
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    let address = Int(bitPattern: base)
+    let first = (address + range.lowerBound + page - 1) / page * page
+    let last = (address + range.upperBound) / page * page
+    if first < last { madvise(UnsafeMutableRawPointer(bitPattern: first), last - first, MADV_DONTNEED) }
 }

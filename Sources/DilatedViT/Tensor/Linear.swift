@@ -58,9 +58,6 @@ struct Linear: Sendable {
         }
     }
 
-    /// This layer with a weight of its own, no longer holding on to a shared arena.
-    var detached: Linear { bf16 == nil ? Linear(weight: weight, bias: bias) : self }
-
     /// `output[i] = input[i] · Wᵀ + b` for `rows` input rows (row strides = widths).
     /// With `accumulate`, adds the result onto `output` instead (a residual connection).
     package func apply(_ input: UnsafePointer<Float>, rows: Int,

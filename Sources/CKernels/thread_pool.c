@@ -125,3 +125,7 @@ void ck_parallel_for(ptrdiff_t count, ptrdiff_t threads, ck_parallel_body body, 
     }
     atomic_store_explicit(&pool.busy, 0, memory_order_release);
 }
+
+void ck_name_current_thread(const char *name) {
+    pthread_setname_np(pthread_self(), name);
+}

@@ -166,4 +166,7 @@ typedef void (*ck_parallel_body)(void *context, ptrdiff_t index);
 /// body) runs its items inline, so there is never more than one pool's worth of threads.
 void ck_parallel_for(ptrdiff_t count, ptrdiff_t threads, ck_parallel_body body, void *context);
 
+/// Names the calling thread (at most 15 characters), as `top -H` and /proc show it.
+void ck_name_current_thread(const char *name);
+
 #endif

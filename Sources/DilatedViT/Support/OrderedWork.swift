@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// The one way the library and `dvit` run many photos concurrently with results in input
@@ -28,7 +29,7 @@ package final class OrderedWork<Output: Sendable>: @unchecked Sendable {  // sta
     }
 
     private func work() {
-        Thread.current.name = "dvit-photo"  // names the thread in top and /proc
+        ck_name_current_thread("dvit-photo")  // as top -H and /proc show it
         while let index = claim() {
             let result = compute(index)
             condition.lock()

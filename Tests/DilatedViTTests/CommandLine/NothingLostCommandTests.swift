@@ -30,6 +30,12 @@ import Glibc
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
         try process.run()
         if let signal {
+            // Once the first result is out (startup can be slow on a busy machine), then a bit more.
+            let start = Date()
+            while process.isRunning && (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0 == 0
+                    && Date().timeIntervalSince(start) < 60 {
+                Thread.sleep(forTimeInterval: 0.01)
+            }
             Thread.sleep(forTimeInterval: signal.after)
             kill(process.processIdentifier, signal.number)
         }
@@ -70,7 +76,7 @@ import Glibc
         let output = scratch.path("out.jsonl")
         _ = FileManager.default.createFile(atPath: output, contents: nil)
         let result = try Self.run(["classify", "--json", "--weights", Self.weights, "--threads", "2", folder],
-                                  output: output, signal: (signal, 1.5))
+                                  output: output, signal: (signal, 0.5))
         #expect(result.reason == .uncaughtSignal && result.status == signal)
         let text = try String(contentsOfFile: output, encoding: .utf8)
         #expect(text.isEmpty || text.hasSuffix("\n"))

@@ -197,6 +197,22 @@ import Testing
         #expect(all.map(String.init) == ["all", "18", "6", "24", "25.0%", "1"], "\(table)")
     }
 
+    /// A batch whose photos all fail to decode is skipped, not a crash: with 120 broken photos
+    /// among 24 good ones most batches of this run hold nothing but broken photos.
+    @Test func batchesOfOnlyBrokenPhotosAreSkipped() throws {
+        let data = try SyntheticImageFolder(counts: ["a": 8, "b": 8, "c": 8])
+        let run = temporaryRun()
+        defer { data.remove(); try? FileManager.default.removeItem(at: run) }
+        for index in 0..<120 { try data.write(Array("not a photo".utf8), to: "a/broken-\(index).jpg") }
+        let trainer = try trainer(data, run, epochs: 1, resume: false)
+        var images = 0
+        try trainer.run { event in
+            if case .batch(let progress) = event { images = progress.batch }
+        }
+        #expect(trainer.epochsCompleted == 1)
+        #expect(images > 0 && images < trainer.data.sampler.batchesPerEpoch)
+    }
+
     @Test(arguments: ["epoch-0002.partial/optimizer.safetensors", "epoch-0002.partial/best/model.safetensors",
                       "epoch-0002.partial/checkpoint.json"])
     func anInterruptedSaveKeepsThePreviousSetAndResumesExactly(failingAt file: String) throws {

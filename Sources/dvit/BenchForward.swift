@@ -140,15 +140,15 @@ struct BenchForward: ParsableCommand {
         if let csv {
             let text = ([ForwardBenchRow.header] + rows.map(\.fields)).map { $0.joined(separator: ",") }
                 .joined(separator: "\n") + "\n"
-            try text.write(toFile: csv, atomically: true, encoding: .utf8)
+            try OutputFile.write(Data(text.utf8), toFile: csv)
         }
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(rows).write(to: URL(fileURLWithPath: json))
+            try OutputFile.write(encoder.encode(rows), toFile: json)
         }
         if let svg {
-            try BenchPlot.svg(rows).write(toFile: svg, atomically: true, encoding: .utf8)
+            try OutputFile.write(Data(BenchPlot.svg(rows).utf8), toFile: svg)
         }
     }
 

@@ -48,21 +48,3 @@ struct Embed: ParsableCommand {
         }
     }
 }
-
-/// A file written in appends whose every failure (a full disk) is an error naming it.
-private struct OutputFile {
-    let path: String
-    let descriptor: Int32
-
-    init(path: String) throws {
-        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw OutputError(errno: errno, destination: path) }
-        self.path = path
-    }
-
-    func write(_ data: Data) throws {
-        if let code = data.withUnsafeBytes({ StandardStreams.writeAll($0, to: descriptor) }) {
-            throw OutputError(errno: code, destination: path)
-        }
-    }
-}

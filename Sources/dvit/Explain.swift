@@ -59,7 +59,7 @@ struct Explain: ParsableCommand {
             let shown = index ?? explanation.predictedIndex
             let image = explanation.rendered(over: try decodeReduced(photo, longSideAtLeast: 1024), labelAt: shown,
                                              alpha: alpha, colorMap: colormap)
-            try Data(ImageEncoder.png(image)).write(to: URL(fileURLWithPath: output))
+            try OutputFile.write(Data(ImageEncoder.png(image)), toFile: output)
             let strongest = explanation.relevance(forLabelAt: shown).strongest
             print("\(photo)  \(explanation.labels[shown]) \(String(format: "%.3f", explanation.probabilities[shown]))"
                   + "  (\(explanation.columns)×\(explanation.rows) patches, strongest at row \(strongest.row) "

@@ -109,7 +109,7 @@ struct ProbePosition: ParsableCommand {
             runs.append(run)
         }
         if let output {
-            try Data(ImageEncoder.png(ProbePositionReport.image(runs))).write(to: URL(fileURLWithPath: output))
+            try OutputFile.write(Data(ImageEncoder.png(ProbePositionReport.image(runs))), toFile: output)
             print("wrote \(output)")
         }
     }

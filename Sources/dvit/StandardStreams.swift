@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -45,4 +47,31 @@ struct OutputError: Error, CustomStringConvertible {
 
 func printError(_ message: String) {
     StandardStreams.writeError(message)
+}
+
+/// A file written in appends whose every failure (a full disk) is an error naming it.
+struct OutputFile {
+    let path: String
+    let descriptor: Int32
+
+    init(path: String) throws {
+        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw OutputError(errno: errno, destination: path) }
+        self.path = path
+    }
+
+    func write(_ data: Data) throws {
+        if let code = data.withUnsafeBytes({ StandardStreams.writeAll($0, to: descriptor) }) {
+            throw OutputError(errno: code, destination: path)
+        }
+    }
+}
+
+extension OutputFile {
+    /// Writes `data` as the whole of the file at `path`, naming the file in any error.
+    static func write(_ data: Data, toFile path: String) throws {
+        let file = try OutputFile(path: path)
+        defer { close(file.descriptor) }
+        try file.write(data)
+    }
 }

@@ -62,6 +62,13 @@ import Glibc
         #expect(result.standardError.contains("cannot write \(link) (No space left on device)"), "\(result.standardError)")
     }
 
+    @Test func anImageThatCannotBeWrittenIsOneLineNamingIt() throws {
+        guard FileManager.default.isWritableFile(atPath: "/dev/full") else { return }
+        let result = try DVitProcess.run(["explain", "--weights", Self.weights, "images/sea-pier-small.png", "-o", "/dev/full"])
+        #expect(result.status == 1)
+        #expect(result.standardError == "dvit: cannot write /dev/full (No space left on device)\n")
+    }
+
     /// SIGINT and SIGTERM: what is finished is written whole (every line parses), then the
     /// process ends by the signal, as a shell expects.
     @Test(arguments: [SIGINT, SIGTERM])

@@ -28,9 +28,9 @@ struct TrainingPass {
         }
         embeddingForward()
         // The position code is fixed: added, never differentiated.
-        let code = sinCos2DPositionCode(rows: attention.rows, columns: attention.columns, dimension: d)
-        code.withUnsafeBufferPointer { code in
-            parallelFor(images) { i in addInPlace(code.baseAddress!, to: a.residual + i * n * d, count: n * d) }
+        let code = config.positionCode
+        parallelFor(images) { i in
+            code.add(to: a.residual + i * n * d, rows: attention.rows, columns: attention.columns, dimension: d)
         }
 
         for (block, saved) in zip(offsets.blocks, a.blocks) {
@@ -56,17 +56,14 @@ struct TrainingPass {
         layerNormForward(a.residual, rows: t, columns: d, weight: p + offsets.norm.weight, bias: p + offsets.norm.bias,
                          epsilon: epsilon, normalised: a.finalNormalised,
                          inverseDeviation: a.finalInverseDeviation, output: a.normalisedOutput)
-        // Mean pooling per image, summed in double like the inference pass.
+        // Mean pooling per image, through the inference pass's own pooling steps.
         var pooled = [Float](repeating: 0, count: images * d)
         pooled.withUnsafeMutableBufferPointer { pooled in
             let out = pooled.baseAddress!
             parallelFor(images) { i in
-                var sums = [Double](repeating: 0, count: d)
-                for row in 0..<n {
-                    let x = a.normalisedOutput + (i * n + row) * d
-                    for c in 0..<d { sums[c] += Double(x[c]) }
-                }
-                for c in 0..<d { out[i * d + c] = Float(sums[c] / Double(n)) }
+                var pool = MeanPool(dimension: d)
+                pool.add(rows: a.normalisedOutput + i * n * d, count: n)
+                for (c, value) in pool.mean.enumerated() { out[i * d + c] = value }
             }
         }
         var logits = [Float](repeating: 0, count: images * config.classCount)

@@ -164,20 +164,9 @@ public final class DilatedViTModel: Sendable {
         let d = config.dimension
         switch config.pooling {
         case .mean:
-            // Per-block float sums, accumulated in double so 100k-token means stay exact.
-            var total = [Double](repeating: 0, count: d)
-            var blockSum = [Float](repeating: 0, count: d)
-            forEachNormalisedBlock(workspace) { _, count, normalised in
-                blockSum.withUnsafeMutableBufferPointer { sum in
-                    sum.update(repeating: 0)
-                    for row in 0..<count {
-                        addInPlace(normalised + row * d, to: sum.baseAddress!, count: d)
-                    }
-                }
-                for c in 0..<d { total[c] += Double(blockSum[c]) }
-            }
-            let count = Double(workspace.tokenCount)
-            return total.map { Float($0 / count) }
+            var pool = MeanPool(dimension: d)
+            forEachNormalisedBlock(workspace) { _, count, normalised in pool.add(normalised, count: count) }
+            return pool.mean
         }
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 extension PositionCode {
     /// Adds the position code of a `rows × columns` grid to `tokens` (`rows·columns × dimension`).
-    func add(to tokens: UnsafeMutablePointer<Float>, rows: Int, columns: Int, dimension: Int) {
+    package func add(to tokens: UnsafeMutablePointer<Float>, rows: Int, columns: Int, dimension: Int) {
         switch self {
         case .sinCos2D:
             addSinCos2D(to: tokens, rows: rows, columns: columns, dimension: dimension)

@@ -26,7 +26,7 @@ import Glibc
         process.arguments = arguments
         process.currentDirectoryURL = DVitProcess.repositoryRoot
         process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: scratch.path("in")))
-        process.standardOutput = try #require(FileHandle(forWritingAtPath: output))
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
         try process.run()
         if let signal {
@@ -292,7 +292,7 @@ import Glibc
         // Photos read at 4,096 tokens take long enough that every worker starts while work remains.
         process.arguments = ["classify", "--weights", Self.weights, "--threads", "\(workers)", "--max-tokens", "4096", folder]
         process.currentDirectoryURL = DVitProcess.repositoryRoot
-        process.standardOutput = try #require(FileHandle(forWritingAtPath: output))
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
         try process.run()
         // How many polls saw each thread named as a photo worker. A thread a worker starts
         // (the kernel pool's) inherits the name for the moment before it renames itself,

@@ -142,9 +142,8 @@ public final class Trainer {
             let start = clock.now
             var images = 0, correct = 0, lossSum = 0.0, batchIndex = 0
             var learningRate: Float = 0
-            for labeled in data.trainingBatches(epoch: epoch) {
-                let batch = TrainingBatch(grids: labeled.grids, labels: labeled.labels,
-                                          teacherProbabilities: teachers?.probabilities(for: labeled.grids))
+            for var batch in data.trainingBatches(epoch: epoch) {
+                batch.teacherProbabilities = teachers?.probabilities(for: batch.grids)
                 model.zeroGradients()
                 let result = model.step(batch: batch)
                 if recipe.gradientClip > 0 { _ = clipGradientNorm(&model.gradients, maxNorm: recipe.gradientClip) }

@@ -1,12 +1,21 @@
 import DilatedViT
 
-/// A mini-batch for `TrainingModel.step(batch:)`: photos cut into patch grids that all
-/// share one size (multi-resolution training picks a random grid size per batch), and
-/// their class indices in `config.labels` order; and, for knowledge distillation, a
-/// teacher's class probabilities for each photo (`count × classes`, row-major).
+/// A batch ready for the model, as the data pipeline makes it and `TrainingModel.step(batch:)`
+/// takes it: photos cut into patch grids that all share one size (multi-resolution
+/// training picks a random grid size per batch) and their class indices in `config.labels`
+/// order; and, for knowledge distillation, the teachers' class probabilities for each
+/// photo (`count × classes`, row-major).
 public struct TrainingBatch: Sendable {
+    /// Position of the batch in its epoch (`BatchPlan.index`; 0 for a batch made by hand).
+    public var index: Int
+    /// Patch rows and columns shared by every grid.
+    public var rows: Int
+    public var columns: Int
     public var grids: [PatchGrid]
     public var labels: [Int]
+    /// Index of each image in the sample list the batch was drawn from. Photos that could
+    /// not be decoded are left out, so a batch can be smaller than its plan, even empty.
+    public var samples: [Int]
     public var teacherProbabilities: [Float]?
 
     public init(grids: [PatchGrid], labels: [Int], teacherProbabilities: [Float]? = nil) {
@@ -15,12 +24,26 @@ public struct TrainingBatch: Sendable {
         let first = grids[0]
         precondition(grids.allSatisfy { $0.rows == first.rows && $0.columns == first.columns && $0.patchSize == first.patchSize },
                      "TrainingBatch: all grids of a batch must share rows, columns and patch size")
+        self.init(index: 0, rows: first.rows, columns: first.columns, grids: grids, labels: labels,
+                  samples: Array(grids.indices), teacherProbabilities: teacherProbabilities)
+    }
+
+    /// The empty batch of `plan`, for the data pipeline to fill.
+    init(plan: BatchPlan) {
+        self.init(index: plan.index, rows: plan.rows, columns: plan.columns, grids: [], labels: [], samples: [],
+                  teacherProbabilities: nil)
+    }
+
+    private init(index: Int, rows: Int, columns: Int, grids: [PatchGrid], labels: [Int], samples: [Int],
+                 teacherProbabilities: [Float]?) {
+        self.index = index
+        self.rows = rows
+        self.columns = columns
         self.grids = grids
         self.labels = labels
+        self.samples = samples
         self.teacherProbabilities = teacherProbabilities
     }
 
     public var count: Int { grids.count }
-    public var rows: Int { grids[0].rows }
-    public var columns: Int { grids[0].columns }
 }

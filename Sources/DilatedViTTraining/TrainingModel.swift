@@ -93,6 +93,7 @@ public final class TrainingModel {
 
     /// Sizes the activations for `batch` and hands `body` a pass over them.
     private func withPass<Result>(over batch: TrainingBatch, _ body: (TrainingPass) -> Result) -> Result {
+        precondition(batch.count > 0, "TrainingModel: an empty batch")
         precondition(batch.grids[0].patchSize == config.patchSize,
                      "TrainingModel: grids of \(batch.grids[0].patchSize)-pixel patches for patch \(config.patchSize)")
         let tokens = batch.count * batch.rows * batch.columns

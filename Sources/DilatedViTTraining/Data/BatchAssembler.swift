@@ -1,22 +1,5 @@
 import DilatedViT
 
-/// A batch ready for the model: images at one shared grid, with their labels.
-public struct LabeledBatch: Sendable {
-    /// Position of the batch in its epoch (`BatchPlan.index`).
-    public var index: Int
-    public var rows: Int
-    public var columns: Int
-    /// One grid per image, all `rows × columns` patches.
-    public var grids: [PatchGrid]
-    /// Class index per image.
-    public var labels: [Int]
-    /// Index of each image in the assembler's `samples` (photos that could not be decoded
-    /// are left out, so a batch can be smaller than its plan).
-    public var samples: [Int]
-
-    public var count: Int { grids.count }
-}
-
 /// Turns a planned sample into a patch grid: decode (through the store), augment or
 /// resize to the batch's size, normalise and patchify.
 public struct BatchAssembler: Sendable {
@@ -62,7 +45,7 @@ public struct BatchAssembler: Sendable {
     }
 
     /// Builds the whole batch on the calling thread.
-    public func batch(_ plan: BatchPlan) -> LabeledBatch {
+    public func batch(_ plan: BatchPlan) -> TrainingBatch {
         let grids = zip(plan.samples, plan.seeds).map { sample, seed in
             grid(sample: sample, rows: plan.rows, columns: plan.columns, seed: seed)
         }
@@ -70,9 +53,8 @@ public struct BatchAssembler: Sendable {
     }
 
     /// Drops the samples whose grid is missing.
-    func batch(_ plan: BatchPlan, grids: [PatchGrid?]) -> LabeledBatch {
-        var batch = LabeledBatch(index: plan.index, rows: plan.rows, columns: plan.columns,
-                                 grids: [], labels: [], samples: [])
+    func batch(_ plan: BatchPlan, grids: [PatchGrid?]) -> TrainingBatch {
+        var batch = TrainingBatch(plan: plan)
         for (sample, grid) in zip(plan.samples, grids) {
             guard let grid else { continue }
             batch.grids.append(grid)

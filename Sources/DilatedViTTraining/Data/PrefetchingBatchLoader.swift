@@ -34,7 +34,7 @@ public final class PrefetchingBatchLoader: Sequence, IteratorProtocol, Sendable 
     deinit { state.cancel() }
 
     /// The next batch, waiting for it if needed; `nil` after the last one or after `cancel()`.
-    public func next() -> LabeledBatch? {
+    public func next() -> TrainingBatch? {
         state.next()
     }
 
@@ -110,7 +110,7 @@ private final class LoaderState: @unchecked Sendable {
         condition.unlock()
     }
 
-    func next() -> LabeledBatch? {
+    func next() -> TrainingBatch? {
         if !background { return nextOnCallingThread() }
         let start = DispatchTime.now().uptimeNanoseconds
         condition.lock()
@@ -133,7 +133,7 @@ private final class LoaderState: @unchecked Sendable {
         return nil
     }
 
-    private func nextOnCallingThread() -> LabeledBatch? {
+    private func nextOnCallingThread() -> TrainingBatch? {
         while true {
             condition.lock()
             guard !cancelled && delivered < plans.count else {

@@ -120,8 +120,8 @@ public struct ResolutionSweep: Sendable {
 extension ConfusionMatrix {
     /// Evaluates `batches` (e.g. a validation `PrefetchingBatchLoader`) with `classify`,
     /// which returns one logit vector per image of a batch.
-    public init(classCount: Int, evaluating batches: some Sequence<LabeledBatch>,
-                classify: (LabeledBatch) throws -> [[Float]]) rethrows {
+    public init(classCount: Int, evaluating batches: some Sequence<TrainingBatch>,
+                classify: (TrainingBatch) throws -> [[Float]]) rethrows {
         self.init(classCount: classCount)
         for batch in batches {
             let logits = try classify(batch)

@@ -47,35 +47,59 @@ void add_bias_gelu(ptrdiff_t rows, ptrdiff_t columns, const float *bias, float *
     }
 }
 
+// One row's mean and 1/sqrt(var + eps), in two passes (mean, then squared deviations):
+// E[x²] − E[x]² loses digits far from zero. Inference and training share it.
+static inline __attribute__((always_inline))
+void row_statistics(const float *x, ptrdiff_t columns, float epsilon, float *mean_out, float *inverse_out) {
+    const ptrdiff_t vector_end = columns / 16 * 16;
+    const float count = (float)columns;
+    v16f sums = V16_SPLAT(0);
+    ptrdiff_t c = 0;
+    for (; c < vector_end; c += 16) sums += V16_LOAD(x + c);
+    float sum = V16_REDUCE_ADD(sums);
+    for (; c < columns; c++) sum += x[c];
+    const float mean = sum / count;
+
+    v16f squares = V16_SPLAT(0);
+    for (c = 0; c < vector_end; c += 16) {
+        const v16f d = V16_LOAD(x + c) - mean;
+        squares += d * d;
+    }
+    float square_sum = V16_REDUCE_ADD(squares);
+    for (; c < columns; c++) square_sum += (x[c] - mean) * (x[c] - mean);
+    *mean_out = mean;
+    *inverse_out = 1.0f / sqrtf(square_sum / count + epsilon);
+}
+
 static inline __attribute__((always_inline))
 void layer_norm(ptrdiff_t rows, ptrdiff_t columns, const float *input, float *output,
                 const float *weight, const float *bias, float epsilon) {
     const ptrdiff_t vector_end = columns / 16 * 16;
-    const float count = (float)columns;
     for (ptrdiff_t r = 0; r < rows; r++) {
         const float *x = input + r * columns;
         float *y = output + r * columns;
-        // Two passes (mean, then squared deviations): E[x²] − E[x]² loses digits far from zero.
-        v16f sums = V16_SPLAT(0);
+        float mean, inverse;
+        row_statistics(x, columns, epsilon, &mean, &inverse);
         ptrdiff_t c = 0;
-        for (; c < vector_end; c += 16) sums += V16_LOAD(x + c);
-        float sum = V16_REDUCE_ADD(sums);
-        for (; c < columns; c++) sum += x[c];
-        const float mean = sum / count;
-
-        v16f squares = V16_SPLAT(0);
-        for (c = 0; c < vector_end; c += 16) {
-            const v16f d = V16_LOAD(x + c) - mean;
-            squares += d * d;
-        }
-        float square_sum = V16_REDUCE_ADD(squares);
-        for (; c < columns; c++) square_sum += (x[c] - mean) * (x[c] - mean);
-        const float inverse = 1.0f / sqrtf(square_sum / count + epsilon);
-
-        for (c = 0; c < vector_end; c += 16) {
+        for (; c < vector_end; c += 16) {
             V16_STORE(y + c, (V16_LOAD(x + c) - mean) * inverse * V16_LOAD(weight + c) + V16_LOAD(bias + c));
         }
         for (; c < columns; c++) y[c] = (x[c] - mean) * inverse * weight[c] + bias[c];
+    }
+}
+
+CK_MULTIVERSION void ck_layer_norm_normalise(ptrdiff_t rows, ptrdiff_t columns, const float *input,
+                                             float *normalised, float *inverse_deviation, float epsilon) {
+    const ptrdiff_t vector_end = columns / 16 * 16;
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        const float *x = input + r * columns;
+        float *xhat = normalised + r * columns;
+        float mean, inverse;
+        row_statistics(x, columns, epsilon, &mean, &inverse);
+        inverse_deviation[r] = inverse;
+        ptrdiff_t c = 0;
+        for (; c < vector_end; c += 16) V16_STORE(xhat + c, (V16_LOAD(x + c) - mean) * inverse);
+        for (; c < columns; c++) xhat[c] = (x[c] - mean) * inverse;
     }
 }
 

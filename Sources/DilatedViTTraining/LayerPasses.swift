@@ -17,13 +17,9 @@ func layerNormForward(_ input: UnsafePointer<Float>, rows: Int, columns: Int,
                       weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, epsilon: Float,
                       normalised: UnsafeMutablePointer<Float>, inverseDeviation: UnsafeMutablePointer<Float>,
                       output: UnsafeMutablePointer<Float>) {
-    parallelChunks(rows) { range in
-        for r in range {
-            let x = input + r * columns, xhat = normalised + r * columns
-            let (mean, inverse) = layerNormStatistics(x, columns: columns, epsilon: epsilon)
-            inverseDeviation[r] = inverse
-            for c in 0..<columns { xhat[c] = (x[c] - mean) * inverse }
-        }
+    forEachRowBand(rows) { start, end in
+        ck_layer_norm_normalise(end - start, columns, input + start * columns, normalised + start * columns,
+                                inverseDeviation + start, epsilon)
     }
     layerNormAffine(normalised, rows: rows, columns: columns, weight: weight, bias: bias, output: output)
 }

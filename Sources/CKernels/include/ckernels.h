@@ -157,6 +157,12 @@ void ck_gelu_with_derivative(ptrdiff_t count, float *pre_activation, float *acti
 void ck_layer_norm(ptrdiff_t rows, ptrdiff_t columns, const float *input, float *output,
                    const float *weight, const float *bias, float epsilon);
 
+/// The first half of `ck_layer_norm`, for training: `normalised = (x − mean)·ρ` per row and
+/// `inverse_deviation[r] = ρ = 1/sqrt(var + eps)`, the statistics computed exactly as
+/// `ck_layer_norm` computes them. Single-threaded; multiversioned.
+void ck_layer_norm_normalise(ptrdiff_t rows, ptrdiff_t columns, const float *input,
+                             float *normalised, float *inverse_deviation, float epsilon);
+
 /// A task of `ck_parallel_for`: runs item `index` with the caller's `context`.
 typedef void (*ck_parallel_body)(void *context, ptrdiff_t index);
 

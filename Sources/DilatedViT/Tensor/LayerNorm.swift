@@ -28,31 +28,3 @@ func layerNorm(_ input: UnsafePointer<Float>, runs: StridedRows, into output: Un
         }
     }
 }
-
-/// The mean and `1/sqrt(var + eps)` of one row: two passes (mean, then squared
-/// deviations) rather than `E[x²] − E[x]²`, which loses digits far from zero, as
-/// `ck_layer_norm` does for inference.
-@inline(__always)
-package func layerNormStatistics(_ x: UnsafePointer<Float>, columns: Int, epsilon: Float)
-    -> (mean: Float, inverseDeviation: Float)
-{
-    let vectorEnd = columns / floatVectorWidth * floatVectorWidth
-    let count = Float(columns)
-    var sumVector = FloatVector()
-    var c = 0
-    while c < vectorEnd { sumVector += x.loadVector(at: c); c += floatVectorWidth }
-    var sum = sumVector.sum()
-    while c < columns { sum += x[c]; c += 1 }
-    let mean = sum / count
-
-    var squaresVector = FloatVector()
-    c = 0
-    while c < vectorEnd {
-        let d = x.loadVector(at: c) - mean
-        squaresVector += d * d
-        c += floatVectorWidth
-    }
-    var squares = squaresVector.sum()
-    while c < columns { let d = x[c] - mean; squares += d * d; c += 1 }
-    return (mean, 1 / (squares / count + epsilon).squareRoot())
-}

@@ -42,7 +42,7 @@ package func parallelChunks(_ total: Int, chunksPerWorker: Int = 4, _ body: (Ran
 /// splitting costs more than it saves), at most one per core, and runs
 /// `body(start, end)` on each concurrently. Every product kernel splits this way, so each
 /// output row is computed by one call whatever the kernel.
-func forEachRowBand(_ rows: Int, _ body: (_ start: Int, _ end: Int) -> Void) {
+package func forEachRowBand(_ rows: Int, _ body: (_ start: Int, _ end: Int) -> Void) {
     let bands = max(1, min(parallelWorkerCount, rows / 64))
     parallelFor(bands) { band in body(rows * band / bands, rows * (band + 1) / bands) }
 }

@@ -32,23 +32,24 @@ enum DurableFiles {
     /// Writes `data` to a temporary name beside `path` and renames it over `path`: readers
     /// see the old file or the new one, never a mixture.
     static func replace(_ path: String, with data: Data) throws(CheckpointError) {
-        let temporary = sibling(of: path, named: "." + (path as NSString).lastPathComponent + ".partial")
-        do {
-            try write(data, to: temporary)
-            try rename(temporary, to: path)
-        } catch {
-            unlink(temporary)
-            throw error
-        }
-        try syncFolder(containing: path)
+        try replaceAtomically(path) { temporary throws(CheckpointError) in try write(data, to: temporary) }
     }
 
     /// Points the symbolic link `path` at `target` in one rename(2), replacing any link there.
     static func link(_ path: String, to target: String) throws(CheckpointError) {
+        try replaceAtomically(path) { temporary throws(CheckpointError) in
+            guard symlink(target, temporary) == 0 else { throw failure(temporary) }
+        }
+    }
+
+    /// Makes `path` change in one rename(2): `create` makes a temporary sibling, which then
+    /// replaces `path`, and the folder is synced. A failed attempt leaves no temporary behind.
+    private static func replaceAtomically(_ path: String,
+                                          create: (String) throws(CheckpointError) -> Void) throws(CheckpointError) {
         let temporary = sibling(of: path, named: "." + (path as NSString).lastPathComponent + ".partial")
         unlink(temporary)
-        guard symlink(target, temporary) == 0 else { throw failure(temporary) }
         do {
+            try create(temporary)
             try rename(temporary, to: path)
         } catch {
             unlink(temporary)

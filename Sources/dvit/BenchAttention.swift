@@ -1,7 +1,6 @@
 import ArgumentParser
 import DilatedViT
 import DilatedViTTools
-import DilatedViTTraining
 
 struct BenchAttention: ParsableCommand {
     static let configuration = CommandConfiguration(

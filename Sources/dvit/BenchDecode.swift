@@ -1,7 +1,6 @@
 import ArgumentParser
 import DilatedViT
 import DilatedViTTools
-import DilatedViTTraining
 import Foundation
 
 struct BenchDecode: ParsableCommand {

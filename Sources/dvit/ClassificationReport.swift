@@ -1,6 +1,4 @@
 import DilatedViT
-import DilatedViTTools
-import DilatedViTTraining
 import Foundation
 
 /// The text and JSON-lines renderings of `dvit classify` results.

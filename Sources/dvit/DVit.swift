@@ -1,7 +1,5 @@
 import ArgumentParser
 import DilatedViT
-import DilatedViTTools
-import DilatedViTTraining
 import Foundation
 
 struct DVit: ParsableCommand {

@@ -1,6 +1,4 @@
 import DilatedViT
-import DilatedViTTools
-import DilatedViTTraining
 
 /// Expands command-line inputs into photo paths: files and folders through `PhotoFiles`
 /// (the library's one walk), and `-` for one file path per line on standard input, taken

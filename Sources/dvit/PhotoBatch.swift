@@ -1,7 +1,5 @@
 import ArgumentParser
 import DilatedViT
-import DilatedViTTools
-import DilatedViTTraining
 import Foundation
 
 /// The shared shape of commands over many photos: expand the inputs, keep this job's

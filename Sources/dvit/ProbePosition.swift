@@ -1,7 +1,7 @@
 import ArgumentParser
 import DilatedViT
-import DilatedViTTools
 import DilatedViTTraining
+import DilatedViTTools
 import Foundation
 
 struct ProbePosition: ParsableCommand {
@@ -120,9 +120,9 @@ struct ProbePosition: ParsableCommand {
             entries = [(photo, label)]
         } else if let listing {
             let text = try String(contentsOfFile: listing, encoding: .utf8)
-            entries = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-                .filter { !$0.isEmpty && !$0.hasPrefix("#") }
-                .map { line in (data + "/" + line, String(line.split(separator: "/").first ?? "")) }
+            entries = DatasetSplit.entries(ofListing: text).map { _, path in
+                (data + "/" + path, String(path.split(separator: "/").first ?? ""))
+            }
             if let limit, limit < entries.count {
                 // Evenly spread: listings are grouped by label, so each label keeps its share.
                 entries = (0..<limit).map { entries[$0 * entries.count / limit] }

@@ -1,6 +1,5 @@
 import DilatedViT
 import DilatedViTTools
-import DilatedViTTraining
 import Foundation
 
 /// The text tables and the heat-map image of `dvit probe-position`.

@@ -4,8 +4,6 @@ import Glibc
 import Darwin
 #endif
 import DilatedViT
-import DilatedViTTools
-import DilatedViTTraining
 import Foundation
 
 /// A one-line progress bar on stderr, drawn only when stderr is a terminal and there is

@@ -1,6 +1,4 @@
 import DilatedViT
-import DilatedViTTools
-import DilatedViTTraining
 
 /// Decodes the photo at `path` for use at a long side of about `longSide / 2` or less: JPEGs
 /// at the largest DCT reduction that keeps the long side at `longSide` or more, so a

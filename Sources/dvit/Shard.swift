@@ -1,4 +1,5 @@
 import ArgumentParser
+import DilatedViT
 
 /// `--shard k/n`: a stable share of the inputs for job k of n (0-based, like Slurm array
 /// and Kubernetes indexed-job indices). A path belongs to shard `hash(path) mod n`, with
@@ -27,11 +28,6 @@ struct Shard: Equatable {
     }
 
     func contains(_ path: String) -> Bool {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in path.utf8 {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01b3
-        }
-        return hash % UInt64(count) == UInt64(index)
+        fnv1a64(path.utf8) % UInt64(count) == UInt64(index)
     }
 }

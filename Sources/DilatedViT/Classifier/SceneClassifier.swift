@@ -95,23 +95,23 @@ public final class SceneClassifier: Sendable {
                            _ body: (LoadedPhoto, _ loadMilliseconds: Double) -> Result)
         throws(ImageDecodingError) -> Result
     {
-        let loader = photoLoader(maxTokens: options.maxTokens, allowsUpscaling: options.allowsUpscaling)
-        let bytes = try loader.readFile(path)
+        let start = ContinuousClock.now
+        let bytes = try photoLoader().readFile(path)
         do {
-            return try withPhoto(bytes, options: options, body)
+            return try withPhoto(bytes, options: options, readingSince: start, body)
         } catch {
             throw ImageDecodingError(error.problem, file: path)
         }
     }
 
     /// Plans the read of `bytes` from the header, reserves its estimated peak memory, then
-    /// loads the photo and runs `body` while the reservation is held.
+    /// loads the photo and runs `body` while the reservation is held. The load time handed
+    /// to `body` counts from `start` (when reading the file began).
     func withPhoto<Result>(_ bytes: [UInt8], options: ClassificationOptions,
+                           readingSince start: ContinuousClock.Instant = .now,
                            _ body: (LoadedPhoto, _ loadMilliseconds: Double) -> Result)
         throws(ImageDecodingError) -> Result
     {
-        let clock = ContinuousClock()
-        let start = clock.now
         let loader = photoLoader(maxTokens: options.maxTokens, allowsUpscaling: options.allowsUpscaling)
         let plan = try loader.plan(for: bytes)
         let resolution = plan.resolution
@@ -127,7 +127,7 @@ public final class SceneClassifier: Sendable {
         }
         defer { memoryBudget.release(estimate) }
         let photo = try loader.load(bytes, plan: plan)
-        return body(photo, (clock.now - start).inMilliseconds)
+        return body(photo, (ContinuousClock.now - start).inMilliseconds)
     }
 }
 

@@ -1,5 +1,4 @@
 import DilatedViT
-import DilatedViTTraining
 
 /// Times the attention core alone (no projections) of the reference model's shape on random
 /// queries, keys and values, and turns it into a FLOP rate from the exact count of attended

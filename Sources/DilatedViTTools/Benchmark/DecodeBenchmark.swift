@@ -1,5 +1,4 @@
 import DilatedViT
-import DilatedViTTraining
 
 /// Times the two ways of turning a large JPEG into a patch grid: libjpeg's DCT-scaled
 /// decode then resize (what `PhotoLoader` does) against a full-size decode then resize.

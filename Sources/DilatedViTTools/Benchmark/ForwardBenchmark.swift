@@ -1,6 +1,5 @@
 import Foundation
 import DilatedViT
-import DilatedViTTraining
 
 /// Times single-image forward passes of a model with random weights.
 ///

@@ -1,5 +1,4 @@
 import DilatedViT
-import DilatedViTTraining
 
 extension ModelArchitecture {
     /// Floating-point operations of one forward pass on a `rows × columns` grid, counted

@@ -1,5 +1,4 @@
 import DilatedViT
-import DilatedViTTraining
 
 /// Times the model's Linear-layer products in fp32 (OpenBLAS through `sgemm`) and in BF16
 /// (`PackedBF16Weight`), both split into row bands on every core, interleaved round by

@@ -1,5 +1,4 @@
 import DilatedViT
-import DilatedViTTraining
 
 /// The rate the machine's BLAS reaches on a large single-precision product, through the
 /// same `sgemm` the model uses (all cores): the yardstick for the model's own FLOP rate.

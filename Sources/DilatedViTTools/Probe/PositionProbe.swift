@@ -1,5 +1,4 @@
 import DilatedViT
-import DilatedViTTraining
 
 /// The "lost in the middle" test for images: does the model recognise a photo equally well
 /// wherever it sits in a large, uninformative canvas?

@@ -71,11 +71,7 @@ struct CheckpointManifest: Codable, Equatable {
 /// FNV-1a, 64 bits, as 16 hex digits: detects accidental damage and mix-ups, stable across
 /// platforms (not a defence against deliberate forgery).
 func fnv1a64Hex(_ data: Data) -> String {
-    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-    data.withUnsafeBytes { bytes in
-        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
-    }
-    return String(format: "%016llx", hash)
+    String(format: "%016llx", data.withUnsafeBytes { fnv1a64($0) })
 }
 
 /// A decoding or reading error in one line (DecodingError's own description is a dump).

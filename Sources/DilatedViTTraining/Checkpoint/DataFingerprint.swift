@@ -27,7 +27,7 @@ struct DataFingerprint: Codable, Equatable {
     func difference(fromRun run: DataFingerprint, runListing: String?, split: DatasetSplit) -> String? {
         if validationPaths != run.validationPaths {
             let here = Set(split.validation.map(\.path))
-            if let listed = runListing.map(Self.paths(inListing:)), Self.checksum(listed) == run.validationPaths {
+            if let listed = runListing.map { DatasetSplit.entries(ofListing: $0).map(\.path) }, Self.checksum(listed) == run.validationPaths {
                 let before = Set(listed)
                 let lost = before.subtracting(here).sorted(), gained = here.subtracting(before).sorted()
                 var parts: [String] = []
@@ -43,11 +43,6 @@ struct DataFingerprint: Codable, Equatable {
                 : "the run trained on \(run.trainingPhotos) photos, this folder gives \(trainingPhotos)"
         }
         return nil
-    }
-
-    static func paths(inListing listing: String) -> [String] {
-        listing.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty && !$0.hasPrefix("#") }
     }
 
     private static func sample(_ paths: [String]) -> String {

@@ -35,15 +35,22 @@ public struct DatasetSplit: Sendable {
     public init(_ dataset: ImageFolderDataset, validationListing: String) throws(DatasetError) {
         let known = Set(dataset.samples.map(\.path))
         var held = Set<String>()
-        for (number, line) in validationListing.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let path = line.trimmingCharacters(in: .whitespaces)
-            if path.isEmpty || path.hasPrefix("#") { continue }
+        for (line, path) in Self.entries(ofListing: validationListing) {
             guard known.contains(path) else { throw .unknownPhoto(path) }
             guard held.insert(path).inserted else {
-                throw .malformedListing(line: number + 1, reason: "\(path) is listed twice")
+                throw .malformedListing(line: line, reason: "\(path) is listed twice")
             }
         }
         self.init(dataset, heldOut: held)
+    }
+
+    /// The paths of a listing (as `validationListing` writes it) with their 1-based line
+    /// numbers; blank lines and lines starting with `#` are skipped.
+    public static func entries(ofListing listing: String) -> [(line: Int, path: String)] {
+        listing.split(separator: "\n", omittingEmptySubsequences: false).enumerated().compactMap { number, line in
+            let path = line.trimmingCharacters(in: .whitespaces)
+            return path.isEmpty || path.hasPrefix("#") ? nil : (number + 1, path)
+        }
     }
 
     private init(_ dataset: ImageFolderDataset, heldOut: Set<String>) {

@@ -102,7 +102,7 @@ public final class TrainingModel {
             activations = TrainingActivations(capacity: tokens, config: config)
         }
         let buffers = activations!
-        let attentionShape = BatchedAttention(
+        let attentionShape = WindowWalker(
             images: batch.count, rows: batch.rows, columns: batch.columns, heads: config.heads,
             headDimension: config.headDimension,
             levels: attentionLevels(mode: attention, levels: config.levels, rows: batch.rows, columns: batch.columns))

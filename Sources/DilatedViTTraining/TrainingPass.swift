@@ -5,7 +5,7 @@ import DilatedViT
 struct TrainingPass {
     let config: ModelConfig
     let offsets: ArenaOffsets
-    let attention: BatchedAttention
+    let attention: WindowWalker
     let parameters: UnsafePointer<Float>
     let gradients: UnsafeMutablePointer<Float>
     let buffers: TrainingActivations

@@ -144,7 +144,7 @@ import Testing
         let images = 2, n = c.rows * c.columns, d = c.heads * c.headDimension
         let qkv = randomValues(images * n * 3 * d, seed: 31, scale: 1.5)
         let outputGradient = randomValues(images * n * d, seed: 32)
-        let shape = BatchedAttention(images: images, rows: c.rows, columns: c.columns, heads: c.heads,
+        let shape = WindowWalker(images: images, rows: c.rows, columns: c.columns, heads: c.heads,
                                      headDimension: c.headDimension,
                                      levels: attentionLevels(mode: c.mode, levels: c.levels, rows: c.rows, columns: c.columns))
         var output = [Float](repeating: 0, count: images * n * d)

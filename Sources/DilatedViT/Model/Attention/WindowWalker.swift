@@ -54,9 +54,6 @@ package struct WindowKernels {
     static let native = WindowKernels(forward: ck_window_attention, backward: ck_window_attention_backward)
 }
 
-/// Training's name for the walker over its batch of images.
-package typealias BatchedAttention = WindowWalker
-
 /// Attention over `images` grids of `rows × columns` tokens stacked image after image
 /// (token `t = image·N + y·columns + x`), `heads` heads of `headDimension` features,
 /// through `levels` (dense: `attentionLevels(mode: .dense, …)`).

@@ -19,7 +19,7 @@ struct TrainingPass {
     /// Runs the forward pass, keeping the activations the backward needs; returns the
     /// pooled features (`images × D`) and the logits (`images × C`).
     func forward(_ grids: [PatchGrid]) -> (pooled: [Float], logits: [Float]) {
-        let t = tokens, n = tokensPerImage, d = config.dimension, m = config.hiddenDimension
+        let t = tokens, n = tokensPerImage, d = config.dimension
         let features = config.patchFeatures, epsilon = config.layerNormEpsilon
         let a = buffers, p = parameters
 
@@ -34,23 +34,7 @@ struct TrainingPass {
         }
 
         for (block, saved) in zip(offsets.blocks, a.blocks) {
-            layerNormForward(a.residual, rows: t, columns: d, weight: p + block.norm1.weight, bias: p + block.norm1.bias,
-                             epsilon: epsilon, normalised: saved.norm1Normalised,
-                             inverseDeviation: saved.norm1InverseDeviation, output: a.normalisedOutput)
-            linear.forward(a.normalisedOutput, rows: t, inputs: d, outputs: 3 * d, weight: p + block.qkv.weight,
-                           bias: p + block.qkv.bias, into: saved.qkv)
-            attention.forward(qkv: saved.qkv, output: saved.attention, logSumExp: saved.logSumExp)
-            linear.forward(saved.attention, rows: t, inputs: d, outputs: d, weight: p + block.projection.weight,
-                           bias: p + block.projection.bias, into: a.residual, accumulate: true)
-
-            layerNormForward(a.residual, rows: t, columns: d, weight: p + block.norm2.weight, bias: p + block.norm2.bias,
-                             epsilon: epsilon, normalised: saved.norm2Normalised,
-                             inverseDeviation: saved.norm2InverseDeviation, output: a.normalisedOutput)
-            linear.forward(a.normalisedOutput, rows: t, inputs: d, outputs: m, weight: p + block.fc1.weight,
-                           bias: p + block.fc1.bias, into: saved.fc1Output)
-            geluForward(saved.fc1Output, into: a.hidden, count: t * m)
-            linear.forward(a.hidden, rows: t, inputs: m, outputs: d, weight: p + block.fc2.weight,
-                           bias: p + block.fc2.bias, into: a.residual, accumulate: true)
+            block.forward(TrainingBlockPass(pass: self, saved: saved))
         }
 
         layerNormForward(a.residual, rows: t, columns: d, weight: p + offsets.norm.weight, bias: p + offsets.norm.bias,

@@ -136,9 +136,8 @@ public final class DilatedViTModel: Sendable {
                                          blockLength: tokenBlockLength)
         defer { workspace.deallocate() }
         embed(grid, into: workspace.residual)
-        for block in layers.blocks {
-            block.apply(to: workspace, bands: bands, config: config, attention: mode)
-        }
+        let pass = InferenceBlockPass(workspace: workspace, bands: bands, config: config, mode: mode)
+        for block in layers.blocks { block.forward(pass) }
         return finish(workspace)
     }
 

@@ -31,8 +31,11 @@ struct ForwardWorkspace {
         for buffer in [residual, normalised, qkv, blockNormalised, blockHidden] { buffer.deallocate() }
     }
 
-    /// `(start, count)` of each token block, in order.
-    package var blocks: [(start: Int, count: Int)] {
+    /// Each token block, in order.
+    package var blocks: [TokenBlock] {
         stride(from: 0, to: tokenCount, by: blockLength).map { ($0, min(blockLength, tokenCount - $0)) }
     }
 }
+
+/// `count` consecutive tokens from `start`: one MLP (or final LayerNorm) block.
+package typealias TokenBlock = (start: Int, count: Int)

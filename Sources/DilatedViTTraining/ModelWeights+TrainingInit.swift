@@ -6,11 +6,12 @@ extension ModelWeights {
     /// `seed`: Linear weights (qkv, proj, fc1, fc2, head) truncated normal with std 0.02
     /// (cut at ±2 std), the convolution kernels — the patch embedding, or the hMLP stem's
     /// stages — Xavier-uniform on their `(out, in·k·k)` view (as MAE's patch embedding),
-    /// all biases 0, LayerNorm weights 1 and biases 0.
+    /// all biases 0, LayerNorm weights 1 and biases 0, attention pooling's scores 0 (so it
+    /// starts as mean pooling).
     public init(trainingInitFor config: ModelConfig, seed: UInt64) {
         var generator = SplitMix64(seed: seed)
         self.init(config: config) { entry, _ in
-            if entry.name.hasSuffix(".bias") { return [Float](repeating: 0, count: entry.count) }
+            if entry.name.hasSuffix(".bias") || entry.name.hasPrefix("pool.") { return [Float](repeating: 0, count: entry.count) }
             if entry.name == "norm.weight" || entry.name.contains(".norm") { return [Float](repeating: 1, count: entry.count) }
             if entry.shape.count == 4 {
                 let fanIn = entry.count / entry.shape[0], fanOut = entry.shape[0]

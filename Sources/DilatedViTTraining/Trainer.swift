@@ -34,10 +34,12 @@ public final class Trainer {
         // The model reads photos at the grid it was validated on unless a caller asks for more.
         config.reading = ReadingPolicy(trainResolution: recipe.validationGridSide * config.patchSize,
                                        defaultMaxTokens: recipe.validationGridSide * recipe.validationGridSide)
-        data = try TrainingDataPipeline(
+        var data = try TrainingDataPipeline(
             root: dataRoot, config: config, batchSize: recipe.batchSize, gridSides: recipe.gridSides,
             seed: recipe.seed, validationFraction: recipe.validationFraction, splitSeed: recipe.splitSeed,
             augmentation: recipe.augmentation, cachesDecodedImages: cachesImages, loaderThreads: loaderThreads)
+        data.sampler.tokensPerBatch = recipe.tokensPerBatch
+        self.data = data
         guard !data.split.validation.isEmpty else {
             throw TrainerError.noValidationPhotos(dataRoot, heldOut: 0, fraction: recipe.validationFraction)
         }
@@ -119,13 +121,28 @@ public final class Trainer {
         return (folder, state, weights)
     }
 
-    /// Weights of an earlier run, checked against this run's architecture.
+    /// Weights of an earlier run, checked against this run's architecture. The reading
+    /// policy may differ, and so may the Model v2 options (level rule, position code,
+    /// pooling): a v1 model starts a v2 run with every tensor the two share, the others
+    /// (attention pooling's scores) take their training initialisation.
     private static func loadInitialWeights(_ path: String, config: ModelConfig) throws -> ModelWeights {
         let directory = URL(fileURLWithPath: path)
-        let saved = try ModelConfig(contentsOf: directory.appendingPathComponent("config.json"))
-        // Only the reading policy may differ: everything the weights depend on must match.
+        var saved = try ModelConfig(contentsOf: directory.appendingPathComponent("config.json"))
+        let url = directory.appendingPathComponent("model.safetensors")
+        if saved.architecture == config.architecture { return try ModelWeights(contentsOf: url, config: config) }
+        let savedArchitecture = saved.architecture
+        saved.levelRule = config.levelRule
+        saved.positionCode = config.positionCode
+        saved.positionSpan = config.positionSpan
+        saved.pooling = config.pooling
         guard saved.architecture == config.architecture else { throw TrainerError.initialWeightsDiffer(path) }
-        return try ModelWeights(contentsOf: directory.appendingPathComponent("model.safetensors"), config: config)
+        saved.architecture = savedArchitecture
+        let source = try ModelWeights(contentsOf: url, config: saved)
+        let fresh = ModelWeights(trainingInitFor: config, seed: 0)
+        return ModelWeights(config: config) { entry, layout in
+            let from = source.layout[entry.name].map { source.values[$0.range] } ?? fresh.values[entry.range]
+            return Array(from)
+        }
     }
 
     public var epochsCompleted: Int { state.epochsCompleted }

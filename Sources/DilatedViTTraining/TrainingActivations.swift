@@ -58,6 +58,8 @@ final class TrainingActivations {
     let hidden: UnsafeMutablePointer<Float>
     let finalNormalised: UnsafeMutablePointer<Float>
     let finalInverseDeviation: UnsafeMutablePointer<Float>
+    /// Attention pooling's weights `a[t][h]`, `T × H` (its score gradient in the backward).
+    let poolWeights: UnsafeMutablePointer<Float>
     let blocks: [Block]
     /// Gradient of the loss with respect to the residual stream, `T × D`.
     let residualGradient: UnsafeMutablePointer<Float>
@@ -86,6 +88,7 @@ final class TrainingActivations {
         hidden = buffer(t * m)
         finalNormalised = buffer(t * d)
         finalInverseDeviation = buffer(t)
+        poolWeights = buffer(config.pooling == .attention ? t * h : 0)
         blocks = (0..<config.depth).map { _ in
             Block(norm1Normalised: buffer(t * d), norm1InverseDeviation: buffer(t), qkv: buffer(t * 3 * d),
                   attention: buffer(t * d), logSumExp: buffer(t * h), norm2Normalised: buffer(t * d),

@@ -105,7 +105,8 @@ public final class TrainingModel {
         let attentionShape = WindowWalker(
             images: batch.count, rows: batch.rows, columns: batch.columns, heads: config.heads,
             headDimension: config.headDimension,
-            levels: attentionLevels(mode: attention, levels: config.levels, rows: batch.rows, columns: batch.columns))
+            levels: attentionLevels(mode: attention, levels: config.architecture.attentionLevels(rows: batch.rows, columns: batch.columns),
+                                   rows: batch.rows, columns: batch.columns))
         return parameters.withUnsafeBufferPointer { parameterBuffer in
             gradients.withUnsafeMutableBufferPointer { gradientBuffer in
                 body(TrainingPass(config: config, offsets: offsets, attention: attentionShape,

@@ -28,9 +28,8 @@ struct TrainingPass {
         }
         embeddingForward()
         // The position code is fixed: added, never differentiated.
-        let code = config.positionCode
         parallelFor(images) { i in
-            code.add(to: a.residual + i * n * d, rows: attention.rows, columns: attention.columns, dimension: d)
+            config.architecture.addPositionCode(to: a.residual + i * n * d, rows: attention.rows, columns: attention.columns)
         }
 
         for (block, saved) in zip(offsets.blocks, a.blocks) {
@@ -40,14 +39,29 @@ struct TrainingPass {
         layerNormForward(a.residual, rows: t, columns: d, weight: p + offsets.norm.weight, bias: p + offsets.norm.bias,
                          epsilon: epsilon, normalised: a.finalNormalised,
                          inverseDeviation: a.finalInverseDeviation, output: a.normalisedOutput)
-        // Mean pooling per image, through the inference pass's own pooling steps.
+        // Pooling per image, through the inference pass's own pooling steps.
+        let heads = config.heads
+        if let score = offsets.pool {
+            linearForward(a.normalisedOutput, rows: t, inputs: d, outputs: heads, weight: p + score.weight,
+                          bias: p + score.bias, into: a.poolWeights)
+        }
         var pooled = [Float](repeating: 0, count: images * d)
         pooled.withUnsafeMutableBufferPointer { pooled in
             let out = pooled.baseAddress!
             parallelFor(images) { i in
-                var pool = MeanPool(dimension: d)
-                pool.add(rows: a.normalisedOutput + i * n * d, count: n)
-                for (c, value) in pool.mean.enumerated() { out[i * d + c] = value }
+                let rows = a.normalisedOutput + i * n * d
+                let features: [Float]
+                if offsets.pool == nil {
+                    var pool = MeanPool(dimension: d)
+                    pool.add(rows: rows, count: n)
+                    features = pool.mean
+                } else {
+                    var pool = AttentionPool(heads: heads, dimension: d)
+                    pool.add(rows, scores: a.poolWeights + i * n * heads, count: n)
+                    pool.weights(replacing: a.poolWeights + i * n * heads, count: n)
+                    features = pool.pooled
+                }
+                for (c, value) in features.enumerated() { out[i * d + c] = value }
             }
         }
         var logits = [Float](repeating: 0, count: images * config.classCount)
@@ -80,15 +94,7 @@ struct TrainingPass {
                 }
             }
         }
-        pooledGradient.withUnsafeBufferPointer { dPooled in
-            let inverseCount = 1 / Float(n)
-            parallelFor(images) { i in
-                for row in 0..<n {
-                    let out = a.branchGradient + (i * n + row) * d
-                    for c in 0..<d { out[c] = dPooled[i * d + c] * inverseCount }
-                }
-            }
-        }
+        poolingBackward(pooledGradient, pooled: pooled)
         layerNormBackward(outputGradient: a.branchGradient, normalised: a.finalNormalised,
                           inverseDeviation: a.finalInverseDeviation, weight: p + offsets.norm.weight,
                           rows: t, columns: d, inputGradient: a.residualGradient, accumulate: false,
@@ -130,5 +136,52 @@ struct TrainingPass {
         }
 
         embeddingBackward()
+    }
+
+    /// The pooling's backward: the gradient of the final LayerNorm's output rows `z` into
+    /// `branchGradient`, and attention pooling's score gradients.
+    ///
+    /// Mean: each token gets `df/N`. Attention (MODEL.md §9.3): `dz[t][c] = a[t][h]·df[c]`
+    /// through the weighted sum, plus the softmax's part: with `g[t][h] = Σ_{c∈h} df[c]·z[t][c]`
+    /// the score gradient is `ds[t][h] = a[t][h]·(g[t][h] − Σ_{c∈h} df[c]·f[c])`, which flows
+    /// back through the score Linear (`dz += ds·Wpool`, `dWpool += dsᵀ·z`).
+    private func poolingBackward(_ pooledGradient: [Float], pooled: [Float]) {
+        let t = tokens, n = tokensPerImage, d = config.dimension, heads = config.heads, dh = config.headDimension
+        let a = buffers, z = buffers.normalisedOutput
+        pooledGradient.withUnsafeBufferPointer { dPooled in
+            pooled.withUnsafeBufferPointer { pooled in
+                parallelFor(images) { i in
+                    let df = dPooled.baseAddress! + i * d, f = pooled.baseAddress! + i * d
+                    guard offsets.pool != nil else {
+                        let inverseCount = 1 / Float(n)
+                        for row in 0..<n {
+                            let out = a.branchGradient + (i * n + row) * d
+                            for c in 0..<d { out[c] = df[c] * inverseCount }
+                        }
+                        return
+                    }
+                    var base = [Float](repeating: 0, count: heads)
+                    for c in 0..<d { base[c / dh] += df[c] * f[c] }
+                    for row in 0..<n {
+                        let token = i * n + row
+                        let weights = a.poolWeights + token * heads, zRow = z + token * d
+                        let out = a.branchGradient + token * d
+                        for h in 0..<heads {
+                            var g: Float = 0
+                            for c in h * dh..<(h + 1) * dh {
+                                out[c] = weights[h] * df[c]
+                                g += df[c] * zRow[c]
+                            }
+                            weights[h] *= g - base[h]
+                        }
+                    }
+                }
+            }
+        }
+        if let score = offsets.pool {
+            linearBackward(outputGradient: a.poolWeights, input: z, rows: t, inputs: d, outputs: heads,
+                           weight: parameters + score.weight, weightGradient: gradients + score.weight,
+                           biasGradient: gradients + score.bias, inputGradient: a.branchGradient, accumulateInput: true)
+        }
     }
 }

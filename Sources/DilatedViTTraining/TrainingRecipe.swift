@@ -19,6 +19,9 @@ public struct TrainingRecipe: Sendable, Equatable, Codable {
     public var seed: UInt64
     /// Grid sides (in patches) drawn per training batch: multi-resolution training.
     public var gridSides: [Int]
+    /// Token-balanced batches (`MultiResolutionBatchSampler.tokensPerBatch`): `nil` keeps
+    /// `batchSize` photos per batch at every grid.
+    public var tokensPerBatch: Int?
     /// Validation photos are resized whole to this many patches per side.
     public var validationGridSide: Int
     public var validationFraction: Double
@@ -42,7 +45,7 @@ public struct TrainingRecipe: Sendable, Equatable, Codable {
     public init(epochs: Int = 30, batchSize: Int = 64, learningRate: Float = 1e-3,
                 minimumLearningRate: Float = 1e-5, warmupEpochs: Double = 2, weightDecay: Float = 0.05,
                 labelSmoothing: Float = 0.1, gradientClip: Float = 1, seed: UInt64 = 1,
-                gridSides: [Int] = [8, 10, 12, 14, 16], validationGridSide: Int = 12,
+                gridSides: [Int] = [8, 10, 12, 14, 16], tokensPerBatch: Int? = nil, validationGridSide: Int = 12,
                 validationFraction: Double = 0.1, splitSeed: UInt64 = 0,
                 augmentation: TrainingAugmentation = TrainingAugmentation(), initialWeights: String? = nil,
                 precision: MatmulPrecision = .float32, teachers: [String] = [], distillationWeight: Float = 0.5,
@@ -57,6 +60,7 @@ public struct TrainingRecipe: Sendable, Equatable, Codable {
         self.gradientClip = gradientClip
         self.seed = seed
         self.gridSides = gridSides
+        self.tokensPerBatch = tokensPerBatch
         self.validationGridSide = validationGridSide
         self.validationFraction = validationFraction
         self.splitSeed = splitSeed
@@ -83,6 +87,7 @@ public struct TrainingRecipe: Sendable, Equatable, Codable {
         try require((0..<1).contains(labelSmoothing), "label smoothing must be in [0, 1)")
         try require(!gridSides.isEmpty && gridSides.allSatisfy { $0 > 0 } && validationGridSide > 0,
                     "grid sides must be positive")
+        try require(tokensPerBatch.map { $0 > 0 } ?? true, "tokens per batch must be positive")
         try require(validationFraction > 0 && validationFraction < 1, "the validation fraction must be in (0, 1)")
         try require((0...1).contains(distillationWeight), "the distillation weight must be in [0, 1]")
     }
@@ -90,8 +95,8 @@ public struct TrainingRecipe: Sendable, Equatable, Codable {
 
 extension TrainingRecipe {
     /// The synthesized decoding, except that settings newer than a saved run take their
-    /// defaults there: a missing `precision` means fp32, missing `teachers` none, and teachers read
-    /// one view.
+    /// defaults there: a missing `precision` means fp32, missing `teachers` none, teachers read
+    /// one view, and batches hold `batchSize` photos.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         epochs = try container.decode(Int.self, forKey: .epochs)
@@ -104,6 +109,7 @@ extension TrainingRecipe {
         gradientClip = try container.decode(Float.self, forKey: .gradientClip)
         seed = try container.decode(UInt64.self, forKey: .seed)
         gridSides = try container.decode([Int].self, forKey: .gridSides)
+        tokensPerBatch = try container.decodeIfPresent(Int.self, forKey: .tokensPerBatch)
         validationGridSide = try container.decode(Int.self, forKey: .validationGridSide)
         validationFraction = try container.decode(Double.self, forKey: .validationFraction)
         splitSeed = try container.decode(UInt64.self, forKey: .splitSeed)

@@ -41,6 +41,12 @@ struct Train: ParsableCommand {
     var patchEmbedding: PatchEmbedding = .linear
     @Option(help: "MLP width as a multiple of --dim.") var mlpRatio = 4.0
     @Option(help: "Attention levels as segment:dilation pairs.") var levels = "4:1,8:2,16:4,32:8"
+    @Option(help: "Level rule: fixed (exactly --levels), or to_grid (Model v2: doubled until one segment covers the grid).")
+    var levelRule: LevelRule = .fixed
+    @Option(help: "Position code: sincos2d, or sincos2d_normalised (Model v2: coordinates scaled to the grid).")
+    var positionCode: PositionCode = .sinCos2D
+    @Option(help: "Pooling: mean, or attention (Model v2: a learned softmax over tokens per head).")
+    var pooling: Pooling = .mean
 
     @Option(help: "Epochs in the whole run (sets the learning-rate schedule).") var epochs = 30
     @Option(help: "Photos per batch.") var batch = 64
@@ -52,6 +58,10 @@ struct Train: ParsableCommand {
     @Option(help: "Gradient-norm clip (0 = off).") var clip: Float = 1
     @Option(help: "Run seed: initial weights, batch order, grid sizes, augmentation.") var seed: UInt64 = 1
     @Option(help: "Training grid sides in patches, one drawn per batch.") var gridSides = "8,10,12,14,16"
+    @Option(help: "Token-balanced batches: photos per batch = this / tokens per photo (0: --batch photos at every grid).")
+    var tokensPerBatch = 0
+    @Option(help: "Share of photos pasted, shrunk to 25–75% of the side, at a random place on a grey or noise canvas.")
+    var canvas = 0.0
     @Option(help: "Smallest share of a photo's area a random resized crop keeps.")
     var minCropArea = 0.35
     @Option(help: "Validation grid side in patches.") var validationGrid = 12
@@ -75,6 +85,8 @@ struct Train: ParsableCommand {
         guard minCropArea > 0 && minCropArea <= 1 else {
             throw ValidationError("--min-crop-area must lie in (0, 1], got \(minCropArea)")
         }
+        guard (0...1).contains(canvas) else { throw ValidationError("--canvas must lie in [0, 1], got \(canvas)") }
+        guard tokensPerBatch >= 0 else { throw ValidationError("--tokens-per-batch must not be negative") }
     }
 
     func run() throws {
@@ -82,14 +94,16 @@ struct Train: ParsableCommand {
         for skipped in dataset.skipped { printError("dvit: warning: skipped \(skipped)") }
         let config = try ModelConfig(
             dimension: dim, depth: depth, heads: heads, patchSize: patch, patchEmbedding: patchEmbedding,
-            mlpRatio: mlpRatio,
-            levels: try Self.parseLevels(levels), labels: dataset.labels)
+            mlpRatio: mlpRatio, levels: try Self.parseLevels(levels), levelRule: levelRule,
+            positionCode: positionCode, pooling: pooling, labels: dataset.labels)
         let recipe = TrainingRecipe(
             epochs: epochs, batchSize: batch, learningRate: lr, minimumLearningRate: minLr, warmupEpochs: warmup,
             weightDecay: weightDecay, labelSmoothing: labelSmoothing, gradientClip: clip, seed: seed,
             gridSides: try parseIntegerList(gridSides, option: "--grid-sides"),
+            tokensPerBatch: tokensPerBatch > 0 ? tokensPerBatch : nil,
             validationGridSide: validationGrid, validationFraction: validationFraction, splitSeed: splitSeed,
-            augmentation: TrainingAugmentation(crop: RandomResizedCrop(scale: minCropArea...1)),
+            augmentation: TrainingAugmentation(crop: RandomResizedCrop(scale: minCropArea...1),
+                                               canvas: canvas > 0 ? CanvasAugmentation(probability: canvas) : nil),
             initialWeights: initWeights, precision: precision, teachers: teacher,
             distillationWeight: distillationWeight, teachersAverageMirroredView: teacherMirrorAverage)
         let trainer = try Trainer(dataRoot: data, output: URL(fileURLWithPath: output), config: config,
@@ -99,8 +113,10 @@ struct Train: ParsableCommand {
             print("\(trainer.unreadablePhotos.count) unreadable photos (listed on stderr) are not counted above "
                   + "and are left out of every batch")
         }
-        print("model: dim \(dim), depth \(depth), heads \(heads), patch \(patch) (\(patchEmbedding.rawValue)), levels \(levels), "
-              + "\(recipe.precision.rawValue) products; \(trainer.data.sampler.batchesPerEpoch) batches of \(batch) per epoch")
+        let batchText = tokensPerBatch > 0 ? "of about \(tokensPerBatch) tokens" : "of \(batch)"
+        print("model: dim \(dim), depth \(depth), heads \(heads), patch \(patch) (\(patchEmbedding.rawValue)), levels \(levels) "
+              + "(\(levelRule.rawValue)), \(positionCode.rawValue), \(pooling.rawValue) pooling, \(recipe.precision.rawValue) "
+              + "products; \(trainer.data.sampler.batchesPerEpoch) batches \(batchText) per epoch")
         noteSlowPrecisions([recipe.precision])
         if !teacher.isEmpty {
             print("distilling from \(teacher.joined(separator: ", ")) (weight \(distillationWeight)"
@@ -154,3 +170,6 @@ struct TrainingDisplay {
 }
 
 extension PatchEmbedding: ExpressibleByArgument {}
+extension LevelRule: ExpressibleByArgument {}
+extension PositionCode: ExpressibleByArgument {}
+extension Pooling: ExpressibleByArgument {}

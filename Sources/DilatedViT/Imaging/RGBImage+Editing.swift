@@ -103,6 +103,24 @@ extension RGBImage {
         }
     }
 
+    /// Uniform per-pixel RGB noise, eight bytes per draw of `generator`.
+    package static func noise(width: Int, height: Int, using generator: inout SplitMix64) -> RGBImage {
+        var image = RGBImage(width: width, height: height, filledWith: (0, 0, 0))
+        image.erase(PixelRect(x: 0, y: 0, width: width, height: height), using: &generator)
+        return image
+    }
+
+    /// Copies `photo` unchanged onto this image, its top-left pixel at `(x, y)`.
+    package mutating func paste(_ photo: RGBImage, x: Int, y: Int) {
+        precondition(x >= 0 && y >= 0 && x + photo.width <= width && y + photo.height <= height,
+                     "RGBImage: \(photo.width)×\(photo.height) at (\(x), \(y)) leaves the \(width)×\(height) image")
+        let rowBytes = photo.width * 3
+        for row in 0..<photo.height {
+            let source = row * rowBytes, target = ((y + row) * width + x) * 3
+            pixels.replaceSubrange(target..<(target + rowBytes), with: photo.pixels[source..<(source + rowBytes)])
+        }
+    }
+
     /// Fills `rect` with uniformly random bytes (random erasing / cutout).
     package mutating func erase(_ rect: PixelRect, using generator: inout SplitMix64) {
         let width = width

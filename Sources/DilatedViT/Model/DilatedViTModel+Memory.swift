@@ -4,7 +4,7 @@ extension DilatedViTModel {
     /// input and q/k/v, and one MLP token block. Saturates instead of overflowing.
     public func estimatedForwardBytes(rows: Int, columns: Int, attention: AttentionMode? = nil) -> Int {
         let d = config.dimension
-        let bands = AttentionBands(mode: attention ?? config.attention, levels: config.levels,
+        let bands = AttentionBands(mode: attention ?? config.attention, levels: config.architecture.attentionLevels(rows: rows, columns: columns),
                                    gridRows: rows, gridColumns: columns, targetTokens: attentionBandTokens)
         let tokens = rows.saturatingProduct(columns)
         let block = min(tokenBlockLength, tokens)

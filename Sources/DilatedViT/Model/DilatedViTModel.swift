@@ -58,17 +58,33 @@ public final class DilatedViTModel: Sendable {
         forward(grid, attention: attention) { pool($0) }
     }
 
-    /// The head applied to every token's final-LayerNorm output: `tokenCount × classCount`
-    /// floats, row-major (token `t = row·columns + column`).
+    /// Each token's share of the logits: `tokenCount × classCount` floats, row-major (token
+    /// `t = row·columns + column`), whose mean over tokens is exactly `logits(for:)` (up to
+    /// float rounding) — a class-activation map with no approximation in it.
     ///
-    /// Pooling is a mean and the head is linear, so the mean of these rows is exactly
-    /// `logits(for:)` (up to float rounding): each token's row is its additive share of the
-    /// class scores — a class-activation map with no approximation in it.
+    /// Pooling is a weighted sum `f = Σ_t w_t ⊙ z_t` of the final-LayerNorm rows `z_t` and the
+    /// head is linear, so row `t` is the head applied to `N·w_t ⊙ z_t`: with mean pooling
+    /// (`w_t = 1/N`) the head of `z_t` itself; with attention pooling, `z_t` scaled channel by
+    /// channel by `N` times its head's weight (MODEL.md §9.3).
     public func tokenLogits(for grid: PatchGrid, attention: AttentionMode? = nil) -> [Float] {
         forward(grid, attention: attention) { workspace in
+            let d = config.dimension, heads = config.heads, dh = config.headDimension
+            // Attention pooling needs every token's score before any weight is final.
+            let pool: AttentionPool? = layers.pool.map { attentionPool(workspace, scores: $0) }
+            var scores = [Float](repeating: 0, count: workspace.blockLength * heads)
             var logits = [Float](repeating: 0, count: grid.tokenCount * config.classCount)
             logits.withUnsafeMutableBufferPointer { output in
                 forEachNormalisedBlock(workspace) { start, count, normalised in
+                    if let pool, let score = layers.pool {
+                        scores.withUnsafeMutableBufferPointer { weights in
+                            score.apply(normalised, rows: count, into: weights.baseAddress!)
+                            pool.weights(replacing: weights.baseAddress!, count: count)
+                            let n = Float(grid.tokenCount)
+                            for t in 0..<count {
+                                for c in 0..<d { normalised[t * d + c] *= n * weights[t * heads + c / dh] }
+                            }
+                        }
+                    }
                     layers.head.apply(normalised, rows: count,
                                        into: output.baseAddress! + start * config.classCount)
                 }
@@ -119,7 +135,7 @@ public final class DilatedViTModel: Sendable {
                            epsilon: config.layerNormEpsilon, into: tokens)
             }
         }
-        config.positionCode.add(to: tokens, rows: grid.rows, columns: grid.columns, dimension: config.dimension)
+        config.architecture.addPositionCode(to: tokens, rows: grid.rows, columns: grid.columns)
     }
 
     /// Embeds `grid`, runs every block over one workspace, and hands the final residual
@@ -129,14 +145,15 @@ public final class DilatedViTModel: Sendable {
         precondition(grid.patchSize == config.patchSize,
                      "DilatedViTModel: grid of \(grid.patchSize)-pixel patches for a model with patch \(config.patchSize)")
         let mode = attention ?? config.attention
-        let bands = AttentionBands(mode: mode, levels: config.levels, gridRows: grid.rows, gridColumns: grid.columns,
+        let levels = config.architecture.attentionLevels(rows: grid.rows, columns: grid.columns)
+        let bands = AttentionBands(mode: mode, levels: levels, gridRows: grid.rows, gridColumns: grid.columns,
                                    targetTokens: attentionBandTokens)
         let workspace = ForwardWorkspace(tokenCount: grid.tokenCount, bandTokens: bands.maxTokens,
                                          dimension: config.dimension, hiddenDimension: config.hiddenDimension,
                                          blockLength: tokenBlockLength)
         defer { workspace.deallocate() }
         embed(grid, into: workspace.residual)
-        let pass = InferenceBlockPass(workspace: workspace, bands: bands, config: config, mode: mode)
+        let pass = InferenceBlockPass(workspace: workspace, bands: bands, levels: levels, config: config, mode: mode)
         for block in layers.blocks { block.forward(pass) }
         return finish(workspace)
     }
@@ -158,14 +175,26 @@ public final class DilatedViTModel: Sendable {
         }
     }
 
-    /// Final LayerNorm and mean pooling.
+    /// Final LayerNorm and pooling.
     private func pool(_ workspace: ForwardWorkspace) -> [Float] {
-        let d = config.dimension
-        switch config.pooling {
-        case .mean:
-            var pool = MeanPool(dimension: d)
+        guard let score = layers.pool else {
+            var pool = MeanPool(dimension: config.dimension)
             forEachNormalisedBlock(workspace) { _, count, normalised in pool.add(normalised, count: count) }
             return pool.mean
         }
+        return attentionPool(workspace, scores: score).pooled
+    }
+
+    /// Attention pooling over every token, its scores computed block by block.
+    private func attentionPool(_ workspace: ForwardWorkspace, scores score: Linear) -> AttentionPool {
+        var pool = AttentionPool(heads: config.heads, dimension: config.dimension)
+        var scores = [Float](repeating: 0, count: workspace.blockLength * config.heads)
+        scores.withUnsafeMutableBufferPointer { scores in
+            forEachNormalisedBlock(workspace) { _, count, normalised in
+                score.apply(normalised, rows: count, into: scores.baseAddress!)
+                pool.add(normalised, scores: scores.baseAddress!, count: count)
+            }
+        }
+        return pool
     }
 }

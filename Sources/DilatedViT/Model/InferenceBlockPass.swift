@@ -4,6 +4,8 @@
 struct InferenceBlockPass: BlockForwardPass {
     let workspace: ForwardWorkspace
     let bands: AttentionBands
+    /// The whole grid's levels (`ModelArchitecture.attentionLevels(rows:columns:)`).
+    let levels: [AttentionLevel]
     let config: ModelConfig
     let mode: AttentionMode
 
@@ -42,7 +44,7 @@ struct InferenceBlockPass: BlockForwardPass {
             queries: qkv, keys: qkv + d, values: qkv + 2 * d, rowStride: 3 * d, rows: band.rows,
             columns: band.columns, heads: config.heads, headDimension: config.headDimension)
         // LN1's rows are spent: they take the output.
-        multiHeadAttention(problem, mode: mode, levels: config.levels, output: workspace.normalised)
+        multiHeadAttention(problem, mode: mode, levels: levels, output: workspace.normalised)
         return workspace.normalised
     }
 

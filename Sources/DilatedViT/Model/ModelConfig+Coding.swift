@@ -8,6 +8,8 @@ extension ModelConfig: Codable {
         case patchEmbedding = "patch_embedding"
         case mlpRatio = "mlp_ratio"
         case positionCode = "position_code"
+        case positionSpan = "position_span"
+        case levelRule = "level_rule"
         case layerNormEpsilon = "layer_norm_eps"
         case trainResolution = "train_resolution"
         case defaultMaxTokens = "default_max_tokens"
@@ -41,11 +43,12 @@ extension ModelConfig: Codable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let format: String = try container.require(.format, "a string")
-        guard format == Self.formatIdentifier else {
-            throw ModelConfigError.unsupportedValue(key: "format", value: format, supported: [Self.formatIdentifier])
+        let formats = [Self.formatIdentifier, Self.version2FormatIdentifier]
+        guard formats.contains(format) else {
+            throw ModelConfigError.unsupportedValue(key: "format", value: format, supported: formats)
         }
         let levels: [LevelFields] = try container.require(.levels, "an array of {\"segment\", \"dilation\"} objects")
-        try self.init(
+        let config = try ModelConfig(
             dimension: container.require(.dimension, "an integer"),
             depth: container.require(.depth, "an integer"),
             heads: container.require(.heads, "an integer"),
@@ -53,8 +56,10 @@ extension ModelConfig: Codable {
             patchEmbedding: container.option(.patchEmbedding, default: .linear),
             mlpRatio: container.require(.mlpRatio, "a number"),
             levels: levels.map { AttentionLevel(segment: $0.segment, dilation: $0.dilation) },
+            levelRule: container.option(.levelRule, default: .fixed),
             attention: container.option(.attention, default: .dilated),
             positionCode: container.option(.positionCode, default: .sinCos2D),
+            positionSpan: container.optional(.positionSpan, "an integer") ?? 16,
             pooling: container.option(.pooling, default: .mean),
             layerNormEpsilon: container.optional(.layerNormEpsilon, "a number") ?? 1e-6,
             mean: container.require(.mean, "an array of 3 numbers"),
@@ -62,11 +67,18 @@ extension ModelConfig: Codable {
             labels: container.require(.labels, "an array of strings"),
             trainResolution: container.optional(.trainResolution, "an integer"),
             defaultMaxTokens: container.optional(.defaultMaxTokens, "an integer") ?? 1024)
+        // A v1 file stays a v1 model: a v2 option in it is a mistake, not an upgrade.
+        if format == Self.formatIdentifier, let key = config.architecture.version2Keys.first {
+            throw ModelConfigError.invalidValue(
+                key: key, reason: "needs format \"\(Self.version2FormatIdentifier)\" (this file says \"\(format)\")")
+        }
+        self = config
     }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(Self.formatIdentifier, forKey: .format)
+        let v2 = architecture.isVersion2
+        try container.encode(v2 ? Self.version2FormatIdentifier : Self.formatIdentifier, forKey: .format)
         try container.encode(architecture.dimension, forKey: .dimension)
         try container.encode(architecture.depth, forKey: .depth)
         try container.encode(architecture.heads, forKey: .heads)
@@ -76,6 +88,11 @@ extension ModelConfig: Codable {
         try container.encode(architecture.levels, forKey: .levels)
         try container.encode(architecture.attention.rawValue, forKey: .attention)
         try container.encode(architecture.positionCode.rawValue, forKey: .positionCode)
+        // v1 files keep exactly their v1 keys.
+        if v2 {
+            try container.encode(architecture.levelRule.rawValue, forKey: .levelRule)
+            try container.encode(architecture.positionSpan, forKey: .positionSpan)
+        }
         try container.encode(architecture.pooling.rawValue, forKey: .pooling)
         try container.encode(architecture.layerNormEpsilon, forKey: .layerNormEpsilon)
         try container.encode(architecture.mean, forKey: .mean)

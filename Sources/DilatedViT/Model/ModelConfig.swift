@@ -15,6 +15,8 @@ import Foundation
 @dynamicMemberLookup
 public struct ModelConfig: Sendable, Equatable {
     public static let formatIdentifier = "dilatedvit-v1"
+    /// The format of configs that use a Model v2 option (`ModelArchitecture.isVersion2`).
+    public static let version2FormatIdentifier = "dilatedvit-v2"
 
     public var architecture: ModelArchitecture
     public var reading: ReadingPolicy
@@ -30,15 +32,16 @@ public struct ModelConfig: Sendable, Equatable {
 
     public init(dimension: Int, depth: Int, heads: Int, patchSize: Int,
                 patchEmbedding: PatchEmbedding = .linear, mlpRatio: Double = 4,
-                levels: [AttentionLevel], attention: AttentionMode = .dilated,
-                positionCode: PositionCode = .sinCos2D, pooling: Pooling = .mean,
+                levels: [AttentionLevel], levelRule: LevelRule = .fixed, attention: AttentionMode = .dilated,
+                positionCode: PositionCode = .sinCos2D, positionSpan: Int = 16, pooling: Pooling = .mean,
                 layerNormEpsilon: Float = 1e-6,
                 mean: [Float] = [0.5, 0.5, 0.5], std: [Float] = [0.5, 0.5, 0.5],
                 labels: [String], trainResolution: Int? = nil,
                 defaultMaxTokens: Int = 1024) throws(ModelConfigError) {
         architecture = ModelArchitecture(
             dimension: dimension, depth: depth, heads: heads, patchSize: patchSize, patchEmbedding: patchEmbedding,
-            mlpRatio: mlpRatio, levels: levels, attention: attention, positionCode: positionCode, pooling: pooling,
+            mlpRatio: mlpRatio, levels: levels, levelRule: levelRule, attention: attention,
+            positionCode: positionCode, positionSpan: positionSpan, pooling: pooling,
             layerNormEpsilon: layerNormEpsilon, mean: mean, std: std, labels: labels)
         reading = ReadingPolicy(trainResolution: trainResolution, defaultMaxTokens: defaultMaxTokens)
         try validate()
@@ -94,9 +97,13 @@ public struct ModelArchitecture: Sendable, Equatable {
     public var mlpRatio: Double
     /// Dilated-attention levels; the first has dilation 1 so every token is covered.
     public var levels: [AttentionLevel]
+    /// How a grid's levels follow from `levels` (`attentionLevels(rows:columns:)`).
+    public var levelRule: LevelRule
     /// The attention used when a caller does not choose one.
     public var attention: AttentionMode
     public var positionCode: PositionCode
+    /// Patches the longer grid side spans in `PositionCode.sinCos2DNormalised`.
+    public var positionSpan: Int
     public var pooling: Pooling
     public var layerNormEpsilon: Float
     /// Per-channel pixel normalisation `(x/255 − mean) / std`.
@@ -106,6 +113,14 @@ public struct ModelArchitecture: Sendable, Equatable {
     public var labels: [String]
 
     public var headDimension: Int { dimension / heads }
+    /// Whether any option needs format `dilatedvit-v2` (MODEL.md §9).
+    public var isVersion2: Bool { !version2Keys.isEmpty }
+
+    /// The config keys set to a Model v2 value.
+    var version2Keys: [String] {
+        (levelRule != .fixed ? ["level_rule"] : []) + (positionCode != .sinCos2D ? ["position_code"] : [])
+            + (pooling != .mean ? ["pooling"] : [])
+    }
     public var hiddenDimension: Int { Int((mlpRatio * Double(dimension)).rounded()) }
     public var classCount: Int { labels.count }
     /// Floats per token in a `PatchGrid`: `3·p·p`.
@@ -162,6 +177,8 @@ public struct ModelArchitecture: Sendable, Equatable {
         }
         try require(levels[0].dilation == 1, "levels[0].dilation",
                     "must be 1 so that every token is attended, found \(levels[0].dilation)")
+        try require(positionSpan > 0 && positionSpan <= Self.maxSegment, "position_span",
+                    "must be in 1...\(Self.maxSegment), found \(positionSpan)")
         try require(layerNormEpsilon > 0 && layerNormEpsilon.isFinite, "layer_norm_eps",
                     "must be positive, found \(layerNormEpsilon)")
         try require(mean.count == 3, "mean", "must have 3 entries (R, G, B), found \(mean.count)")

@@ -13,8 +13,8 @@ extension ModelWeights {
     /// Linear reads its weight straight from the arena (no copy). For BF16 each weight is
     /// packed once here and its pages of the arena are given back at once, so loading peaks
     /// at about the arena rather than the arena plus every packed weight; no layer keeps
-    /// the arena. The head stays fp32 either way: six outputs cost nothing, and the logits
-    /// keep their last digits.
+    /// the arena. The head and the pooling scores stay fp32 either way: their few outputs
+    /// cost nothing, and the logits keep their last digits.
     consuming func layers(config: ModelConfig, precision: MatmulPrecision) -> ModelLayers {
         let offsets = layout.layerOffsets(config: config)
         guard precision != .float32 else {
@@ -30,13 +30,13 @@ extension ModelWeights {
         return arena.withUnsafeMutableBufferPointer { buffer in
             let base = buffer.baseAddress!
             func slice(_ offset: Int, _ count: Int) -> [Float] { Array(UnsafeBufferPointer(start: base + offset, count: count)) }
-            let head = offsets.head.weight
+            let fp32Weights = [offsets.head.weight] + (offsets.pool.map { [$0.weight] } ?? [])
             return offsets.map(
                 norm: { NormWeights(weight: slice($0.weight, $0.outputs), bias: slice($0.bias, $0.outputs)) },
                 linear: { o in
                     let bias = slice(o.bias, o.outputs)
                     let weight = o.weight..<(o.weight + o.outputs * o.inputs)
-                    guard o.weight != head else {
+                    guard !fp32Weights.contains(o.weight) else {
                         return Linear(weight: Matrix(rows: o.outputs, columns: o.inputs,
                                                      values: slice(o.weight, weight.count)), bias: bias)
                     }

@@ -35,6 +35,8 @@ package struct ModelParameters<NormLayer, LinearLayer> {
     package var embedding: Embedding
     package var blocks: [Block]
     package var norm: NormLayer
+    /// Attention pooling's token scores, `D → H` (`pooling = "attention"`); nil for mean pooling.
+    package var pool: LinearLayer?
     package var head: LinearLayer
 
     /// Walks the architecture of `config`, calling `norm(name, width)` for each LayerNorm
@@ -60,6 +62,7 @@ package struct ModelParameters<NormLayer, LinearLayer> {
                          fc1: try linear(prefix + "mlp.fc1", [hidden, d]), fc2: try linear(prefix + "mlp.fc2", [d, hidden]))
         }
         self.norm = try norm("norm", d)
+        pool = config.pooling == .attention ? try linear("pool.score", [config.heads, d]) : nil
         head = try linear("head", [config.classCount, d])
     }
 
@@ -79,7 +82,7 @@ package struct ModelParameters<NormLayer, LinearLayer> {
                       projection: transformLinear(block.projection), norm2: transformNorm(block.norm2),
                       fc1: transformLinear(block.fc1), fc2: transformLinear(block.fc2))
             },
-            norm: transformNorm(norm), head: transformLinear(head))
+            norm: transformNorm(norm), pool: pool.map(transformLinear), head: transformLinear(head))
     }
 
     /// Every LayerNorm, in the order of the walk.
@@ -98,13 +101,14 @@ package struct ModelParameters<NormLayer, LinearLayer> {
         case .hierarchicalMLP(let layers): linears = layers.map(\.linear)
         }
         for block in blocks { linears += [block.qkv, block.projection, block.fc1, block.fc2] }
-        return linears + [head]
+        return linears + (pool.map { [$0] } ?? []) + [head]
     }
 
-    private init(embedding: Embedding, blocks: [Block], norm: NormLayer, head: LinearLayer) {
+    private init(embedding: Embedding, blocks: [Block], norm: NormLayer, pool: LinearLayer?, head: LinearLayer) {
         self.embedding = embedding
         self.blocks = blocks
         self.norm = norm
+        self.pool = pool
         self.head = head
     }
 }

@@ -29,7 +29,7 @@ public struct AttentionBenchmark: Sendable {
         let q = generator.signedValues(count), k = generator.signedValues(count), v = generator.signedValues(count)
         func run() {
             _ = attention(queries: q, keys: k, values: v, rows: rows, columns: columns, heads: config.heads,
-                          levels: config.levels, mode: mode)
+                          levels: config.architecture.attentionLevels(rows: rows, columns: columns), mode: mode)
         }
         run()
         let clock = ContinuousClock()

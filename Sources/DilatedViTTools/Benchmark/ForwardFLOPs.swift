@@ -23,7 +23,7 @@ extension ModelArchitecture {
         let n = Double(rows * columns)
         guard mode == .dilated else { return Double(heads) * n * n }
         var pairs = 0.0
-        for level in levels {
+        for level in attentionLevels(rows: rows, columns: columns) {
             for head in 0..<heads {
                 let windows = DilatedWindows(level: level, head: head, gridRows: rows, gridColumns: columns)
                 guard windows.count > 0 else { continue }

@@ -58,13 +58,7 @@ public struct PositionProbe: Sendable {
             return RGBImage(width: canvasSize, height: canvasSize, filledWith: (128, 128, 128))
         case .noise(let seed):
             var generator = SplitMix64(seed: seed)
-            var pixels = [UInt8](repeating: 0, count: canvasSize * canvasSize * 3)
-            var word: UInt64 = 0
-            for i in pixels.indices {
-                if i % 8 == 0 { word = generator.next() }
-                pixels[i] = UInt8(truncatingIfNeeded: word >> (8 * UInt64(i % 8)))
-            }
-            return RGBImage(width: canvasSize, height: canvasSize, pixels: pixels)
+            return RGBImage.noise(width: canvasSize, height: canvasSize, using: &generator)
         }
     }
 
@@ -91,14 +85,8 @@ public struct PositionProbe: Sendable {
 
     /// `canvas` with `photo` pasted unchanged, its top-left pixel at `(x, y)`.
     public static func composite(_ photo: RGBImage, onto canvas: RGBImage, x: Int, y: Int) -> RGBImage {
-        precondition(x >= 0 && y >= 0 && x + photo.width <= canvas.width && y + photo.height <= canvas.height,
-                     "PositionProbe: \(photo.width)×\(photo.height) at (\(x), \(y)) leaves the canvas")
         var result = canvas
-        let rowBytes = photo.width * 3
-        for row in 0..<photo.height {
-            let source = row * rowBytes, target = ((y + row) * canvas.width + x) * 3
-            result.pixels.replaceSubrange(target..<(target + rowBytes), with: photo.pixels[source..<(source + rowBytes)])
-        }
+        result.paste(photo, x: x, y: y)
         return result
     }
 

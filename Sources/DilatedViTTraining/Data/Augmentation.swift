@@ -117,8 +117,45 @@ public struct RandomErasing: Sendable, Equatable, Codable {
     }
 }
 
+/// Canvas augmentation (Model v2): with `probability`, the transformed photo is shrunk to a
+/// random fraction `scale` of the output's sides and pasted at a uniformly random position
+/// on a background of the output's size — flat grey of a random level, or uniform RGB noise,
+/// half the time each — so that the model learns to find a scene's evidence anywhere in a
+/// larger picture and to discount what is not the scene.
+public struct CanvasAugmentation: Sendable, Equatable, Codable {
+    public var probability: Double
+    /// The pasted photo's side as a fraction of the canvas's.
+    public var scale: ClosedRange<Double>
+
+    public init(probability: Double = 0.3, scale: ClosedRange<Double> = 0.25...0.75) {
+        precondition((0...1).contains(probability) && scale.lowerBound > 0 && scale.upperBound <= 1,
+                     "canvas probability must lie in [0, 1] and its scale in (0, 1]")
+        self.probability = probability
+        self.scale = scale
+    }
+
+    package func apply(to image: RGBImage, using generator: inout SplitMix64) -> RGBImage {
+        guard generator.chance(probability) else { return image }
+        let fraction = generator.uniform(scale)
+        let width = max(1, Int((Double(image.width) * fraction).rounded()))
+        let height = max(1, Int((Double(image.height) * fraction).rounded()))
+        let photo = Resampler.resize(image, width: width, height: height)
+        var canvas: RGBImage
+        if generator.chance(0.5) {
+            let level = UInt8(generator.nextIndex(below: 256))
+            canvas = RGBImage(width: image.width, height: image.height, filledWith: (level, level, level))
+        } else {
+            canvas = RGBImage.noise(width: image.width, height: image.height, using: &generator)
+        }
+        canvas.paste(photo, x: generator.nextIndex(below: image.width - width + 1),
+                     y: generator.nextIndex(below: image.height - height + 1))
+        return canvas
+    }
+}
+
 /// The training transform of one photo: random resized crop → resize to the batch's size
-/// (area average down, bilinear up) → horizontal flip → colour jitter → random erasing.
+/// (area average down, bilinear up) → horizontal flip → colour jitter → random erasing →
+/// canvas.
 /// Everything random comes from one `SplitMix64` seeded per sample, so a seed gives the
 /// same pixels on every run and thread.
 public struct TrainingAugmentation: Sendable, Equatable, Codable {
@@ -128,14 +165,18 @@ public struct TrainingAugmentation: Sendable, Equatable, Codable {
     public var colorJitter: ColorJitter
     /// `nil`: no erasing.
     public var erasing: RandomErasing?
+    /// `nil`: never on a canvas (and runs saved before this setting existed decode so).
+    public var canvas: CanvasAugmentation?
 
     public init(crop: RandomResizedCrop? = RandomResizedCrop(), flipProbability: Double = 0.5,
-                colorJitter: ColorJitter = ColorJitter(), erasing: RandomErasing? = nil) {
+                colorJitter: ColorJitter = ColorJitter(), erasing: RandomErasing? = nil,
+                canvas: CanvasAugmentation? = nil) {
         precondition((0...1).contains(flipProbability))
         self.crop = crop
         self.flipProbability = flipProbability
         self.colorJitter = colorJitter
         self.erasing = erasing
+        self.canvas = canvas
     }
 
     /// No randomness at all: the whole photo resized.
@@ -153,6 +194,6 @@ public struct TrainingAugmentation: Sendable, Equatable, Codable {
         if generator.chance(flipProbability) { out.flipHorizontally() }
         colorJitter.apply(to: &out, using: &generator)
         erasing?.apply(to: &out, using: &generator)
-        return out
+        return canvas?.apply(to: out, using: &generator) ?? out
     }
 }

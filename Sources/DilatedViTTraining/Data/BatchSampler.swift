@@ -44,10 +44,15 @@ public struct MultiResolutionBatchSampler: Sendable, Equatable {
     public var shuffles: Bool
     /// Drop a final batch smaller than `batchSize` (otherwise every sample is seen each epoch).
     public var dropsLastPartialBatch: Bool
+    /// Token-balanced batches: when set, a batch at an `r × c` grid holds
+    /// `max(1, tokensPerBatch / (r·c))` photos instead of `batchSize`, so a step costs about
+    /// the same at every grid size and large grids do not blow up memory.
+    public var tokensPerBatch: Int?
     public var seed: UInt64
 
     public init(sampleCount: Int, batchSize: Int, gridSides: [Int], gridAspect: ClosedRange<Double> = 1...1,
-                shuffles: Bool = true, dropsLastPartialBatch: Bool = false, seed: UInt64) {
+                shuffles: Bool = true, dropsLastPartialBatch: Bool = false, tokensPerBatch: Int? = nil,
+                seed: UInt64) {
         precondition(sampleCount >= 0 && batchSize > 0, "batch size must be positive")
         precondition(!gridSides.isEmpty && gridSides.allSatisfy { $0 > 0 }, "grid sides must be positive")
         precondition(gridAspect.lowerBound > 0, "grid aspect must be positive")
@@ -57,11 +62,15 @@ public struct MultiResolutionBatchSampler: Sendable, Equatable {
         self.gridAspect = gridAspect
         self.shuffles = shuffles
         self.dropsLastPartialBatch = dropsLastPartialBatch
+        precondition(tokensPerBatch.map { $0 > 0 } ?? true, "tokens per batch must be positive")
+        self.tokensPerBatch = tokensPerBatch
         self.seed = seed
     }
 
+    /// Batches in an epoch (token-balanced: in the first epoch; others differ by a few).
     public var batchesPerEpoch: Int {
-        dropsLastPartialBatch ? sampleCount / batchSize : (sampleCount + batchSize - 1) / batchSize
+        guard tokensPerBatch == nil else { return batches(epoch: 0).count }
+        return dropsLastPartialBatch ? sampleCount / batchSize : (sampleCount + batchSize - 1) / batchSize
     }
 
     /// The seed every draw of `epoch` derives from.
@@ -79,16 +88,20 @@ public struct MultiResolutionBatchSampler: Sendable, Equatable {
         var sizes = SplitMix64(seed: derivedSeed(epochSeed, 0x4752_4944))  // "GRID"
         let logAspect = gridAspect.lowerBound == gridAspect.upperBound
             ? 0...0 : log(gridAspect.lowerBound)...log(gridAspect.upperBound)
-        return (0..<batchesPerEpoch).map { b in
-            let members = Array(order[(b * batchSize)..<min(sampleCount, (b + 1) * batchSize)])
+        var plans: [BatchPlan] = []
+        var start = 0
+        while start < sampleCount {
             let side = Double(gridSides[sizes.nextIndex(below: gridSides.count)])
             let stretch = exp(sizes.uniform(logAspect)).squareRoot()
-            return BatchPlan(index: b,
-                             rows: max(1, Int((side / stretch).rounded())),
-                             columns: max(1, Int((side * stretch).rounded())),
-                             samples: members,
-                             seeds: members.map { derivedSeed(epochSeed, UInt64($0)) })
+            let rows = max(1, Int((side / stretch).rounded())), columns = max(1, Int((side * stretch).rounded()))
+            let size = tokensPerBatch.map { max(1, $0 / (rows * columns)) } ?? batchSize
+            if dropsLastPartialBatch && start + size > sampleCount { break }
+            let members = Array(order[start..<min(sampleCount, start + size)])
+            plans.append(BatchPlan(index: plans.count, rows: rows, columns: columns, samples: members,
+                                   seeds: members.map { derivedSeed(epochSeed, UInt64($0)) }))
+            start += size
         }
+        return plans
     }
 }
 

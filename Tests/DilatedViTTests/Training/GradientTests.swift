@@ -200,16 +200,29 @@ import Testing
         let mode: AttentionMode
         let rows: Int, columns: Int
         var embedding: PatchEmbedding = .linear
+        /// Model v2's options: levels to the grid, normalised position code, attention pooling.
+        var version2 = false
         /// 2 for the linear embedding; 8 for the stem: three stages, one of them between two others.
         var patchSize: Int { embedding == .linear ? 2 : 8 }
-        var testDescription: String { "\(mode) \(rows)×\(columns), \(embedding.rawValue) p=\(patchSize)" }
+        var testDescription: String {
+            "\(mode) \(rows)×\(columns), \(embedding.rawValue) p=\(patchSize)\(version2 ? ", v2" : "")"
+        }
     }
 
     @Test(arguments: [ModelCase(mode: .dilated, rows: 3, columns: 5), ModelCase(mode: .dense, rows: 2, columns: 3),
-                      ModelCase(mode: .dilated, rows: 2, columns: 3, embedding: .hierarchicalMLP)])
+                      ModelCase(mode: .dilated, rows: 2, columns: 3, embedding: .hierarchicalMLP),
+                      ModelCase(mode: .dilated, rows: 3, columns: 9, version2: true)])
     func wholeModelGradientsMatchFiniteDifferences(_ c: ModelCase) {
-        let config = tinyConfig(dimension: 16, depth: 2, heads: 2, patchSize: c.patchSize, patchEmbedding: c.embedding,
+        var config = tinyConfig(dimension: 16, depth: 2, heads: 2, patchSize: c.patchSize, patchEmbedding: c.embedding,
                                 levels: [.init(segment: 2, dilation: 1), .init(segment: 4, dilation: 2)])
+        if c.version2 {
+            // 9 columns: the rule adds (8, 4) and (16, 8).
+            config.levelRule = .toGrid
+            config.positionCode = .sinCos2DNormalised
+            config.positionSpan = 4
+            config.pooling = .attention
+        }
+        // Random weights everywhere, the pooling scores included, so its softmax is not flat.
         let weights = ModelWeights(randomFor: config, seed: 41)
         let grids = (0..<2).map { i in
             PatchGrid(rows: c.rows, columns: c.columns, patchSize: c.patchSize,

@@ -109,7 +109,12 @@ enum TrainingReference {
                      smoothing: Double, mode: AttentionMode) -> Double {
         let d = config.dimension, rows = grids[0].rows, columns = grids[0].columns, n = rows * columns
         let eps = Double(config.layerNormEpsilon)
-        let code = sinCos2DPositionCode(rows: rows, columns: columns, dimension: d).map(Double.init)
+        let code = positionCode(config, rows: rows, columns: columns)
+        // The level rule, from MODEL.md §9.1: double the last level until it covers the grid.
+        var levels = config.levels
+        while config.levelRule == .toGrid && levels.last!.segment < max(rows, columns) {
+            levels.append(.init(segment: 2 * levels.last!.segment, dilation: 2 * levels.last!.dilation))
+        }
         var logits: [Double] = []
         for grid in grids {
             var x = switch config.patchEmbedding {
@@ -125,7 +130,7 @@ enum TrainingReference {
                 let qkv = linear(layerNorm(x, columns: d, weight: p[b + "norm1.weight"]!, bias: p[b + "norm1.bias"]!, epsilon: eps),
                                  rows: n, weight: p[b + "attn.qkv.weight"]!, bias: p[b + "attn.qkv.bias"]!)
                 let attended = attention(qkv: qkv, rows: rows, columns: columns, heads: config.heads, dimension: d,
-                                         levels: config.levels, mode: mode)
+                                         levels: levels, mode: mode)
                 let projected = linear(attended, rows: n, weight: p[b + "attn.proj.weight"]!, bias: p[b + "attn.proj.bias"]!)
                 for i in x.indices { x[i] += projected[i] }
                 let hidden = linear(layerNorm(x, columns: d, weight: p[b + "norm2.weight"]!, bias: p[b + "norm2.bias"]!, epsilon: eps),
@@ -134,10 +139,45 @@ enum TrainingReference {
                 for i in x.indices { x[i] += mlp[i] }
             }
             let normed = layerNorm(x, columns: d, weight: p["norm.weight"]!, bias: p["norm.bias"]!, epsilon: eps)
-            let pooled = (0..<d).map { c in (0..<n).reduce(0.0) { $0 + normed[$1 * d + c] } / Double(n) }
+            let pooled = pool(normed, tokens: n, config: config, parameters: p)
             logits += linear(pooled, rows: 1, weight: p["head.weight"]!, bias: p["head.bias"]!)
         }
         return crossEntropy(logits: logits, labels: labels, smoothing: smoothing)
+    }
+
+    /// The position code by its formula (MODEL.md §4 step 2, §9.2), in double.
+    static func positionCode(_ config: ModelConfig, rows: Int, columns: Int) -> [Double] {
+        let d = config.dimension, f = d / 4
+        let scale = config.positionCode == .sinCos2D ? 1 : Double(config.positionSpan) / Double(max(rows, columns))
+        var code = [Double](repeating: 0, count: rows * columns * d)
+        for y in 0..<rows {
+            for x in 0..<columns {
+                let u = (Double(y) + 0.5) * scale - 0.5, v = (Double(x) + 0.5) * scale - 0.5
+                for i in 0..<f {
+                    let omega = 1 / pow(10000, Double(i) / Double(f)), t = (y * columns + x) * d
+                    code[t + i] = sin(u * omega)
+                    code[t + f + i] = cos(u * omega)
+                    code[t + 2 * f + i] = sin(v * omega)
+                    code[t + 3 * f + i] = cos(v * omega)
+                }
+            }
+        }
+        return code
+    }
+
+    /// Mean pooling, or attention pooling by its definition (MODEL.md §9.3): per head a
+    /// softmax over tokens of `z·Wpoolᵀ + bpool` weights the head's channels.
+    static func pool(_ z: [Double], tokens n: Int, config: ModelConfig, parameters p: [String: [Double]]) -> [Double] {
+        let d = config.dimension, dh = config.headDimension
+        guard config.pooling == .attention else {
+            return (0..<d).map { c in (0..<n).reduce(0.0) { $0 + z[$1 * d + c] } / Double(n) }
+        }
+        let scores = linear(z, rows: n, weight: p["pool.score.weight"]!, bias: p["pool.score.bias"]!)
+        return (0..<d).map { c in
+            let h = c / dh, column = (0..<n).map { scores[$0 * config.heads + h] }
+            let largest = column.max()!, total = column.reduce(0) { $0 + exp($1 - largest) }
+            return (0..<n).reduce(0.0) { $0 + exp(column[$1] - largest) / total * z[$1 * d + c] }
+        }
     }
 
     /// Central difference `(f(x + h) − f(x − h)) / 2h` of `f` at `values[index]`.

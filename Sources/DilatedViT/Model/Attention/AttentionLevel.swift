@@ -29,3 +29,21 @@ private func greatestCommonDivisor(_ a: Int, _ b: Int) -> Int {
     while b != 0 { (a, b) = (b, a % b) }
     return a
 }
+
+extension ModelArchitecture {
+    /// The dilated-attention levels of a `rows × columns` grid under `levelRule`. With
+    /// `.toGrid`, levels `(2s, 2r), (4s, 4r), …` follow the last configured level `(s, r)`
+    /// until a segment covers the longer side: every token pair meets within
+    /// `levels.count` hops, and each added level costs about `N·(s/r)²` scores per head
+    /// (one window per selected token), so the cost stays near-linear in `N`.
+    public func attentionLevels(rows: Int, columns: Int) -> [AttentionLevel] {
+        var result = levels
+        guard levelRule == .toGrid, var last = result.last else { return result }
+        let side = max(rows, columns)
+        while last.segment < side && last.segment <= Self.maxSegment {
+            last = AttentionLevel(segment: 2 * last.segment, dilation: 2 * last.dilation)
+            result.append(last)
+        }
+        return result
+    }
+}

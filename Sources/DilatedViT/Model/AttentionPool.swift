@@ -1,0 +1,62 @@
+import Foundation
+
+/// Attention pooling (MODEL.md §9.3), fed token blocks of final-LayerNorm rows `z` with their
+/// scores `s = z·Wpoolᵀ + bpool` (`H` per token): per head `h`, weights
+/// `a[t] = softmax_t(s[t][h])` over every token of the image, and
+/// `f[c] = Σ_t a[t][h(c)]·z[t][c]` with `h(c) = c div dh`.
+///
+/// The softmax runs online, so blocks stream through once: a running maximum per head, and
+/// the weight sum and weighted channel sums in double, rescaled when the maximum grows.
+/// Inference and training pool through these same steps.
+package struct AttentionPool {
+    private let heads: Int
+    private let headDimension: Int
+    private var maxima: [Float]
+    private var sums: [Double]
+    private var totals: [Double]
+
+    package init(heads: Int, dimension: Int) {
+        self.heads = heads
+        headDimension = dimension / heads
+        maxima = [Float](repeating: -.infinity, count: heads)
+        sums = [Double](repeating: 0, count: heads)
+        totals = [Double](repeating: 0, count: dimension)
+    }
+
+    /// Adds `count` rows `z` (`count × D`) with their scores (`count × H`).
+    package mutating func add(_ rows: UnsafePointer<Float>, scores: UnsafePointer<Float>, count: Int) {
+        let d = totals.count, dh = headDimension
+        for h in 0..<heads {
+            var blockMaximum = -Float.infinity
+            for t in 0..<count { blockMaximum = max(blockMaximum, scores[t * heads + h]) }
+            let maximum = max(maxima[h], blockMaximum)
+            if maximum > maxima[h] && sums[h] > 0 {
+                let rescale = Double(exp(maxima[h] - maximum))
+                sums[h] *= rescale
+                for c in h * dh..<(h + 1) * dh { totals[c] *= rescale }
+            }
+            maxima[h] = maximum
+            for t in 0..<count {
+                let weight = exp(scores[t * heads + h] - maximum)
+                sums[h] += Double(weight)
+                let row = rows + t * d
+                for c in h * dh..<(h + 1) * dh { totals[c] += Double(weight * row[c]) }
+            }
+        }
+    }
+
+    /// The pooled `D`-vector `f` of every row added.
+    package var pooled: [Float] {
+        (0..<totals.count).map { Float(totals[$0] / sums[$0 / headDimension]) }
+    }
+
+    /// Overwrites `count` rows of scores (`count × H`) with their final weights `a[t][h]`:
+    /// valid once every token has been added.
+    package func weights(replacing scores: UnsafeMutablePointer<Float>, count: Int) {
+        for t in 0..<count {
+            for h in 0..<heads {
+                scores[t * heads + h] = Float(Double(exp(scores[t * heads + h] - maxima[h])) / sums[h])
+            }
+        }
+    }
+}

@@ -5,6 +5,11 @@ Loops per token, per head, per level over the FULL grid: segments are s×s tiles
 top-left (truncated at the borders), and a token is selected by (level, head) when its position
 relative to its segment's origin is ≡ (oy, ox) mod r, with j = h mod r², (oy, ox) = (j div r, j mod r).
 Inputs/outputs are numpy float64 arrays q, k, v: (N, D), N = rows·cols row-major, heads contiguous.
+
+Model v2 (reference/README.md): `to_grid_levels` (level rule "to_grid"), `position_code` (both codes),
+and `forward_from_patch_embedding`, a loop-by-loop float64 forward of the whole model from the patch
+embedding on (position code, blocks with the brute-force attention, final LayerNorm, mean or attention
+pooling, head, per-token logits), reading the weights by name from a state dict.
 """
 import math
 
@@ -72,3 +77,96 @@ def as_torch_core(fn):
                  rows, cols, heads, levels)
         return torch.from_numpy(res).to(q.dtype)
     return core
+
+
+# ----------------------------------------------------------------------------- Model v2, read literally
+
+def to_grid_levels(levels, rows, cols):
+    """Level rule "to_grid": start from the config's levels; while the last level's segment s is
+    below max(rows, cols), append (2s, 2r) where (s, r) is the current last level."""
+    result = [tuple(lv) for lv in levels]
+    while result[-1][0] < max(rows, cols):
+        s, r = result[-1]
+        result = result + [(2 * s, 2 * r)]
+    return result
+
+
+def position_code(rows, cols, dim, code="sincos2d", span=16):
+    """(rows·cols, dim) float64. "sincos2d": u = y, v = x; "sincos2d_normalised":
+    u = (y + 0.5)·scale − 0.5, v = (x + 0.5)·scale − 0.5, scale = span / max(rows, cols)."""
+    F = dim // 4
+    out = np.zeros((rows * cols, dim))
+    for y in range(rows):
+        for x in range(cols):
+            if code == "sincos2d":
+                u, v = float(y), float(x)
+            else:
+                scale = span / max(rows, cols)
+                u, v = (y + 0.5) * scale - 0.5, (x + 0.5) * scale - 0.5
+            for i in range(F):
+                w = 1.0 / 10000 ** (i / F)
+                out[y * cols + x, i] = math.sin(u * w)
+                out[y * cols + x, F + i] = math.cos(u * w)
+                out[y * cols + x, 2 * F + i] = math.sin(v * w)
+                out[y * cols + x, 3 * F + i] = math.cos(v * w)
+    return out
+
+
+def _layer_norm(x, w, b, eps):
+    out = np.zeros_like(x)
+    for t in range(x.shape[0]):
+        mu = sum(x[t]) / x.shape[1]
+        var = sum((x[t] - mu) ** 2) / x.shape[1]
+        out[t] = (x[t] - mu) / math.sqrt(var + eps) * w + b
+    return out
+
+
+def _gelu(x):
+    return np.vectorize(lambda u: 0.5 * u * (1 + math.erf(u / math.sqrt(2))))(x)
+
+
+def forward_from_patch_embedding(cfg, state, embedded_patches, rows, cols, mode="dilated"):
+    """Whole model after the patch embedding, float64 numpy, plain loops.
+
+    cfg: config dict; state: {name: array} (torch tensors are fine); embedded_patches: (N, D) patch
+    embedding without the position code. Returns dict(z, weights, features, logits, token_logits).
+    """
+    st = {n: np.asarray(t.detach().double().numpy() if hasattr(t, "detach") else t, dtype=np.float64)
+          for n, t in state.items()}
+    D, H, eps = cfg["dim"], cfg["heads"], cfg.get("layer_norm_eps", 1e-6)
+    N, dh = rows * cols, D // H
+    x = np.array(embedded_patches, dtype=np.float64) + position_code(
+        rows, cols, D, cfg.get("position_code", "sincos2d"), cfg.get("position_span", 16))
+    levels = [(lv["segment"], lv["dilation"]) for lv in cfg["levels"]]
+    if cfg.get("level_rule", "fixed") == "to_grid":
+        levels = to_grid_levels(levels, rows, cols)
+    for i in range(cfg["depth"]):
+        b = f"blocks.{i}."
+        y = _layer_norm(x, st[b + "norm1.weight"], st[b + "norm1.bias"], eps)
+        qkv = y @ st[b + "attn.qkv.weight"].T + st[b + "attn.qkv.bias"]
+        q, k, v = qkv[:, :D], qkv[:, D:2 * D], qkv[:, 2 * D:]
+        if mode == "dense":
+            a = dense_attention(q, k, v, rows, cols, H)
+        else:
+            a = dilated_attention(q, k, v, rows, cols, H, levels)
+        x = x + a @ st[b + "attn.proj.weight"].T + st[b + "attn.proj.bias"]
+        z = _layer_norm(x, st[b + "norm2.weight"], st[b + "norm2.bias"], eps)
+        g = _gelu(z @ st[b + "mlp.fc1.weight"].T + st[b + "mlp.fc1.bias"])
+        x = x + g @ st[b + "mlp.fc2.weight"].T + st[b + "mlp.fc2.bias"]
+    z = _layer_norm(x, st["norm.weight"], st["norm.bias"], eps)
+    weights = np.zeros((N, D))
+    if cfg.get("pooling", "mean") == "mean":
+        weights[:] = 1.0 / N
+    else:
+        scores = z @ st["pool.score.weight"].T + st["pool.score.bias"]      # (N, H)
+        for h in range(H):
+            mx = max(scores[:, h])
+            e = [math.exp(scores[t, h] - mx) for t in range(N)]
+            for t in range(N):
+                for c in range(h * dh, (h + 1) * dh):
+                    weights[t, c] = e[t] / sum(e)
+    features = np.array([sum(weights[t, c] * z[t, c] for t in range(N)) for c in range(D)])
+    head_w, head_b = st["head.weight"], st["head.bias"]
+    logits = head_w @ features + head_b
+    token_logits = np.array([head_w @ (N * weights[t] * z[t]) + head_b for t in range(N)])
+    return {"z": z, "weights": weights, "features": features, "logits": logits, "token_logits": token_logits}

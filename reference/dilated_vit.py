@@ -1,4 +1,4 @@
-"""PyTorch reference of DilatedViT Model v1 (see docs/MODEL.md).
+"""PyTorch reference of DilatedViT Model v1 and Model v2 (see docs/MODEL.md, reference/README.md).
 
 For tests (fixtures) and benchmarks only; the Swift engine never needs it at runtime.
 
@@ -11,6 +11,10 @@ Conventions (the shared contract with the Swift engine):
   norm2/mlp.fc1/mlp.fc2.*, norm.*, head.*. The position code is computed, never stored.
 - patch_embedding "hmlp" (docs/MODEL.md §4.1) replaces patch_embed.* by the hierarchical-MLP
   stem stem.{s}.weight/bias (Conv2d, kernel 2, stride 2) and stem.{s}.norm.* (all but the last).
+- Model v2 (config "format": "dilatedvit-v2") adds three named options, each defaulting to v1:
+  level_rule "fixed" | "to_grid" (grid_levels), position_code "sincos2d" | "sincos2d_normalised" with
+  position_span (position_scale), pooling "mean" | "attention" (tensors pool.score.weight (H, D),
+  pool.score.bias (H)). A v1 config computes exactly what it computed before.
 """
 from __future__ import annotations
 
@@ -22,6 +26,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 FORMAT = "dilatedvit-v1"
+FORMAT_V2 = "dilatedvit-v2"
+LEVEL_RULES = ("fixed", "to_grid")
+POSITION_CODES = ("sincos2d", "sincos2d_normalised")
+POOLINGS = ("mean", "attention")
 
 
 # ----------------------------------------------------------------------------- config
@@ -31,7 +39,8 @@ def validate_config(cfg: dict) -> dict:
     def need(cond, msg):
         if not cond:
             raise ValueError(f"config: {msg}")
-    need(cfg.get("format", FORMAT) == FORMAT, f"format {cfg.get('format')!r} is not {FORMAT!r}")
+    fmt = cfg.get("format")        # absent: inferred (self-test configs); present: must be v1 or v2
+    need(fmt in (None, FORMAT, FORMAT_V2), f"format {fmt!r} is not one of {[FORMAT, FORMAT_V2]}")
     for key in ("dim", "depth", "heads", "patch_size", "mlp_ratio", "levels", "labels"):
         need(key in cfg, f"missing key {key!r}")
     D, H = cfg["dim"], cfg["heads"]
@@ -50,26 +59,70 @@ def validate_config(cfg: dict) -> dict:
         need(s > 0 and r > 0 and s % r == 0, f"level {lv}: segment must be a positive multiple of dilation")
     need(any(lv["dilation"] == 1 for lv in levels), "no level has dilation 1, so some tokens get no attention")
     need(cfg.get("attention", "dilated") in ("dilated", "dense"), f"attention {cfg.get('attention')!r}")
-    need(cfg.get("position_code", "sincos2d") == "sincos2d", f"position_code {cfg.get('position_code')!r}")
-    need(cfg.get("pooling", "mean") == "mean", f"pooling {cfg.get('pooling')!r}")
+    need(cfg.get("level_rule", "fixed") in LEVEL_RULES, f"level_rule {cfg.get('level_rule')!r} not in {LEVEL_RULES}")
+    need(cfg.get("position_code", "sincos2d") in POSITION_CODES,
+         f"position_code {cfg.get('position_code')!r} not in {POSITION_CODES}")
+    span = cfg.get("position_span", 16)
+    need(isinstance(span, int) and not isinstance(span, bool) and span > 0, f"position_span {span!r}: a positive int")
+    need(cfg.get("pooling", "mean") in POOLINGS, f"pooling {cfg.get('pooling')!r} not in {POOLINGS}")
+    v2 = version2_keys(cfg)
+    need(not (fmt == FORMAT and v2), f"{v2[0] if v2 else ''} needs format {FORMAT_V2!r} (config says {fmt!r})")
     return cfg
 
 
+def version2_keys(cfg: dict) -> list[str]:
+    """The config keys set to a Model v2 value (any of them needs format dilatedvit-v2)."""
+    return ([k for k, v1 in (("level_rule", "fixed"), ("position_code", "sincos2d"), ("pooling", "mean"))
+             if cfg.get(k, v1) != v1])
+
+
+def config_format(cfg: dict) -> str:
+    """The format string a config must carry: v2 exactly when a v2 option is used."""
+    return FORMAT_V2 if version2_keys(cfg) else FORMAT
+
+
 def levels_of(cfg: dict) -> list[tuple[int, int]]:
+    """The config's levels as listed (the v1 levels; under level_rule "to_grid", the start of grid_levels)."""
     return [(lv["segment"], lv["dilation"]) for lv in cfg["levels"]]
+
+
+def grid_levels(levels, level_rule: str, rows: int, cols: int) -> list[tuple[int, int]]:
+    """Model v2 level rule. "fixed": exactly `levels`. "to_grid": while the last level's segment s is
+    below max(rows, cols), append (2s, 2r) with (s, r) the current last level (window side s/r kept)."""
+    out = [tuple(lv) for lv in levels]
+    if level_rule == "fixed":
+        return out
+    assert level_rule == "to_grid", level_rule
+    side = max(rows, cols)
+    while out[-1][0] < side:
+        s, r = out[-1]
+        out.append((2 * s, 2 * r))
+    return out
+
+
+def position_scale(cfg: dict, rows: int, cols: int) -> float:
+    """Coordinate scale of the position code: 1 ("sincos2d"), position_span / max(rows, cols) ("sincos2d_normalised")."""
+    if cfg.get("position_code", "sincos2d") == "sincos2d":
+        return 1.0
+    return cfg.get("position_span", 16) / max(rows, cols)
 
 
 # ----------------------------------------------------------------------------- position code
 
-def sincos_2d(rows: int, cols: int, dim: int, dtype=torch.float32) -> torch.Tensor:
-    """DESIGN step 3: F = D/4, ω_i = 1/10000^(i/F); code(y, x) = [sin(yω), cos(yω), sin(xω), cos(xω)].
+def sincos_2d(rows: int, cols: int, dim: int, dtype=torch.float32, scale: float = 1.0) -> torch.Tensor:
+    """DESIGN step 3: F = D/4, ω_i = 1/10000^(i/F); code(y, x) = [sin(uω), cos(uω), sin(vω), cos(vω)]
+    with u = y, v = x (scale 1: v1 "sincos2d"), else u = (y + ½)·scale − ½, v = (x + ½)·scale − ½
+    (v2 "sincos2d_normalised", scale = position_span / max(rows, cols), see position_scale).
 
     Returns (rows, cols, dim). Computed in float64, then cast.
     """
     Fq = dim // 4
     omega = 1.0 / (10000.0 ** (torch.arange(Fq, dtype=torch.float64) / Fq))
-    ay = torch.arange(rows, dtype=torch.float64)[:, None] * omega  # (rows, F)
-    ax = torch.arange(cols, dtype=torch.float64)[:, None] * omega  # (cols, F)
+    uy, ux = torch.arange(rows, dtype=torch.float64), torch.arange(cols, dtype=torch.float64)
+    if scale != 1.0:
+        uy, ux = (uy + 0.5) * scale - 0.5, (ux + 0.5) * scale - 0.5
+    ay = uy[:, None] * omega  # (rows, F)
+    ax = ux[:, None] * omega  # (cols, F)
     code = torch.cat([
         torch.sin(ay)[:, None, :].expand(rows, cols, Fq),
         torch.cos(ay)[:, None, :].expand(rows, cols, Fq),
@@ -295,9 +348,10 @@ class Attention(nn.Module):
         self.qkv = nn.Linear(dim, 3 * dim)
         self.proj = nn.Linear(dim, dim)
 
-    def forward(self, x, rows, cols, core):
+    def forward(self, x, rows, cols, core, levels=None):
+        """levels: the grid's levels (Model v2 level rule); None = the config's levels."""
         q, k, v = self.qkv(x).chunk(3, dim=-1)          # [q | k | v], each D wide
-        return self.proj(core(q, k, v, rows, cols, self.heads, self.levels))
+        return self.proj(core(q, k, v, rows, cols, self.heads, self.levels if levels is None else levels))
 
 
 class Mlp(nn.Module):
@@ -318,9 +372,24 @@ class Block(nn.Module):
         self.norm2 = nn.LayerNorm(dim, eps=eps)
         self.mlp = Mlp(dim, int(mlp_ratio * dim))
 
-    def forward(self, x, rows, cols, core):
-        x = x + self.attn(self.norm1(x), rows, cols, core)
+    def forward(self, x, rows, cols, core, levels=None):
+        x = x + self.attn(self.norm1(x), rows, cols, core, levels)
         return x + self.mlp(self.norm2(x))
+
+
+class AttentionPool(nn.Module):
+    """Model v2 pooling "attention": scores S = z·Wᵀ + b (N × H) from the final-LayerNorm rows z;
+    a[:, h] = softmax over the N tokens of S[:, h]; channel c (head h(c) = c div dh) is pooled with a[:, h(c)]."""
+
+    def __init__(self, dim: int, heads: int):
+        super().__init__()
+        self.heads = heads
+        self.score = nn.Linear(dim, heads)
+
+    def channel_weights(self, z):
+        """(N, D) final-LayerNorm rows -> (N, D) weights w_t[c] = a[t, c div dh]; each column sums to 1."""
+        a = torch.softmax(self.score(z), dim=0)                        # (N, H), softmax over tokens
+        return a.repeat_interleave(z.shape[1] // self.heads, dim=1)
 
 
 class DilatedViT(nn.Module):
@@ -341,6 +410,15 @@ class DilatedViT(nn.Module):
             Block(D, cfg["heads"], self.levels, cfg["mlp_ratio"], eps) for _ in range(cfg["depth"]))
         self.norm = nn.LayerNorm(D, eps=eps)
         self.head = nn.Linear(D, len(cfg["labels"]))
+        # Model v2 options (defaults = v1). pool.* exists only with attention pooling.
+        self.level_rule = cfg.get("level_rule", "fixed")
+        self.pooling = cfg.get("pooling", "mean")
+        if self.pooling == "attention":
+            self.pool = AttentionPool(D, cfg["heads"])
+
+    def grid_levels(self, rows: int, cols: int) -> list[tuple[int, int]]:
+        """The dilated-attention levels of a rows×cols grid under the config's level rule."""
+        return grid_levels(self.levels, self.level_rule, rows, cols)
 
     def _core(self, mode):
         mode = mode or self.mode
@@ -352,7 +430,8 @@ class DilatedViT(nn.Module):
         """Patch embedding + position code: (rows, cols, 3p²) -> (N, D)."""
         rows, cols, f = patches.shape
         assert f == 3 * self.patch_size ** 2, f"patch grid has {f} features, expected 3·{self.patch_size}²"
-        x = self._embed_patches(patches) + sincos_2d(rows, cols, self.dim, patches.dtype).to(patches.device)
+        code = sincos_2d(rows, cols, self.dim, patches.dtype, position_scale(self.config, rows, cols))
+        x = self._embed_patches(patches) + code.to(patches.device)
         return x.reshape(rows * cols, self.dim)
 
     def _embed_patches(self, patches: torch.Tensor) -> torch.Tensor:
@@ -365,14 +444,36 @@ class DilatedViT(nn.Module):
             x = stage(x)
         return x.reshape(rows, cols, self.dim)
 
-    def forward_features(self, patches: torch.Tensor, mode=None) -> torch.Tensor:
-        """Pooled feature vector (D,) before the head."""
+    def forward_tokens(self, patches: torch.Tensor, mode=None) -> torch.Tensor:
+        """The final-LayerNorm rows z (N, D). Dilated mode runs over grid_levels(rows, cols); the dense
+        core ignores levels (dense = the single level (max(rows, cols), 1), no level rule)."""
         rows, cols, _ = patches.shape
         core = self._core(mode)
+        levels = self.grid_levels(rows, cols)
         x = self.embed(patches)
         for blk in self.blocks:
-            x = blk(x, rows, cols, core)
-        return self.norm(x).mean(dim=0)
+            x = blk(x, rows, cols, core, levels)
+        return self.norm(x)
+
+    def pool_weights(self, z: torch.Tensor) -> torch.Tensor:
+        """(N, D) per-token, per-channel pooling weights w (f = Σ_t w_t ⊙ z_t): 1/N (mean) or a[t, c div dh]."""
+        if self.pooling == "mean":
+            return torch.full_like(z, 1.0 / z.shape[0])
+        return self.pool.channel_weights(z)
+
+    def pool_tokens(self, z: torch.Tensor) -> torch.Tensor:
+        if self.pooling == "mean":
+            return z.mean(dim=0)                   # v1, exactly as before
+        return (self.pool_weights(z) * z).sum(dim=0)
+
+    def forward_features(self, patches: torch.Tensor, mode=None) -> torch.Tensor:
+        """Pooled feature vector (D,) before the head."""
+        return self.pool_tokens(self.forward_tokens(patches, mode))
+
+    def token_logits(self, patches: torch.Tensor, mode=None) -> torch.Tensor:
+        """(N, classes): row t = head(N·w_t ⊙ z_t); their mean over tokens is the logits (dvit explain)."""
+        z = self.forward_tokens(patches, mode)
+        return self.head(z.shape[0] * self.pool_weights(z) * z)
 
     def forward(self, patches: torch.Tensor, mode=None) -> torch.Tensor:
         """Logits (classes,). mode: 'dilated' | 'dense' | a core callable; default from the config."""

@@ -144,6 +144,32 @@ import Testing
         #expect(worst < 1e-7)
     }
 
+    /// MODEL.md §9.2: the normalised code is the formula at scaled patch centres, and the v1
+    /// code on a grid whose longer side is the span.
+    @Test func normalisedCodeScalesWithTheGrid() throws {
+        var config = tinyConfig(dimension: 32)
+        config.positionCode = .sinCos2DNormalised
+        config.positionSpan = 16
+        func code(_ rows: Int, _ columns: Int) -> [Float] {
+            var tokens = [Float](repeating: 0, count: rows * columns * 32)
+            tokens.withUnsafeMutableBufferPointer { config.architecture.addPositionCode(to: $0.baseAddress!, rows: rows, columns: columns) }
+            return tokens
+        }
+        #expect(code(16, 9) == sinCos2DPositionCode(rows: 16, columns: 9, dimension: 32))
+        let large = code(64, 64), f = 8
+        let scale = 16.0 / 64
+        for (y, x) in [(0, 0), (63, 5), (31, 40)] {
+            for i in 0..<f {
+                let omega = 1 / pow(10000, Double(i) / Double(f)), t = (y * 64 + x) * 32
+                let u = (Double(y) + 0.5) * scale - 0.5, v = (Double(x) + 0.5) * scale - 0.5
+                #expect(abs(Double(large[t + i]) - sin(u * omega)) < 1e-6)
+                #expect(abs(Double(large[t + f + i]) - cos(u * omega)) < 1e-6)
+                #expect(abs(Double(large[t + 2 * f + i]) - sin(v * omega)) < 1e-6)
+                #expect(abs(Double(large[t + 3 * f + i]) - cos(v * omega)) < 1e-6)
+            }
+        }
+    }
+
     @Test func originIsSinZeroCosOne() {
         let code = sinCos2DPositionCode(rows: 1, columns: 1, dimension: 8)
         #expect(code == [0, 0, 1, 1, 0, 0, 1, 1])

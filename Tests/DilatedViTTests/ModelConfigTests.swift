@@ -47,6 +47,36 @@ import Testing
         #expect(text.contains("\"patch_size\"") && text.contains("\"format\" : \"dilatedvit-v1\""))
     }
 
+    /// A v2 file names its options; saving writes format v2 with every v2 key, and a v1
+    /// config keeps exactly its v1 keys.
+    @Test func version2RoundTripsAndV1StaysV1() throws {
+        var object = try JSONSerialization.jsonObject(with: Data(Self.sample.utf8)) as! [String: Any]
+        object["format"] = "dilatedvit-v2"
+        object["level_rule"] = "to_grid"
+        object["position_code"] = "sincos2d_normalised"
+        object["pooling"] = "attention"
+        let config = try ModelConfig(jsonData: JSONSerialization.data(withJSONObject: object))
+        #expect(config.levelRule == .toGrid && config.positionCode == .sinCos2DNormalised && config.pooling == .attention)
+        #expect(config.positionSpan == 16 && config.isVersion2)
+        let text = String(decoding: config.jsonData(), as: UTF8.self)
+        #expect(text.contains("\"format\" : \"dilatedvit-v2\"") && text.contains("\"level_rule\" : \"to_grid\""))
+        #expect(try ModelConfig(jsonData: config.jsonData()) == config)
+        let v1 = String(decoding: try ModelConfig(jsonData: Data(Self.sample.utf8)).jsonData(), as: UTF8.self)
+        #expect(!v1.contains("level_rule") && !v1.contains("position_span"))
+    }
+
+    /// MODEL.md §9.1: the rule doubles the last level until a segment covers the longer side.
+    @Test func levelRuleReachesTheWholeGrid() throws {
+        var config = try ModelConfig(jsonData: Data(Self.sample.utf8))  // levels (4,1) (8,2)
+        #expect(config.architecture.attentionLevels(rows: 75, columns: 20) == config.levels)
+        config.levelRule = .toGrid
+        #expect(config.architecture.attentionLevels(rows: 8, columns: 3) == config.levels)
+        #expect(config.architecture.attentionLevels(rows: 9, columns: 1)
+                == config.levels + [AttentionLevel(segment: 16, dilation: 4)])
+        let levels = config.architecture.attentionLevels(rows: 20, columns: 75)
+        #expect(levels.map(\.segment) == [4, 8, 16, 32, 64, 128] && levels.allSatisfy { $0.windowSide == 4 || $0.segment == 4 })
+    }
+
     @Test func optionalKeysTakeDefaults() throws {
         var object = try JSONSerialization.jsonObject(with: Data(Self.sample.utf8)) as! [String: Any]
         for key in ["attention", "position_code", "pooling", "layer_norm_eps", "train_resolution", "default_max_tokens"] {
@@ -91,11 +121,13 @@ import Testing
 
     @Test(arguments: [
         ("attention", "\"sparse\"" as String?, ModelConfigError.unsupportedValue(key: "attention", value: "sparse", supported: ["dilated", "dense"])),
-        ("position_code", "\"rope\"", .unsupportedValue(key: "position_code", value: "rope", supported: ["sincos2d"])),
-        ("pooling", "\"cls\"", .unsupportedValue(key: "pooling", value: "cls", supported: ["mean"])),
+        ("position_code", "\"rope\"", .unsupportedValue(key: "position_code", value: "rope",
+                                                        supported: ["sincos2d", "sincos2d_normalised"])),
+        ("pooling", "\"cls\"", .unsupportedValue(key: "pooling", value: "cls", supported: ["mean", "attention"])),
+        ("level_rule", "\"log\"", .unsupportedValue(key: "level_rule", value: "log", supported: ["fixed", "to_grid"])),
         ("patch_embedding", "\"conv\"", .unsupportedValue(key: "patch_embedding", value: "conv", supported: ["linear", "hmlp"])),
         ("patch_embedding", "4", .wrongType(key: "patch_embedding", expected: "a string")),
-        ("format", "\"dilatedvit-v9\"", .unsupportedValue(key: "format", value: "dilatedvit-v9", supported: ["dilatedvit-v1"])),
+        ("format", "\"dilatedvit-v9\"", .unsupportedValue(key: "format", value: "dilatedvit-v9", supported: ["dilatedvit-v1", "dilatedvit-v2"])),
         ("dim", nil, .missingKey("dim")),
         ("levels", nil, .missingKey("levels")),
         ("heads", "\"four\"", .wrongType(key: "heads", expected: "an integer")),
@@ -120,6 +152,11 @@ import Testing
         ("std", "[0.5, 0, 0.5]", "std"),
         ("labels", "[]", "labels"),
         ("default_max_tokens", "0", "default_max_tokens"),
+        ("position_span", "0", "position_span"),
+        // v2 values in a v1 file.
+        ("level_rule", "\"to_grid\"", "level_rule"),
+        ("position_code", "\"sincos2d_normalised\"", "position_code"),
+        ("pooling", "\"attention\"", "pooling"),
     ])
     func invalidValuesNameTheirKey(key: String, json: String, namedKey: String) {
         guard case .invalidValue(let reported, let reason) = Self.error(Self.variant(key, json)) else {

@@ -142,6 +142,117 @@ with tempfile.TemporaryDirectory() as tmp:
     except ValueError as e:
         print(f"ok   load() rejects a missing tensor: {e}")
 
+# 7. Model v2 (docs/MODEL.md §9): level rule, normalised position code, attention pooling, token logits.
+# 7a. The to_grid rule: the brief's example, no-op cases, and dilated_vit == the literal brute_force rule.
+assert dv.grid_levels([(2, 1), (4, 2)], "to_grid", 3, 9) == [(2, 1), (4, 2), (8, 4), (16, 8)]
+assert dv.grid_levels([(4, 1), (8, 2), (16, 4), (32, 8)], "to_grid", 75, 75)[-2:] == [(64, 16), (128, 32)]
+assert dv.grid_levels([(4, 1), (8, 2), (16, 4), (32, 8)], "to_grid", 16, 16) == [(4, 1), (8, 2), (16, 4), (32, 8)]
+assert dv.grid_levels([(2, 1), (4, 2)], "fixed", 3, 9) == [(2, 1), (4, 2)]
+assert dv.grid_levels([(2, 1)], "to_grid", 1, 1) == [(2, 1)] and dv.grid_levels([(2, 1)], "to_grid", 1, 3) == [(2, 1), (4, 2)]
+for rows, cols in [(1, 1), (1, 13), (13, 1), (3, 9), (5, 11), (7, 9), (17, 5), (33, 2), (64, 64), (65, 1)]:
+    for base in ([(2, 1), (4, 2)], [(4, 1)], [(3, 1), (6, 3)], [(4, 1), (8, 2), (16, 4), (32, 8)]):
+        assert dv.grid_levels(base, "to_grid", rows, cols) == bf.to_grid_levels(base, rows, cols), (rows, cols, base)
+print("ok   to_grid level rule: example 3x9, no-op on small grids, == brute_force.to_grid_levels (40 combos)")
+
+# 7b. Dilated attention over the to_grid levels == brute force, on odd grids and strips (the rule adds
+# levels with r² > heads, so some offsets are unused, and on strips some heads select nothing).
+v2_attention_cases = [
+    # (rows, cols, heads, dh, base levels)
+    (5, 11, 3, 4, [(2, 1), (4, 2)]),       # + (8,4) (16,8)
+    (1, 13, 3, 4, [(2, 1), (4, 2)]),       # strip: + (8,4) (16,8)
+    (13, 1, 3, 4, [(2, 1), (4, 2)]),       # column strip: head 1 (r = 2), heads 1, 2 (r >= 4) select nothing
+    (3, 9, 2, 4, [(2, 1), (4, 2)]),        # the brief's example grid
+    (7, 9, 4, 4, [(2, 1), (4, 2)]),
+    (17, 5, 5, 2, [(3, 1), (6, 3)]),       # non-power-of-two segment: + (12,6) (24,12)
+    (1, 1, 2, 4, [(2, 1)]),                # nothing added
+    (2, 23, 6, 2, [(4, 1), (8, 2)]),       # + (16,4) (32,8), heads (6) < r² (16, 64)
+]
+for rows, cols, H, dh, base in v2_attention_cases:
+    lv = dv.grid_levels(base, "to_grid", rows, cols)
+    q, k, v = qkv(rows * cols, H * dh, seed=rows * 1000 + cols + 17)
+    brute = bf.dilated_attention(q.numpy(), k.numpy(), v.numpy(), rows, cols, H, bf.to_grid_levels(base, rows, cols))
+    check(f"to_grid fast vs brute {rows}x{cols} H={H} levels={lv}",
+          dv.dilated_attention(q, k, v, rows, cols, H, lv, use_fused=False), brute, TOL64)
+    check(f"  float32 (default path) vs brute {rows}x{cols} to_grid",
+          dv.dilated_attention(q.float(), k.float(), v.float(), rows, cols, H, lv), brute, TOL32)
+
+# 7c. Normalised position code: == literal loops; == the v1 code when R = K = position_span (scale 1).
+for rows, cols, D, span in [(5, 11, 16, 16), (13, 1, 8, 12), (1, 13, 8, 16), (40, 7, 12, 16)]:
+    scale = span / max(rows, cols)
+    check(f"sincos2d_normalised vs literal ({rows}x{cols}, D={D}, span {span})",
+          dv.sincos_2d(rows, cols, D, torch.float64, scale).reshape(rows * cols, D),
+          bf.position_code(rows, cols, D, "sincos2d_normalised", span), 1e-12)
+check("sincos2d_normalised at R = K = span (16x16) == v1 code",
+      dv.sincos_2d(16, 16, 16, torch.float64, dv.position_scale(
+          {"position_code": "sincos2d_normalised", "position_span": 16}, 16, 16)), dv.sincos_2d(16, 16, 16, torch.float64), 0.0)
+check("sincos2d_normalised on 16x9 (span 16, longer side 16) == v1 code",
+      dv.sincos_2d(16, 9, 16, torch.float64, 16 / 16), dv.sincos_2d(16, 9, 16, torch.float64), 0.0)
+
+# 7d. Whole model, v1 and v2 configs: fast model == brute_force.forward_from_patch_embedding (which is
+# thereby also checked on v1), token logits average to the logits, attention pooling with a zero score
+# weight == mean pooling.
+v2cfg = {**cfg, "format": "dilatedvit-v2", "dim": 24, "heads": 3,
+         "levels": [{"segment": 2, "dilation": 1}, {"segment": 4, "dilation": 2}],
+         "level_rule": "to_grid", "position_code": "sincos2d_normalised", "position_span": 16, "pooling": "attention"}
+for name, c, grid in [("v1 7x13", cfg, (7, 13)), ("v2 5x11", v2cfg, (5, 11)), ("v2 1x13", v2cfg, (1, 13)),
+                      ("v2 13x1", {**v2cfg, "position_span": 12}, (13, 1))]:
+    torch.manual_seed(len(name) + grid[0])
+    m = dv.DilatedViT(c).double().eval()
+    for p in m.parameters():
+        p.data.normal_(0, 0.3)
+    pt = torch.randn(*grid, 12, dtype=torch.float64)
+    N = grid[0] * grid[1]
+    with torch.no_grad():
+        emb = m._embed_patches(pt).reshape(N, -1).numpy()
+        for mode in ("dilated", "dense"):
+            b = bf.forward_from_patch_embedding(c, m.state_dict(), emb, *grid, mode)
+            check(f"model {name} {mode}: features vs brute forward", m.forward_features(pt, mode), b["features"], TOL64)
+            check(f"model {name} {mode}: logits vs brute forward", m(pt, mode), b["logits"], TOL64)
+            check(f"model {name} {mode}: token_logits vs brute forward", m.token_logits(pt, mode), b["token_logits"], TOL64)
+            check(f"model {name} {mode}: mean(token_logits) == logits", m.token_logits(pt, mode).mean(0), m(pt, mode), 1e-12)
+        if c.get("pooling") == "attention":
+            m.pool.score.weight.data.zero_()
+            mean_model = dv.DilatedViT({**c, "pooling": "mean"}).double().eval()
+            mean_model.load_state_dict({n: t for n, t in m.state_dict().items() if not n.startswith("pool.")})
+            check(f"model {name}: attention pooling, zero score weight == mean pooling", m(pt), mean_model(pt), 1e-12)
+    # v2 with every option at its v1 value computes exactly the v1 model
+v1_as_v2 = dv.DilatedViT({**cfg, "format": "dilatedvit-v2", "level_rule": "fixed", "position_code": "sincos2d",
+                          "pooling": "mean"}).double().eval()
+v1_as_v2.load_state_dict(model.state_dict())
+with torch.no_grad():
+    check("v2 format with v1 option values == v1 model (7x13)", v1_as_v2(patches), model(patches), 0.0)
+
+# 7e. Config rules and loading of v2 files.
+for bad, why in [({**cfg, "pooling": "attention"}, "v2 option in a v1 file"),
+                 ({**cfg, "format": "dilatedvit-v2", "level_rule": "grid"}, "unknown level_rule"),
+                 ({**cfg, "format": "dilatedvit-v2", "position_code": "learned"}, "unknown position_code"),
+                 ({**cfg, "format": "dilatedvit-v2", "position_span": 0}, "position_span 0"),
+                 ({**cfg, "format": "dilatedvit-v3"}, "unknown format")]:
+    try:
+        dv.DilatedViT(bad)
+        sys.exit(f"FAIL config accepted: {why}")
+    except ValueError as e:
+        print(f"ok   config rejects {why}: {e}")
+with tempfile.TemporaryDirectory() as tmp:
+    cpath, wpath = os.path.join(tmp, "config.json"), os.path.join(tmp, "model.safetensors")
+    m = dv.DilatedViT(v2cfg).double().eval()
+    for p in m.parameters():
+        p.data.normal_(0, 0.3)
+    json.dump(v2cfg, open(cpath, "w"))
+    state = {n: t.float().contiguous() for n, t in m.state_dict().items()}
+    assert state["pool.score.weight"].shape == (3, 24) and state["pool.score.bias"].shape == (3,)
+    save_file(state, wpath)
+    pt = torch.randn(5, 11, 12, dtype=torch.float64)
+    with torch.no_grad():
+        check("v2 load() round trip logits (pool.score stored)", dv.load(cpath, wpath, torch.float64)(pt), m(pt), 1e-5)
+    del state["pool.score.bias"]
+    save_file(state, wpath)
+    try:
+        dv.load(cpath, wpath)
+        sys.exit("FAIL load() accepted a v2 file without pool.score.bias")
+    except ValueError as e:
+        print(f"ok   load() rejects a v2 file without pool.score.bias: {e}")
+
 worst64 = max(d for n, d, _ in results if "float32" not in n and "fused" not in n and "load()" not in n)
 worst32 = max(d for n, d, _ in results if "float32" in n)
 print(f"\nselftest: {len(results)} checks passed; worst float64 max|Δ| = {worst64:.3e}, "

@@ -16,8 +16,11 @@ struct Info: ParsableCommand {
         print("parameters     \(parameters.formatted())")
         print("architecture   dim \(config.dimension), depth \(config.depth), heads \(config.heads), patch \(config.patchSize), MLP ×\(config.mlpRatio)")
         print("patch embed    \(config.patchEmbedding.rawValue)")
-        print("attention      \(config.attention.rawValue), levels \(levels)")
-        print("position code  \(config.positionCode.rawValue), pooling \(config.pooling.rawValue)")
+        let rule = config.levelRule == .toGrid ? ", doubled until a segment covers the grid (to_grid)" : ""
+        print("format         \(config.isVersion2 ? ModelConfig.version2FormatIdentifier : ModelConfig.formatIdentifier)")
+        print("attention      \(config.attention.rawValue), levels \(levels)\(rule)")
+        let span = config.positionCode == .sinCos2DNormalised ? " (longer side spans \(config.positionSpan) patches)" : ""
+        print("position code  \(config.positionCode.rawValue)\(span), pooling \(config.pooling.rawValue)")
         print("labels         \(config.labels.joined(separator: ", "))")
         print("trained at     \(config.reading.trainResolution.map { "\($0) px" } ?? "unknown")")
         print("token budget   \(config.reading.defaultMaxTokens) by default")

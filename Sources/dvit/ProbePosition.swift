@@ -23,6 +23,9 @@ struct ProbePosition: ParsableCommand {
               dvit probe-position --data ../shared/datasets/intel-scenes/train \\
                 --listing weights/validation.txt --limit 20 --canvas noise \\
                 --dense-too -o positions.png
+              # a second model beside the first:
+              dvit probe-position --weights weights-v2 --compare weights \\
+                --data ../shared/datasets/intel-scenes/train --listing weights/validation.txt --limit 20
             """)
 
     @OptionGroup var model: ModelLocation
@@ -60,6 +63,9 @@ struct ProbePosition: ParsableCommand {
     @Option(help: "Token budget (0 = native resolution, the canvas as it is).")
     var maxTokens = 0
 
+    @Option(help: "Another model's weights folder to probe the same way beside --weights (e.g. v1 beside v2); repeatable.")
+    var compare: [String] = []
+
     @Flag(help: "Also run with dense attention (slower), on a grid capped at --dense-grid.")
     var denseToo = false
 
@@ -88,19 +94,31 @@ struct ProbePosition: ParsableCommand {
 
     func run() throws {
         let classifier = try model.loadClassifier()
+        let others = try compare.map { path in
+            var location = model
+            location.weights = path
+            let other = try location.loadClassifier()
+            guard other.config.labels == classifier.config.labels && other.config.patchSize == classifier.config.patchSize else {
+                throw ValidationError("--compare \(path): another label set or patch size than --weights \(model.weights)")
+            }
+            return (name: "dilated, \(path)", classifier: other)
+        }
         let patch = classifier.config.patchSize
         guard canvasSize % patch == 0 else {
             throw ValidationError("--canvas-size \(canvasSize) is not a multiple of the model's patch size \(patch)")
         }
         let samples = try loadSamples(labels: classifier.config.labels)
-        let modes: [(name: String, attention: AttentionMode, grid: Int)] =
-            [("dilated", .dilated, grid)] + (denseToo ? [("dense", .dense, min(grid, denseGrid))] : [])
+        let name = compare.isEmpty ? "" : ", \(model.weights)"
+        let modes: [(name: String, classifier: SceneClassifier, attention: AttentionMode, grid: Int)] =
+            [("dilated" + name, classifier, .dilated, grid)]
+            + others.map { ($0.name, $0.classifier, .dilated, grid) }
+            + (denseToo ? [("dense" + name, classifier, .dense, min(grid, denseGrid))] : [])
         var runs = [ProbePositionReport.Run]()
         for mode in modes {
             let probe = PositionProbe(canvas: canvas == .grey ? .grey : .noise(seed: seed), canvasSize: canvasSize,
                                       photoSize: photoSize, gridSize: mode.grid)
             var progress = Progress(total: samples.count * mode.grid * mode.grid)
-            let result = probe.run(classifier, samples: samples, maxTokens: maxTokens, attention: mode.attention) { _, _ in
+            let result = probe.run(mode.classifier, samples: samples, maxTokens: maxTokens, attention: mode.attention) { _, _ in
                 progress.advance()
             }
             let run = ProbePositionReport.Run(mode: mode.name, result: result)

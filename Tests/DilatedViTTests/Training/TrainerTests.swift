@@ -75,6 +75,36 @@ import Testing
         #expect(trainer.history.last!.validationAccuracy >= 0.9, "history: \(trainer.history.map(\.validationAccuracy))")
     }
 
+    /// A v2 run from v1 weights starts as the v1 model wherever v2 reduces to it: the
+    /// pooling scores start at zero (mean pooling), the rule adds no level on grids within
+    /// the last segment, and the code equals v1's on a grid as wide as the span.
+    @Test func aVersion2RunStartsFromVersion1Weights() throws {
+        let folder = try SyntheticImageFolder(counts: ["a": 8, "b": 8, "c": 8])
+        defer { folder.remove() }
+        let v1Run = temporaryRun(), v2Run = temporaryRun()
+        defer { for url in [v1Run, v2Run] { try? FileManager.default.removeItem(at: url) } }
+        let v1 = try Trainer(dataRoot: folder.root, output: v1Run, config: tinyConfig(), recipe: recipe(epochs: 1),
+                             resume: false, loaderThreads: 0)
+        try v1.run { _ in }
+        var config = try tinyConfig()
+        config.levelRule = .toGrid
+        config.positionCode = .sinCos2DNormalised
+        config.positionSpan = 4  // the validation grid
+        config.pooling = .attention
+        var settings = recipe(epochs: 1)
+        settings.initialWeights = v1Run.appendingPathComponent("best").path
+        let v2 = try Trainer(dataRoot: folder.root, output: v2Run, config: config, recipe: settings, resume: false,
+                             loaderThreads: 0)
+        #expect(v2.validate() == v1.validate())
+        // A change the v2 options cannot absorb is still refused.
+        config.dimension = 32
+        let refused = #expect(throws: TrainerError.self) {
+            try Trainer(dataRoot: folder.root, output: self.temporaryRun(), config: config, recipe: settings,
+                        resume: false, loaderThreads: 0)
+        }
+        #expect("\(refused.map { $0 } as Any)".contains("different model size"))
+    }
+
     @Test func aStudentLearnsFromItsTeachersAlone() throws {
         // The teacher learns the easy task from labels; the student sees only the teacher's
         // probabilities (weight 1), on its own crops, and must learn the task from them.

@@ -126,4 +126,27 @@ import Testing
         let resized = TrainingAugmentation.identity.apply(to: Self.photo, width: 16, height: 24, seed: 3)
         #expect(resized == Resampler.resize(Self.photo, width: 16, height: 24))
     }
+
+    /// The canvas holds the photo, shrunk, exactly once at some place, and a grey or noise
+    /// background elsewhere.
+    @Test func canvasPastesTheShrunkPhotoOnABackground() {
+        let photo = RGBImage(width: 40, height: 40, filledWith: (250, 10, 10))
+        var kinds = Set<String>()
+        for seed in 0..<40 as Range<UInt64> {
+            var generator = SplitMix64(seed: seed)
+            let out = CanvasAugmentation(probability: 1, scale: 0.25...0.5).apply(to: photo, using: &generator)
+            #expect(out.width == 40 && out.height == 40)
+            var red: [(Int, Int)] = []
+            for y in 0..<40 { for x in 0..<40 where out[x, y] == (250, 10, 10) { red.append((x, y)) } }
+            let xs = red.map(\.0), ys = red.map(\.1)
+            let side = xs.max()! - xs.min()! + 1
+            // One solid square of 10…20 pixels a side (noise hitting the exact red is negligible).
+            #expect((10...20).contains(side) && ys.max()! - ys.min()! + 1 == side && red.count == side * side)
+            let corner = xs.min()! > 0 ? out[0, 0] : out[39, 39]
+            kinds.insert(corner.0 == corner.1 && corner.1 == corner.2 ? "grey" : "noise")
+        }
+        #expect(kinds == ["grey", "noise"])
+        var generator = SplitMix64(seed: 1)
+        #expect(CanvasAugmentation(probability: 0).apply(to: photo, using: &generator) == photo)
+    }
 }

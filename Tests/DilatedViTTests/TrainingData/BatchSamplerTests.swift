@@ -21,6 +21,18 @@ import Testing
         #expect(Set(sampler.batches(epoch: 0).map(\.rows)).count >= 4)
     }
 
+    /// Token-balanced batches: photos per batch = budget / tokens per photo, every sample
+    /// once per epoch.
+    @Test func tokenBalancedBatchesHoldAboutTheBudget() {
+        let sampler = MultiResolutionBatchSampler(sampleCount: 500, batchSize: 10, gridSides: [8, 16, 32],
+                                                  tokensPerBatch: 2048, seed: 3)
+        let batches = sampler.batches(epoch: 1)
+        #expect(batches.flatMap(\.samples).sorted() == Array(0..<500))
+        for batch in batches.dropLast() { #expect(batch.samples.count == 2048 / (batch.rows * batch.columns)) }
+        #expect(Set(batches.map(\.rows)) == [8, 16, 32])
+        #expect(sampler.batchesPerEpoch == sampler.batches(epoch: 0).count)
+    }
+
     @Test func isDeterministicPerSeedAndEpoch() {
         let sampler = MultiResolutionBatchSampler(sampleCount: 50, batchSize: 8, gridSides: Self.sides, seed: 5)
         #expect(sampler.batches(epoch: 2) == sampler.batches(epoch: 2))

@@ -68,4 +68,23 @@ import Testing
                                heads: config.heads, levels: config.levels, mode: .dilated)
         #expect(maxAbsDifference(output, fixture.io["attn_out"]!.values) < 1e-5)
     }
+
+    /// Model v2 cases: the attention of the levels the rule gives the grid (MODEL.md §9.1),
+    /// and explain's per-token rows under attention pooling (§9.3).
+    @Test(arguments: cases)
+    func version2GridLevelsAndTokenLogitsMatch(_ name: String) throws {
+        let fixture = try Fixture(name)
+        let config = fixture.model.config
+        guard config.isVersion2 else { return }
+        let output = attention(queries: fixture.io["attn_q"]!.values, keys: fixture.io["attn_k"]!.values,
+                               values: fixture.io["attn_v"]!.values, rows: fixture.grid.rows, columns: fixture.grid.columns,
+                               heads: config.heads,
+                               levels: config.architecture.attentionLevels(rows: fixture.grid.rows, columns: fixture.grid.columns),
+                               mode: .dilated)
+        #expect(maxAbsDifference(output, fixture.io["attn_out_grid"]!.values) < 1e-5)
+        // Each row is N times a token's share, so its rounding grows with N: a relative bound.
+        let expected = fixture.io["token_logits"]!.values
+        let rows = fixture.model.tokenLogits(for: fixture.grid, attention: .dilated)
+        #expect(maxAbsDifference(rows, expected) < 2e-5 * max(1, expected.map(abs).max()!))
+    }
 }

@@ -16,6 +16,10 @@ package protocol BlockForwardPass {
     var attentionRows: [AttentionRows] { get }
     var mlpRows: [MLPRows] { get }
 
+    /// Work the attention branch needs from the block's input before its rows are
+    /// processed one by one (inference: the levels wider than a band, `SpanningLevels`).
+    func prepareAttention(_ norm1: Norm, _ qkv: Layer)
+
     /// `LN1(x)` of `rows`.
     func norm1(_ rows: AttentionRows, _ norm: Norm) -> UnsafeMutablePointer<Float>
     /// `[q | k | v] = QKV(input)`.
@@ -32,11 +36,16 @@ package protocol BlockForwardPass {
     func addFC2(_ input: UnsafeMutablePointer<Float>, _ rows: MLPRows, _ layer: Layer)
 }
 
+extension BlockForwardPass {
+    package func prepareAttention(_ norm1: Norm, _ qkv: Layer) {}
+}
+
 extension ModelParameters.Block {
     /// One pre-norm transformer block (MODEL.md §4) on the residual stream `x` of `pass`:
     /// `x = x + Proj(Attn(QKV(LN1(x))))`, then `x = x + FC2(GELU(FC1(LN2(x))))`.
     package func forward<Pass: BlockForwardPass>(_ pass: Pass)
     where Pass.Norm == NormLayer, Pass.Layer == LinearLayer {
+        pass.prepareAttention(norm1, qkv)
         for rows in pass.attentionRows {
             let normalised = pass.norm1(rows, norm1)
             let qkv = pass.qkv(normalised, rows, self.qkv)

@@ -1,16 +1,20 @@
 extension DilatedViTModel {
     /// Peak bytes a forward pass over a `rows × columns` grid allocates beyond the weights
     /// and the patch grid: `ForwardWorkspace`'s residual stream, one attention band's
-    /// input and q/k/v, and one MLP token block. Saturates instead of overflowing.
+    /// input, q/k/v and log-sum-exp, one MLP token block, and the lattices of the levels
+    /// wider than a band (`SpanningLevels`). Saturates instead of overflowing.
     public func estimatedForwardBytes(rows: Int, columns: Int, attention: AttentionMode? = nil) -> Int {
-        let d = config.dimension
-        let bands = AttentionBands(mode: attention ?? config.attention, levels: config.architecture.attentionLevels(rows: rows, columns: columns),
-                                   gridRows: rows, gridColumns: columns, targetTokens: attentionBandTokens)
+        let d = config.dimension, mode = attention ?? config.attention
+        let (levels, spanning) = bandLevels(rows: rows, columns: columns, mode: mode)
+        let bands = AttentionBands(mode: mode, levels: levels, gridRows: rows, gridColumns: columns,
+                                   targetTokens: attentionBandTokens)
         let tokens = rows.saturatingProduct(columns)
         let block = min(tokenBlockLength, tokens)
         let floats = tokens.saturatingProduct(d)
-            .saturatingSum(bands.maxTokens.saturatingProduct(4 * d))
+            .saturatingSum(bands.maxTokens.saturatingProduct(4 * d + config.heads))
             .saturatingSum(block.saturatingProduct(d + config.hiddenDimension))
+            .saturatingSum(SpanningLevels.floatCount(levels: spanning, heads: config.heads,
+                                                     headDimension: config.headDimension, gridRows: rows, gridColumns: columns))
         return floats.saturatingProduct(MemoryLayout<Float>.stride)
     }
 }

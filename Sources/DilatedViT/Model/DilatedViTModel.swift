@@ -145,17 +145,28 @@ public final class DilatedViTModel: Sendable {
         precondition(grid.patchSize == config.patchSize,
                      "DilatedViTModel: grid of \(grid.patchSize)-pixel patches for a model with patch \(config.patchSize)")
         let mode = attention ?? config.attention
-        let levels = config.architecture.attentionLevels(rows: grid.rows, columns: grid.columns)
+        let (levels, spanningLevels) = bandLevels(rows: grid.rows, columns: grid.columns, mode: mode)
         let bands = AttentionBands(mode: mode, levels: levels, gridRows: grid.rows, gridColumns: grid.columns,
                                    targetTokens: attentionBandTokens)
+        let spanning = SpanningLevels(levels: spanningLevels, heads: config.heads, headDimension: config.headDimension,
+                                      gridRows: grid.rows, gridColumns: grid.columns)
         let workspace = ForwardWorkspace(tokenCount: grid.tokenCount, bandTokens: bands.maxTokens,
-                                         dimension: config.dimension, hiddenDimension: config.hiddenDimension,
-                                         blockLength: tokenBlockLength)
+                                         dimension: config.dimension, heads: config.heads,
+                                         hiddenDimension: config.hiddenDimension, blockLength: tokenBlockLength)
         defer { workspace.deallocate() }
         embed(grid, into: workspace.residual)
-        let pass = InferenceBlockPass(workspace: workspace, bands: bands, levels: levels, config: config, mode: mode)
+        let pass = InferenceBlockPass(workspace: workspace, bands: bands, levels: levels, spanning: spanning,
+                                      config: config, mode: mode)
         for block in layers.blocks { block.forward(pass) }
         return finish(workspace)
+    }
+
+    /// A grid's levels split into those each attention band attends over itself and those
+    /// wider than a band (the ones Model v2's level rule adds: `SpanningLevels`).
+    func bandLevels(rows: Int, columns: Int, mode: AttentionMode) -> (band: [AttentionLevel], spanning: [AttentionLevel]) {
+        let levels = config.architecture.attentionLevels(rows: rows, columns: columns)
+        guard mode == .dilated else { return (levels, []) }
+        return (Array(levels.prefix(config.levels.count)), Array(levels.dropFirst(config.levels.count)))
     }
 
     /// The final LayerNorm, token block by token block through the MLP scratch rows:

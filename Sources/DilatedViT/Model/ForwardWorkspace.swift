@@ -12,23 +12,27 @@ struct ForwardWorkspace {
     let normalised: UnsafeMutablePointer<Float>
     /// `[q | k | v]` rows of one band, `bandTokens × 3D`.
     let qkv: UnsafeMutablePointer<Float>
+    /// The band's attention log-sum-exp per token and head, `bandTokens × H` (merging
+    /// `SpanningLevels`).
+    let logSumExp: UnsafeMutablePointer<Float>
     /// `LN2(x)` of one token block, `blockLength × D`.
     let blockNormalised: UnsafeMutablePointer<Float>
     /// MLP hidden activations of one token block, `blockLength × hidden`.
     let blockHidden: UnsafeMutablePointer<Float>
 
-    init(tokenCount: Int, bandTokens: Int, dimension: Int, hiddenDimension: Int, blockLength: Int) {
+    init(tokenCount: Int, bandTokens: Int, dimension: Int, heads: Int, hiddenDimension: Int, blockLength: Int) {
         self.tokenCount = tokenCount
         self.blockLength = min(blockLength, tokenCount)
         residual = .allocate(capacity: tokenCount * dimension)
         normalised = .allocate(capacity: bandTokens * dimension)
         qkv = .allocate(capacity: bandTokens * 3 * dimension)
+        logSumExp = .allocate(capacity: bandTokens * heads)
         blockNormalised = .allocate(capacity: self.blockLength * dimension)
         blockHidden = .allocate(capacity: self.blockLength * hiddenDimension)
     }
 
     func deallocate() {
-        for buffer in [residual, normalised, qkv, blockNormalised, blockHidden] { buffer.deallocate() }
+        for buffer in [residual, normalised, qkv, logSumExp, blockNormalised, blockHidden] { buffer.deallocate() }
     }
 
     /// Each token block, in order.

@@ -4,8 +4,10 @@
 struct InferenceBlockPass: BlockForwardPass {
     let workspace: ForwardWorkspace
     let bands: AttentionBands
-    /// The whole grid's levels (`ModelArchitecture.attentionLevels(rows:columns:)`).
+    /// The levels each band attends over itself (all but the spanning ones).
     let levels: [AttentionLevel]
+    /// The levels wider than a band, attended before the bands and merged into each.
+    let spanning: SpanningLevels?
     let config: ModelConfig
     let mode: AttentionMode
 
@@ -22,6 +24,10 @@ struct InferenceBlockPass: BlockForwardPass {
     /// gathers them into contiguous rows and the projection's output is added back run by run.
     private func runs(_ band: AttentionBands.Band) -> StridedRows {
         StridedRows(count: band.rows, length: band.columns, stride: bands.gridColumns, width: d)
+    }
+
+    func prepareAttention(_ norm1: NormWeights, _ qkv: Linear) {
+        spanning?.attend(residual: workspace.residual, norm: norm1, qkv: qkv, epsilon: config.layerNormEpsilon)
     }
 
     func norm1(_ band: AttentionBands.Band, _ norm: NormWeights) -> UnsafeMutablePointer<Float> {
@@ -44,7 +50,14 @@ struct InferenceBlockPass: BlockForwardPass {
             queries: qkv, keys: qkv + d, values: qkv + 2 * d, rowStride: 3 * d, rows: band.rows,
             columns: band.columns, heads: config.heads, headDimension: config.headDimension)
         // LN1's rows are spent: they take the output.
-        multiHeadAttention(problem, mode: mode, levels: levels, output: workspace.normalised)
+        guard let spanning else {
+            multiHeadAttention(problem, mode: mode, levels: levels, output: workspace.normalised)
+            return workspace.normalised
+        }
+        WindowWalker(problem, levels: levels).forward(
+            queries: problem.queries, keys: problem.keys, values: problem.values, rowStride: problem.rowStride,
+            output: workspace.normalised, logSumExp: workspace.logSumExp)
+        spanning.merge(into: workspace.normalised, logSumExp: workspace.logSumExp, band: band)
         return workspace.normalised
     }
 

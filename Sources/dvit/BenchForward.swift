@@ -76,6 +76,9 @@ struct BenchForward: ParsableCommand {
     @Option(help: "Patch embedding of the Swift model: linear, or hmlp (the PyTorch rows stay linear).")
     var patchEmbedding: PatchEmbedding = .linear
 
+    @Option(help: "Architecture of the Swift model: v1, or v2 (levels to the grid, normalised position code, attention pooling).")
+    var model = ForwardBenchmark.ModelVersion.v1
+
     @Option(help: .hidden) var single: Int?
     @Option(help: .hidden) var mode = AttentionMode.dilated
     @Option(help: .hidden) var precision = MatmulPrecision.float32
@@ -101,7 +104,7 @@ struct BenchForward: ParsableCommand {
     func run() throws {
         if let single {
             // Child process: one measurement as one JSON line.
-            let benchmark = ForwardBenchmark(config: ForwardBenchmark.standardConfig(patchEmbedding: patchEmbedding), seed: 7,
+            let benchmark = ForwardBenchmark(config: ForwardBenchmark.standardConfig(patchEmbedding: patchEmbedding, version: model), seed: 7,
                                              precision: precision)
             let measurement: ForwardBenchmark.Measurement
             if let photo {
@@ -170,8 +173,9 @@ struct BenchForward: ParsableCommand {
 
     private func measure(_ engine: inout Engine, tokens: Int, sgemmRate: Double) -> ForwardBenchRow {
         let (rows, columns) = ForwardBenchmark.gridShape(forTokens: tokens)
-        let config = ForwardBenchmark.standardConfig(
-            patchEmbedding: engine.implementation == "swift" ? patchEmbedding : .linear)
+        let config = engine.implementation == "swift"
+            ? ForwardBenchmark.standardConfig(patchEmbedding: patchEmbedding, version: model)
+            : ForwardBenchmark.standardConfig()
         var row = ForwardBenchRow(implementation: engine.label, mode: engine.mode.rawValue, tokens: tokens,
                                   grid: "\(rows)x\(columns)",
                                   flops: config.architecture.forwardFLOPs(rows: rows, columns: columns, attention: engine.mode),
@@ -191,7 +195,7 @@ struct BenchForward: ParsableCommand {
         let (command, arguments) = engine.implementation == "swift"
             ? (CommandLine.arguments[0], ["bench", "forward", "--single", "\(tokens)", "--mode", engine.mode.rawValue,
                                           "--repeats", "\(passes)", "--min-seconds", "\(minimumSeconds)",
-                                          "--patch-embedding", patchEmbedding.rawValue,
+                                          "--patch-embedding", patchEmbedding.rawValue, "--model", model.rawValue,
                                           "--precision", engine.precision.rawValue]
                 + (photo.map { ["--photo", $0] } ?? []))
             : (python!, ["reference/bench_torch.py", "--tokens", "\(tokens)", "--mode", engine.mode.rawValue,
@@ -234,3 +238,5 @@ struct BenchForward: ParsableCommand {
         return String(decoding: output, as: UTF8.self).split(separator: "\n").last.map(String.init)
     }
 }
+
+extension ForwardBenchmark.ModelVersion: ExpressibleByArgument {}

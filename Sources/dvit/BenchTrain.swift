@@ -30,6 +30,9 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Comma-separated Linear-layer precisions, timed in turns: fp32, bf16 (mixed precision).")
     var precisions = "fp32"
 
+    @Option(help: "Architecture: v1, or v2 (levels to the grid, normalised position code, attention pooling).")
+    var model = ForwardBenchmark.ModelVersion.v1
+
     func validate() throws {
         guard batch > 0, side > 0, steps > 0 else { throw ValidationError("--batch, --side and --steps must be positive") }
         if python != nil && patchEmbedding != .linear {
@@ -42,7 +45,7 @@ struct BenchTrain: ParsableCommand {
         let precisionList: [MatmulPrecision] = try parseNamedList(precisions, option: "--precisions")
         noteSlowPrecisions(precisionList)
         let measurements = TrainingBenchmark.measure(
-            precisions: precisionList, config: ForwardBenchmark.standardConfig(patchEmbedding: patchEmbedding),
+            precisions: precisionList, config: ForwardBenchmark.standardConfig(patchEmbedding: patchEmbedding, version: model),
             batch: batch, rows: side, columns: side, steps: steps)
         for measurement in measurements { print(measurement) }
         let baseline = measurements[0]

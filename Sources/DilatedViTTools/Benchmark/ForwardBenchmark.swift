@@ -40,12 +40,20 @@ public struct ForwardBenchmark: Sendable {
     /// The reference size for timings: D = 192, 6 blocks, 6 heads, 8-pixel patches, MLP ×4,
     /// levels (4,1) (8,2) (16,4) (32,8) — every level a 4×4 window, 6 classes; the linear
     /// patch embedding unless told otherwise.
-    public static func standardConfig(patchEmbedding: PatchEmbedding = .linear) -> ModelConfig {
+    public static func standardConfig(patchEmbedding: PatchEmbedding = .linear, version: ModelVersion = .v1) -> ModelConfig {
         // Constant, valid values (patch 8 suits both embeddings).
-        try! ModelConfig(dimension: 192, depth: 6, heads: 6, patchSize: 8, patchEmbedding: patchEmbedding, mlpRatio: 4,
-                         levels: [.init(segment: 4, dilation: 1), .init(segment: 8, dilation: 2),
-                                  .init(segment: 16, dilation: 4), .init(segment: 32, dilation: 8)],
-                         labels: ["buildings", "forest", "glacier", "mountain", "sea", "street"])
+        let v2 = version == .v2
+        return try! ModelConfig(
+            dimension: 192, depth: 6, heads: 6, patchSize: 8, patchEmbedding: patchEmbedding, mlpRatio: 4,
+            levels: [.init(segment: 4, dilation: 1), .init(segment: 8, dilation: 2),
+                     .init(segment: 16, dilation: 4), .init(segment: 32, dilation: 8)],
+            levelRule: v2 ? .toGrid : .fixed, positionCode: v2 ? .sinCos2DNormalised : .sinCos2D,
+            pooling: v2 ? .attention : .mean, labels: ["buildings", "forest", "glacier", "mountain", "sea", "street"])
+    }
+
+    /// Which model's options a benchmark's standard config takes (MODEL.md §9).
+    public enum ModelVersion: String, Sendable, CaseIterable {
+        case v1, v2
     }
 
     /// The most nearly square grid of exactly `tokens` tokens (256 → 16×16, 2048 → 32×64);

@@ -55,4 +55,16 @@ import Testing
         let stem = ForwardBenchmark.standardConfig(patchEmbedding: .hierarchicalMLP)
         #expect(stem.architecture.forwardFLOPs(rows: 16, columns: 16, attention: .dilated) - expected == 2 * n * (82_944 - 192 * d))
     }
+
+    /// Model v2's levels reach across the grid, yet inference keeps v1's bands: the levels
+    /// wider than a band live on their sub-lattices (`SpanningLevels`), a few percent more.
+    @Test func version2ForwardMemoryStaysNearVersion1AtAMillionTokens() {
+        func bytes(_ version: ForwardBenchmark.ModelVersion) -> Int {
+            let config = ForwardBenchmark.standardConfig(version: version)
+            return DilatedViTModel(config: config, weights: ModelWeights(randomFor: config, seed: 1))
+                .estimatedForwardBytes(rows: 1024, columns: 1024)
+        }
+        let v1 = bytes(.v1), v2 = bytes(.v2)
+        #expect(v2 > v1 && Double(v2) < 1.05 * Double(v1), "v1 \(v1) bytes, v2 \(v2) bytes")
+    }
 }

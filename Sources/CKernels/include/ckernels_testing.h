@@ -19,13 +19,9 @@ void ck_layer_norm_baseline(ptrdiff_t rows, ptrdiff_t columns, const float *inpu
 
 /// `ck_bf16_gemm` and `ck_bf16_gemm_atb` without AVX512-BF16, whatever the CPU: the
 /// fallbacks those two dispatch to at run time, callable on their own so that the tests
-/// cover them on an AVX512-BF16 machine too.
-void ck_bf16_gemm_portable(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
-                           const float *x, ptrdiff_t ldx, const uint16_t *packed,
-                           const float *bias, float *y, ptrdiff_t ldy, bool accumulate);
-void ck_bf16_gemm_atb_portable(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
-                               const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
-                               float *c, ptrdiff_t ldc, bool accumulate);
+/// cover them on an AVX512-BF16 machine too. Same signatures, by construction.
+__typeof__(ck_bf16_gemm) ck_bf16_gemm_portable;
+__typeof__(ck_bf16_gemm_atb) ck_bf16_gemm_atb_portable;
 
 /// `y[i] = exp(x[i])` through the attention softmax's vector exponential (`V16_EXP`,
 /// multiversioned like the kernels that use it), for `count` floats.

@@ -58,7 +58,7 @@ fi
 for name in "${harnesses[@]}"; do
     binary="$out/bin/$name"
     if [ ! -f "$binary" ] || [ "Fuzz/harnesses/$name.swift" -nt "$binary" ] || [ "$library" -nt "$binary" ]; then
-        quiet nice -n 15 swiftc -O -g -swift-version 6 -parse-as-library -sanitize=fuzzer,address \
+        quiet nice -n 15 swiftc -O -g -swift-version 6 -parse-as-library -package-name DilatedViT -sanitize=fuzzer,address \
             -I "$out/module" -I "$out/include/CCodecs" -I Sources/CJPEG -I Sources/CPNG -I Sources/COpenBLAS \
             -Xcc -I/usr/include/libpng16 \
             "Fuzz/harnesses/$name.swift" "$library" "$out"/obj/*.o \

@@ -1,21 +1,14 @@
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jpeg_guard.h"
 
-static ccodecs_color_space simple_color_space(J_COLOR_SPACE space) {
-    switch (space) {
-    case JCS_GRAYSCALE: return CCODECS_CS_GRAY;
-    case JCS_RGB: return CCODECS_CS_RGB;
-    case JCS_YCbCr: return CCODECS_CS_YCBCR;
-    case JCS_CMYK: return CCODECS_CS_CMYK;
-    case JCS_YCCK: return CCODECS_CS_YCCK;
-    default: return CCODECS_CS_UNKNOWN;
-    }
-}
-
-static int valid_scale(int scale_denom) {
-    return scale_denom == 1 || scale_denom == 2 || scale_denom == 4 || scale_denom == 8;
+/// Whether libjpeg's DCT scaling supports 1/`scale_denom`; if not, `diag` says why.
+static bool valid_scale(int scale_denom, ccodecs_diag_t *diag) {
+    if (scale_denom == 1 || scale_denom == 2 || scale_denom == 4 || scale_denom == 8) return true;
+    ccodecs_diag_error(diag, "JPEG scale denominator must be 1, 2, 4 or 8");
+    return false;
 }
 
 /// Reads the header (keeping APP1 for EXIF) and chooses the output: RGB, or CMYK that
@@ -55,10 +48,7 @@ ccodecs_status ccodecs_jpeg_info(const uint8_t *data, size_t size, int scale_den
                                  ccodecs_jpeg_info_t *out, ccodecs_diag_t *diag) {
     ccodecs_diag_reset(diag);
     memset(out, 0, sizeof *out);
-    if (!valid_scale(scale_denom)) {
-        ccodecs_diag_error(diag, "JPEG scale denominator must be 1, 2, 4 or 8");
-        return CCODECS_FAILURE;
-    }
+    if (!valid_scale(scale_denom, diag)) return CCODECS_FAILURE;
     struct jpeg_decompress_struct cinfo;
     memset(&cinfo, 0, sizeof cinfo);
     ccodecs_jpeg_guard guard;
@@ -77,7 +67,6 @@ ccodecs_status ccodecs_jpeg_info(const uint8_t *data, size_t size, int scale_den
     out->output_width = (int)cinfo.output_width;
     out->output_height = (int)cinfo.output_height;
     out->components = cinfo.num_components;
-    out->color_space = simple_color_space(cinfo.jpeg_color_space);
     out->progressive = cinfo.progressive_mode ? 1 : 0;
     out->adobe = cinfo.saw_Adobe_marker ? 1 : 0;
     out->orientation = exif_orientation(&cinfo);
@@ -107,10 +96,7 @@ ccodecs_status ccodecs_jpeg_decode(const uint8_t *data, size_t size, int scale_d
     ccodecs_diag_reset(diag);
     *out_width = 0;
     *out_height = 0;
-    if (!valid_scale(scale_denom)) {
-        ccodecs_diag_error(diag, "JPEG scale denominator must be 1, 2, 4 or 8");
-        return CCODECS_FAILURE;
-    }
+    if (!valid_scale(scale_denom, diag)) return CCODECS_FAILURE;
     struct jpeg_decompress_struct cinfo;
     memset(&cinfo, 0, sizeof cinfo);
     ccodecs_jpeg_guard guard;

@@ -17,13 +17,9 @@ ccodecs_status ccodecs_png_info(const uint8_t *data, size_t size, ccodecs_png_in
     ccodecs_diag_reset(diag);
     memset(out, 0, sizeof *out);
     ccodecs_png_guard guard = { diag, CCODECS_CORRUPT, data, size, 0 };
-    png_structp png = ccodecs_png_create_reader(&guard);
-    png_infop info = png ? png_create_info_struct(png) : NULL;
-    if (info == NULL) {
-        png_destroy_read_struct(&png, NULL, NULL);
-        ccodecs_diag_error(diag, "out of memory");
-        return CCODECS_FAILURE;
-    }
+    png_structp png;
+    png_infop info;
+    if (!ccodecs_png_create_reader(&guard, &png, &info)) return CCODECS_FAILURE;
     if (setjmp(png_jmpbuf(png))) {
         png_destroy_read_struct(&png, &info, NULL);
         return guard.status;
@@ -116,13 +112,9 @@ static ccodecs_status decode_png(const uint8_t *data, size_t size, const uint8_t
     *out_width = 0;
     *out_height = 0;
     ccodecs_png_guard guard = { diag, CCODECS_CORRUPT, data, size, 0 };
-    png_structp png = ccodecs_png_create_reader(&guard);
-    png_infop info = png ? png_create_info_struct(png) : NULL;
-    if (info == NULL) {
-        png_destroy_read_struct(&png, NULL, NULL);
-        ccodecs_diag_error(diag, "out of memory");
-        return CCODECS_FAILURE;
-    }
+    png_structp png;
+    png_infop info;
+    if (!ccodecs_png_create_reader(&guard, &png, &info)) return CCODECS_FAILURE;
     uint8_t *volatile scratch = NULL;  // one row of RGBA or indices, or all rows if interlaced
     uint8_t *volatile owned = NULL;    // row_fn: the RGB row, or the whole image if interlaced
     if (setjmp(png_jmpbuf(png))) {

@@ -38,16 +38,20 @@ static void read_from_memory(png_structp png, png_bytep out, size_t count) {
     guard->position += count;
 }
 
-png_structp ccodecs_png_create_reader(ccodecs_png_guard *guard) {
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, guard,
-                                             ccodecs_png_on_error, ccodecs_png_on_warning);
-    if (png == NULL) return NULL;
-    png_set_read_fn(png, guard, read_from_memory);
+bool ccodecs_png_create_reader(ccodecs_png_guard *guard, png_structp *png, png_infop *info) {
+    *png = png_create_read_struct(PNG_LIBPNG_VER_STRING, guard, ccodecs_png_on_error, ccodecs_png_on_warning);
+    *info = *png ? png_create_info_struct(*png) : NULL;
+    if (*info == NULL) {
+        png_destroy_read_struct(png, NULL, NULL);
+        ccodecs_diag_error(guard->diag, "out of memory");
+        return false;
+    }
+    png_set_read_fn(*png, guard, read_from_memory);
     // The caller enforces its own pixel limit before allocating; libpng's default
     // (1,000,000 per side) would reject legal panoramas.
-    png_set_user_limits(png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
+    png_set_user_limits(*png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
     // Default: critical-chunk CRC errors fail, ancillary ones are silently dropped.
     // A CRC mismatch anywhere means the file is damaged, so fail on both.
-    png_set_crc_action(png, PNG_CRC_DEFAULT, PNG_CRC_ERROR_QUIT);
-    return png;
+    png_set_crc_action(*png, PNG_CRC_DEFAULT, PNG_CRC_ERROR_QUIT);
+    return true;
 }

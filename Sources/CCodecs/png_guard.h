@@ -4,6 +4,7 @@
 #define CCODECS_PNG_GUARD_H
 
 #include <png.h>
+#include <stdbool.h>
 
 #include "internal.h"
 
@@ -18,7 +19,8 @@ void ccodecs_png_on_error(png_structp png, png_const_charp message);
 void ccodecs_png_on_warning(png_structp png, png_const_charp message);
 
 /// A read struct whose input is guard->data, with the size limits left to the caller
-/// and CRC errors in any chunk treated as errors.
-png_structp ccodecs_png_create_reader(ccodecs_png_guard *guard);
+/// and CRC errors in any chunk treated as errors, and its info struct. False when memory
+/// runs out: nothing is left allocated and guard->diag says so.
+bool ccodecs_png_create_reader(ccodecs_png_guard *guard, png_structp *png, png_infop *info);
 
 #endif

@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "ckernels.h"
+#include "ckernels_testing.h"
 #include "bf16_avx512.h"
 
 #ifdef CKERNELS_AVX512

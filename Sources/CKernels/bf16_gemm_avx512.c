@@ -1,4 +1,5 @@
 #include "ckernels.h"
+#include "ckernels_testing.h"
 #include "bf16_avx512.h"
 
 #ifdef CKERNELS_AVX512

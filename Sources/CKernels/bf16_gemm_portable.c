@@ -1,6 +1,7 @@
 #include <stdlib.h>
 
 #include "ckernels.h"
+#include "ckernels_testing.h"
 #include "bf16_format.h"
 
 // The same sums as the AVX512-BF16 kernel in plain C: bf16 × bf16 products are exact

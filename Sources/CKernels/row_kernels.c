@@ -71,35 +71,41 @@ void row_statistics(const float *x, ptrdiff_t columns, float epsilon, float *mea
     *inverse_out = 1.0f / sqrtf(square_sum / count + epsilon);
 }
 
+/// One row `y = (x − mean) · inverse`, then `· weight + bias` when `weight` is given (as
+/// one expression, so the rounding is LayerNorm's whichever caller); returns `inverse`.
+/// Inlined into each caller, so the `weight` test folds away.
 static inline __attribute__((always_inline))
-void layer_norm(ptrdiff_t rows, ptrdiff_t columns, const float *input, float *output,
-                const float *weight, const float *bias, float epsilon) {
+float normalise_row(const float *x, ptrdiff_t columns, float epsilon, const float *weight, const float *bias,
+                    float *y) {
+    float mean, inverse;
+    row_statistics(x, columns, epsilon, &mean, &inverse);
     const ptrdiff_t vector_end = columns / 16 * 16;
-    for (ptrdiff_t r = 0; r < rows; r++) {
-        const float *x = input + r * columns;
-        float *y = output + r * columns;
-        float mean, inverse;
-        row_statistics(x, columns, epsilon, &mean, &inverse);
-        ptrdiff_t c = 0;
+    ptrdiff_t c = 0;
+    if (weight) {
         for (; c < vector_end; c += 16) {
             V16_STORE(y + c, (V16_LOAD(x + c) - mean) * inverse * V16_LOAD(weight + c) + V16_LOAD(bias + c));
         }
         for (; c < columns; c++) y[c] = (x[c] - mean) * inverse * weight[c] + bias[c];
+    } else {
+        for (; c < vector_end; c += 16) V16_STORE(y + c, (V16_LOAD(x + c) - mean) * inverse);
+        for (; c < columns; c++) y[c] = (x[c] - mean) * inverse;
+    }
+    return inverse;
+}
+
+static inline __attribute__((always_inline))
+void layer_norm(ptrdiff_t rows, ptrdiff_t columns, const float *input, float *output,
+                const float *weight, const float *bias, float epsilon) {
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        normalise_row(input + r * columns, columns, epsilon, weight, bias, output + r * columns);
     }
 }
 
 CK_MULTIVERSION void ck_layer_norm_normalise(ptrdiff_t rows, ptrdiff_t columns, const float *input,
                                              float *normalised, float *inverse_deviation, float epsilon) {
-    const ptrdiff_t vector_end = columns / 16 * 16;
     for (ptrdiff_t r = 0; r < rows; r++) {
-        const float *x = input + r * columns;
-        float *xhat = normalised + r * columns;
-        float mean, inverse;
-        row_statistics(x, columns, epsilon, &mean, &inverse);
-        inverse_deviation[r] = inverse;
-        ptrdiff_t c = 0;
-        for (; c < vector_end; c += 16) V16_STORE(xhat + c, (V16_LOAD(x + c) - mean) * inverse);
-        for (; c < columns; c++) xhat[c] = (x[c] - mean) * inverse;
+        inverse_deviation[r] = normalise_row(input + r * columns, columns, epsilon, NULL, NULL,
+                                             normalised + r * columns);
     }
 }
 

@@ -12,30 +12,21 @@ struct BenchAttention: ParsableCommand {
             q·kᵀ, the online softmax and p·v, merged over the levels. FLOPs are 4·dh per \
             attended (query, key) pair, counted exactly (border windows are smaller).
 
+            Defaults: --tokens 1024,4096,16384,65536, --repeats 3, --max-dense-tokens 4096.
+
             Example:
               dvit bench attention --tokens 4096,65536 --repeats 5
             """)
 
-    @Option(help: "Comma-separated token counts (square-ish grids).")
-    var tokens = "1024,4096,16384,65536"
-
-    @Option(help: "Timed calls per size (the best is reported).")
-    var repeats = 3
-
-    @Option(help: "Also time dense attention up to this many tokens.")
-    var maxDenseTokens = 4096
-
-    func validate() throws {
-        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
-        _ = try parseIntegerList(tokens, option: "--tokens")
-    }
+    @OptionGroup var sweep: TokenSweep
 
     func run() throws {
         let benchmark = AttentionBenchmark()
         print(["mode", "tokens", "grid", "best_ms", "gflops"].joined(separator: "\t"))
-        for size in try parseIntegerList(tokens, option: "--tokens") {
+        let maxDenseTokens = sweep.maxDenseTokens ?? 4096
+        for size in try sweep.sizes(default: "1024,4096,16384,65536") {
             for mode in AttentionMode.allCases where mode == .dilated || size <= maxDenseTokens {
-                let m = benchmark.measure(tokens: size, mode: mode, repetitions: repeats)
+                let m = benchmark.measure(tokens: size, mode: mode, repetitions: sweep.repeats ?? 3)
                 print([mode.rawValue, "\(m.tokens)", "\(m.rows)x\(m.columns)", String(format: "%.2f", m.bestMilliseconds),
                        String(format: "%.3g", m.gigaflops)].joined(separator: "\t"))
             }

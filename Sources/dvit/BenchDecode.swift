@@ -16,23 +16,23 @@ struct BenchDecode: ParsableCommand {
                 --max-tokens 1024
             """)
 
-    @Option(help: "Photo to tile up to --megapixels.")
+    @Option(help: "Photo to tile up to --megapixels.", completion: .file(extensions: ["jpg", "jpeg", "png"]))
     var photo = "images/mountain-sunset.jpg"
 
-    @Option(help: "Size of the synthetic test photo (3:2 aspect).")
-    var megapixels = 24.0
+    @Option(help: "Size of the synthetic test photo (3:2 aspect).") var megapixels = 24.0
 
-    @Option(help: "Benchmark this JPEG file as it is instead.")
+    @Option(help: "Benchmark this JPEG file as it is instead.", completion: .file(extensions: ["jpg", "jpeg"]))
     var jpeg: String?
 
-    @Option(help: "Token budget of the working resolution.")
-    var maxTokens = 1024
+    @Option(help: "Token budget of the working resolution.") var maxTokens = 1024
+    @Option(help: "Patch side in pixels.") var patch = 8
+    @Option(help: "Timed repetitions per path (the median is reported).") var repeats = 5
 
-    @Option(help: "Patch side in pixels.")
-    var patch = 8
-
-    @Option(help: "Timed repetitions per path (the median is reported).")
-    var repeats = 5
+    func validate() throws {
+        guard megapixels > 0, maxTokens > 0, patch > 0, repeats > 0 else {
+            throw ValidationError("--megapixels, --max-tokens, --patch and --repeats must be positive")
+        }
+    }
 
     mutating func run() throws {
         let bytes: [UInt8]

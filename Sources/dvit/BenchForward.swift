@@ -20,6 +20,8 @@ struct BenchForward: ParsableCommand {
             --precisions fp32,bf16 also times the model with BF16 Linear products (rows \
             "swift-bf16"), interleaved with fp32 size by size.
 
+            Defaults: --tokens 256 to 1,048,576 by ×4, --repeats 3, dense at every size.
+
             --quick is a one-minute preset: 256 to 16,384 tokens, dense only up to 4,096, one \
             timed pass each (options given explicitly still win). --json writes the rows as a JSON \
             array and --svg a log-log plot of milliseconds per image vs tokens, one line per \
@@ -34,8 +36,7 @@ struct BenchForward: ParsableCommand {
                 --csv forward.csv --json forward.json --svg forward.svg
             """)
 
-    @Option(help: "Comma-separated token counts (square-ish grids; default 256 to 1,048,576 by ×4).")
-    var tokens: String?
+    @OptionGroup var sweep: TokenSweep
 
     @Option(help: "Comma-separated modes: dilated, dense.")
     var modes = "dilated,dense"
@@ -46,31 +47,19 @@ struct BenchForward: ParsableCommand {
     @Option(help: "Skip a size whose predicted time per pass exceeds this.")
     var capSeconds = 60.0
 
-    @Option(help: "Timed passes per size (the best is reported; default 3).")
-    var repeats: Int?
-
     @Option(help: "More passes (up to 30) until a size's passes add up to this many seconds, for Swift and PyTorch alike: small sizes' single passes are noisy. (default: 1; --quick 0)")
     var minSeconds: Double?
-
-    @Option(help: "Run dense attention only up to this many tokens.")
-    var maxDenseTokens: Int?
 
     @Flag(help: "A one-minute preset: tokens 256,1024,4096,16384, dense up to 4096, one pass each.")
     var quick = false
 
-    @Option(help: "Python with torch + safetensors: also time the PyTorch reference.")
+    @Option(help: "Python with torch + safetensors: also time the PyTorch reference.", completion: .file())
     var python: String?
 
-    @Option(help: "Write the rows as CSV here.")
-    var csv: String?
+    @OptionGroup var files: ForwardBenchFiles
 
-    @Option(help: "Write the rows as a JSON array here.")
-    var json: String?
-
-    @Option(help: "Write a log-log plot of milliseconds per image vs tokens here (SVG).")
-    var svg: String?
-
-    @Option(help: "Time this photo, resized (upscaled if needed) to each token count, instead of random patches; the PyTorch rows still use random patches of the same count.")
+    @Option(help: "Time this photo, resized (upscaled if needed) to each token count, instead of random patches; the PyTorch rows still use random patches of the same count.",
+            completion: .file(extensions: ["jpg", "jpeg", "png"]))
     var photo: String?
 
     @Option(help: "Patch embedding of the Swift model: linear, or hmlp (the PyTorch rows stay linear).")
@@ -84,19 +73,15 @@ struct BenchForward: ParsableCommand {
     @Option(help: .hidden) var precision = MatmulPrecision.float32
 
     /// The settings after the --quick preset and the defaults fill in what was not given.
-    private var tokenList: String {
-        tokens ?? (quick ? "256,1024,4096,16384" : "256,1024,4096,16384,65536,262144,1048576")
-    }
-    private var passes: Int { repeats ?? (quick ? 1 : 3) }
+    private var defaultTokens: String { quick ? "256,1024,4096,16384" : "256,1024,4096,16384,65536,262144,1048576" }
+    private var passes: Int { sweep.repeats ?? (quick ? 1 : 3) }
     private var minimumSeconds: Double { minSeconds ?? (quick ? 0 : 1) }
     /// The most passes `--min-seconds` may add up to.
     private var maximumPasses: Int { max(passes, 30) }
-    private var denseLimit: Int? { maxDenseTokens ?? (quick ? 4096 : nil) }
+    private var denseLimit: Int? { sweep.maxDenseTokens ?? (quick ? 4096 : nil) }
 
     func validate() throws {
-        guard passes >= 1 else { throw ValidationError("--repeats must be at least 1") }
         guard minimumSeconds >= 0 else { throw ValidationError("--min-seconds must not be negative") }
-        _ = try parseIntegerList(tokenList, option: "--tokens")
         let _: [AttentionMode] = try parseNamedList(modes, option: "--modes")
         let _: [MatmulPrecision] = try parseNamedList(precisions, option: "--precisions")
     }
@@ -119,7 +104,7 @@ struct BenchForward: ParsableCommand {
             print(String(decoding: try JSONEncoder().encode(measurement), as: UTF8.self))
             return
         }
-        let sizes = try parseIntegerList(tokenList, option: "--tokens")
+        let sizes = try sweep.sizes(default: defaultTokens)
         let modeList: [AttentionMode] = try parseNamedList(modes, option: "--modes")
         let precisionList: [MatmulPrecision] = try parseNamedList(precisions, option: "--precisions")
         var engines = precisionList.flatMap { precision in
@@ -139,19 +124,7 @@ struct BenchForward: ParsableCommand {
                 printNow(row.fields.joined(separator: "\t"))
             }
         }
-        if let csv {
-            let text = ([ForwardBenchRow.header] + rows.map(\.fields)).map { $0.joined(separator: ",") }
-                .joined(separator: "\n") + "\n"
-            try OutputFile.write(Data(text.utf8), toFile: csv)
-        }
-        if let json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try OutputFile.write(encoder.encode(rows), toFile: json)
-        }
-        if let svg {
-            try OutputFile.write(Data(BenchPlot.svg(rows).utf8), toFile: svg)
-        }
+        try files.write(rows)
     }
 
     /// Unbuffered, so a long run shows each row as it finishes.

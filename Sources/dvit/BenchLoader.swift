@@ -17,7 +17,7 @@ struct BenchLoader: ParsableCommand {
                 --images 2048 --grid 12 --threads 0,1,2
             """)
 
-    @Option(help: "Image folder with one sub-folder per label.")
+    @Option(help: "Image folder with one sub-folder per label.", completion: .directory)
     var data = "../shared/datasets/intel-scenes/train"
 
     @Option(help: "Photos per timed pass.")
@@ -31,6 +31,10 @@ struct BenchLoader: ParsableCommand {
 
     @Option(help: "Loader thread counts to compare (0 = on the consumer's thread).")
     var threads = "1,2"
+
+    func validate() throws {
+        guard images > 0, grid > 0, patch > 0 else { throw ValidationError("--images, --grid and --patch must be positive") }
+    }
 
     mutating func run() throws {
         let counts = try parseIntegerList(threads, option: "--threads", minimum: 0)

@@ -30,32 +30,9 @@ struct ProbePosition: ParsableCommand {
 
     @OptionGroup var model: ModelLocation
 
-    @Option(help: "A photo to probe with (with --label).")
-    var photo: String?
+    @OptionGroup var photos: ProbePhotos
 
-    @Option(help: "The true label of --photo.")
-    var label: String?
-
-    @Option(help: "A listing of label/file paths relative to --data, one per line (as `dvit train` writes validation.txt).")
-    var listing: String?
-
-    @Option(help: "The folder the --listing paths are relative to.")
-    var data = "."
-
-    @Option(help: "Use this many photos of the listing, evenly spread over it (each costs grid² forward passes).")
-    var limit: Int?
-
-    @Option(help: "Canvas: grey or noise.")
-    var canvas: CanvasKind = .grey
-
-    @Option(help: "Seed of the noise canvas.")
-    var seed: UInt64 = 1
-
-    @Option(help: "Side of the square canvas, in pixels.")
-    var canvasSize = 1024
-
-    @Option(help: "Long side of the pasted photo, in pixels.")
-    var photoSize = 192
+    @OptionGroup var canvas: ProbeCanvas
 
     @Option(help: "Positions per side.")
     var grid = 5
@@ -75,21 +52,11 @@ struct ProbePosition: ParsableCommand {
     @Option(name: [.short, .customLong("output")], help: "Write the per-position heat maps here (PNG).")
     var output: String?
 
-    enum CanvasKind: String, ExpressibleByArgument, CaseIterable {
-        case grey, noise
-    }
-
     func validate() throws {
-        guard (photo == nil) == (label == nil) else { throw ValidationError("--photo and --label go together") }
-        guard (photo != nil) != (listing != nil) else { throw ValidationError("give either --photo/--label or --listing") }
-        guard canvasSize > 0, photoSize > 0, photoSize <= canvasSize else {
-            throw ValidationError("need 0 < --photo-size ≤ --canvas-size")
-        }
         guard (1...15).contains(grid), (1...15).contains(denseGrid) else {
             throw ValidationError("--grid and --dense-grid must be between 1 and 15")
         }
         guard maxTokens >= 0 else { throw ValidationError("--max-tokens must be 0 (native) or positive") }
-        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
     }
 
     func run() throws {
@@ -104,8 +71,8 @@ struct ProbePosition: ParsableCommand {
             return (name: "dilated, \(path)", classifier: other)
         }
         let patch = classifier.config.patchSize
-        guard canvasSize % patch == 0 else {
-            throw ValidationError("--canvas-size \(canvasSize) is not a multiple of the model's patch size \(patch)")
+        guard canvas.canvasSize % patch == 0 else {
+            throw ValidationError("--canvas-size \(canvas.canvasSize) is not a multiple of the model's patch size \(patch)")
         }
         let samples = try loadSamples(labels: classifier.config.labels)
         let name = compare.isEmpty ? "" : ", \(model.weights)"
@@ -115,14 +82,13 @@ struct ProbePosition: ParsableCommand {
             + (denseToo ? [("dense" + name, classifier, .dense, min(grid, denseGrid))] : [])
         var runs = [ProbePositionReport.Run]()
         for mode in modes {
-            let probe = PositionProbe(canvas: canvas == .grey ? .grey : .noise(seed: seed), canvasSize: canvasSize,
-                                      photoSize: photoSize, gridSize: mode.grid)
+            let probe = canvas.probe(gridSize: mode.grid)
             var progress = Progress(total: samples.count * mode.grid * mode.grid)
             let result = probe.run(mode.classifier, samples: samples, maxTokens: maxTokens, attention: mode.attention) { _, _ in
                 progress.advance()
             }
             let run = ProbePositionReport.Run(mode: mode.name, result: result)
-            print(ProbePositionReport.table(run, canvas: "\(canvasSize) px \(canvas.rawValue) canvas, \(photoSize) px photo"))
+            print(ProbePositionReport.table(run, canvas: canvas.summary))
             try flushStandardOutput()
             runs.append(run)
         }
@@ -132,7 +98,44 @@ struct ProbePosition: ParsableCommand {
         }
     }
 
+    /// The photos, checked against the model's labels and decoded large enough to paste.
     private func loadSamples(labels: [String]) throws -> [PositionProbe.Sample] {
+        let entries = try photos.entries()
+        for entry in entries where !labels.contains(entry.label) {
+            throw ValidationError("\(entry.path): label \(entry.label) is not one of the model's (\(labels.joined(separator: ", ")))")
+        }
+        return try entries.map {
+            PositionProbe.Sample(image: try decodeReduced($0.path, longSideAtLeast: 2 * canvas.photoSize), label: $0.label)
+        }
+    }
+}
+
+/// The photos `probe-position` pastes: one `--photo` with its `--label`, or a `--listing`.
+struct ProbePhotos: ParsableArguments {
+    @Option(help: "A photo to probe with (with --label).", completion: .file(extensions: ["jpg", "jpeg", "png"]))
+    var photo: String?
+
+    @Option(help: "The true label of --photo.")
+    var label: String?
+
+    @Option(help: "A listing of label/file paths relative to --data, one per line (as `dvit train` writes validation.txt).",
+            completion: .file())
+    var listing: String?
+
+    @Option(help: "The folder the --listing paths are relative to.", completion: .directory)
+    var data = "."
+
+    @Option(help: "Use this many photos of the listing, evenly spread over it (each costs grid² forward passes).")
+    var limit: Int?
+
+    func validate() throws {
+        guard (photo == nil) == (label == nil) else { throw ValidationError("--photo and --label go together") }
+        guard (photo != nil) != (listing != nil) else { throw ValidationError("give either --photo/--label or --listing") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+    }
+
+    /// Each photo's path and label (the listing's labels are its first path components).
+    func entries() throws -> [(path: String, label: String)] {
         var entries = [(path: String, label: String)]()
         if let photo, let label {
             entries = [(photo, label)]
@@ -147,9 +150,40 @@ struct ProbePosition: ParsableCommand {
             }
         }
         guard !entries.isEmpty else { throw ValidationError("no photos in \(listing ?? "the listing")") }
-        for entry in entries where !labels.contains(entry.label) {
-            throw ValidationError("\(entry.path): label \(entry.label) is not one of the model's (\(labels.joined(separator: ", ")))")
-        }
-        return try entries.map { PositionProbe.Sample(image: try decodeReduced($0.path, longSideAtLeast: 2 * photoSize), label: $0.label) }
+        return entries
     }
+}
+
+/// The canvas `probe-position` pastes each photo on, and the photo's size there.
+struct ProbeCanvas: ParsableArguments {
+    enum Kind: String, ExpressibleByArgument, CaseIterable {
+        case grey, noise
+    }
+
+    @Option(name: .customLong("canvas"), help: "Canvas: grey or noise.")
+    var kind: Kind = .grey
+
+    @Option(help: "Seed of the noise canvas.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Side of the square canvas, in pixels.")
+    var canvasSize = 1024
+
+    @Option(help: "Long side of the pasted photo, in pixels.")
+    var photoSize = 192
+
+    func validate() throws {
+        guard canvasSize > 0, photoSize > 0, photoSize <= canvasSize else {
+            throw ValidationError("need 0 < --photo-size ≤ --canvas-size")
+        }
+    }
+
+    /// The probe pasting at `gridSize` × `gridSize` positions.
+    func probe(gridSize: Int) -> PositionProbe {
+        PositionProbe(canvas: kind == .grey ? .grey : .noise(seed: seed), canvasSize: canvasSize, photoSize: photoSize,
+                      gridSize: gridSize)
+    }
+
+    /// The canvas in words, for the report's tables.
+    var summary: String { "\(canvasSize) px \(kind.rawValue) canvas, \(photoSize) px photo" }
 }

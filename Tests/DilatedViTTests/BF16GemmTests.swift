@@ -12,36 +12,36 @@ import Testing
           arguments: [1, 7, 33, 130], [3, 192, 193, 768])
     func avx512KernelMatchesDoublePrecision(rows: Int, inputs: Int) {
         for outputs in [6, 31, 192, 576, 768] {
-            checkAgainstReference(rows: rows, inputs: inputs, outputs: outputs, portable: false)
+            checkAgainstReference(rows: rows, inputs: inputs, outputs: outputs, kernel: .dispatched)
         }
     }
 
     @Test(arguments: [1, 7, 33, 130], [3, 193])
     func portableKernelMatchesDoublePrecision(rows: Int, inputs: Int) {
         for outputs in [6, 31, 192] {
-            checkAgainstReference(rows: rows, inputs: inputs, outputs: outputs, portable: true)
+            checkAgainstReference(rows: rows, inputs: inputs, outputs: outputs, kernel: .portable)
         }
     }
 
-    @Test(arguments: [false, true])
-    func biasAndAccumulateAddOntoTheProduct(portable: Bool) {
+    @Test(arguments: [BF16Kernel.dispatched, .portable])
+    func biasAndAccumulateAddOntoTheProduct(kernel: BF16Kernel) {
         for accumulate in [false, true] {
-            checkAgainstReference(rows: 70, inputs: 45, outputs: 37, portable: portable, bias: true,
+            checkAgainstReference(rows: 70, inputs: 45, outputs: 37, kernel: kernel, bias: true,
                                   accumulate: accumulate)
         }
     }
 
     /// Inputs of the products are rounded to nearest, ties to even: with truncation
     /// (or ties away) every one of these sums would come out different.
-    @Test(arguments: [false, true])
-    func operandsAreRoundedToNearestEven(portable: Bool) {
+    @Test(arguments: [BF16Kernel.dispatched, .portable])
+    func operandsAreRoundedToNearestEven(kernel: BF16Kernel) {
         let tieToEvenUp: Float = 1 + 3.0 / 256  // halfway between 1+2⁻⁷ and 1+2⁻⁶: even is 1+2⁻⁶
         let tieToEvenDown: Float = 1 + 1.0 / 256  // halfway between 1 and 1+2⁻⁷: even is 1
         let aboveHalf: Float = 1 + 1.0 / 256 + 1.0 / 4096  // rounds up to 1+2⁻⁷; truncation gives 1
         for value in [tieToEvenUp, tieToEvenDown, aboveHalf] {
             // The value as input (weight 1), then as weight (input 1).
-            #expect(product([value], [1], portable: portable) == [Double(ck_bf16_round(value))])
-            #expect(product([1], [value], portable: portable) == [Double(ck_bf16_round(value))])
+            #expect(product([value], [1], kernel: kernel) == [Double(ck_bf16_round(value))])
+            #expect(product([1], [value], kernel: kernel) == [Double(ck_bf16_round(value))])
         }
         #expect(ck_bf16_round(tieToEvenUp) == 1 + 1.0 / 64)
         #expect(ck_bf16_round(tieToEvenDown) == 1)
@@ -100,34 +100,28 @@ import Testing
     }
 
     /// `x · wᵀ` of one row and one output through the kernel, as Double.
-    private func product(_ x: [Float], _ w: [Float], portable: Bool) -> [Double] {
-        let packed = PackedBF16Weight(Matrix(rows: 1, columns: w.count, values: w))
+    private func product(_ x: [Float], _ w: [Float], kernel: BF16Kernel) -> [Double] {
         var y: [Float] = [.nan]
-        y.withUnsafeMutableBufferPointer { packed.apply(x, rows: 1, bias: nil, into: $0.baseAddress!, portable: portable) }
+        kernel.product(x, rows: 1, weight: Matrix(rows: 1, columns: w.count, values: w), bias: nil, into: &y)
         return y.map(Double.init)
     }
 
     /// Checks `Y = X·Wᵀ (+ b) (+ Y₀)` against double-precision sums (`bf16BoundRatios`).
-    private func checkAgainstReference(rows m: Int, inputs k: Int, outputs n: Int, portable: Bool,
+    private func checkAgainstReference(rows m: Int, inputs k: Int, outputs n: Int, kernel: BF16Kernel,
                                        bias hasBias: Bool = false, accumulate: Bool = false) {
         let seed = UInt64(m * 1_000_000 + k * 1000 + n)
         let x = randomValues(m * k, seed: seed, scale: 2)
         let w = randomValues(n * k, seed: seed + 1)
         let bias = hasBias ? randomValues(n, seed: seed + 2) : nil
         let start = accumulate ? randomValues(m * n, seed: seed + 3) : [Float](repeating: .nan, count: m * n)
-        let packed = PackedBF16Weight(Matrix(rows: n, columns: k, values: w))
         var y = start
-        y.withUnsafeMutableBufferPointer { out in
-            (bias ?? []).withUnsafeBufferPointer { b in
-                packed.apply(x, rows: m, bias: hasBias ? b.baseAddress : nil, into: out.baseAddress!,
-                             accumulate: accumulate, portable: portable)
-            }
-        }
+        kernel.product(x, rows: m, weight: Matrix(rows: n, columns: k, values: w), bias: bias, into: &y,
+                       accumulate: accumulate)
         func offset(_ i: Int, _ j: Int) -> Double {
             (bias.map { Double($0[j]) } ?? 0) + (accumulate ? Double(start[i * n + j]) : 0)
         }
         let worst = bf16BoundRatios(m: m, n: n, k: k, x: x, w: w, offset: offset, value: { i, j in y[i * n + j] })
-        let shape = "\(m)×\(k) · (\(n)×\(k))ᵀ, portable \(portable), bias \(hasBias), accumulate \(accumulate)"
+        let shape = "\(m)×\(k) · (\(n)×\(k))ᵀ, \(kernel) kernel, bias \(hasBias), accumulate \(accumulate)"
         #expect(worst.exact <= 1, "beyond the bf16 bound: \(shape)")
         #expect(worst.rounded <= 1, "not the exact sum of bf16 products: \(shape)")
     }

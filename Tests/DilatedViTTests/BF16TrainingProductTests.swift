@@ -25,11 +25,10 @@ import Testing
     /// odd reductions and several chunks (the kernel packs 512 rows at a time).
     @Test(arguments: [1, 7, 13, 130], [1, 5, 513, 1100])
     func transposedProductMatchesDoublePrecision(m: Int, k: Int) {
-        let accelerated = PackedBF16Weight.isAccelerated
         for n in [3, 33] {
-            for portable in accelerated ? [false, true] : [true] {
+            for kernel in BF16Kernel.available {
                 for accumulate in [false, true] {
-                    checkTransposedProduct(m: m, n: n, k: k, portable: portable, accumulate: accumulate)
+                    checkTransposedProduct(m: m, n: n, k: k, kernel: kernel, accumulate: accumulate)
                 }
             }
         }
@@ -54,20 +53,19 @@ import Testing
         #expect(c == [0, 0, 0, 0])
     }
 
-    private func checkTransposedProduct(m: Int, n: Int, k: Int, portable: Bool, accumulate: Bool) {
+    private func checkTransposedProduct(m: Int, n: Int, k: Int, kernel: BF16Kernel, accumulate: Bool) {
         let seed = UInt64(m * 1_000_000 + k * 1000 + n)
         let a = randomValues(k * m, seed: seed, scale: 2)   // k × m
         let b = randomValues(k * n, seed: seed + 1)         // k × n
         let start = accumulate ? randomValues(m * n, seed: seed + 2) : [Float](repeating: .nan, count: m * n)
         var c = start
-        bf16TransposedProduct(m: m, n: n, k: k, a: a, lda: m, b: b, ldb: n, c: &c, ldc: n,
-                              accumulate: accumulate, portable: portable)
+        kernel.transposedProduct(m: m, n: n, k: k, a: a, b: b, c: &c, accumulate: accumulate)
         // Cᵢⱼ = Σₜ Aᵀ[i][t]·Bᵀ[j][t]: the reference's x and w are the transposes.
         let aT = (0..<m * k).map { a[($0 % k) * m + $0 / k] }, bT = (0..<n * k).map { b[($0 % k) * n + $0 / k] }
         let worst = bf16BoundRatios(m: m, n: n, k: k, x: aT, w: bT,
                                     offset: { i, j in accumulate ? Double(start[i * n + j]) : 0 },
                                     value: { i, j in c[i * n + j] })
-        let shape = "(\(k)×\(m))ᵀ · \(k)×\(n), portable \(portable), accumulate \(accumulate)"
+        let shape = "(\(k)×\(m))ᵀ · \(k)×\(n), \(kernel) kernel, accumulate \(accumulate)"
         #expect(worst.exact <= 1, "beyond the bf16 bound: \(shape)")
         #expect(worst.rounded <= 1, "not the exact sum of bf16 products: \(shape)")
     }

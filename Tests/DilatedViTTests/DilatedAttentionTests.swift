@@ -13,26 +13,18 @@ import Testing
     }
 
     static let cases: [Case] = [
-        Case(rows: 7, columns: 13, heads: 4, headDimension: 8,
-             levels: [.init(segment: 4, dilation: 1), .init(segment: 8, dilation: 2)]),
-        Case(rows: 7, columns: 13, heads: 8, headDimension: 4,
-             levels: [.init(segment: 3, dilation: 1), .init(segment: 6, dilation: 2), .init(segment: 12, dilation: 4)]),
-        Case(rows: 1, columns: 40, heads: 4, headDimension: 8,
-             levels: [.init(segment: 4, dilation: 1), .init(segment: 16, dilation: 4)]),
-        Case(rows: 40, columns: 1, heads: 4, headDimension: 8,
-             levels: [.init(segment: 4, dilation: 1), .init(segment: 16, dilation: 4)]),
-        Case(rows: 5, columns: 5, heads: 3, headDimension: 16,
-             levels: [.init(segment: 2, dilation: 1), .init(segment: 4, dilation: 2), .init(segment: 8, dilation: 4)]),
+        Case(rows: 7, columns: 13, heads: 4, headDimension: 8, levels: .pairs((4, 1), (8, 2))),
+        Case(rows: 7, columns: 13, heads: 8, headDimension: 4, levels: .pairs((3, 1), (6, 2), (12, 4))),
+        Case(rows: 1, columns: 40, heads: 4, headDimension: 8, levels: .pairs((4, 1), (16, 4))),
+        Case(rows: 40, columns: 1, heads: 4, headDimension: 8, levels: .pairs((4, 1), (16, 4))),
+        Case(rows: 5, columns: 5, heads: 3, headDimension: 16, levels: .pairs((2, 1), (4, 2), (8, 4))),
         // Fewer heads than r² = 4: only offsets 0 and 1 take part at the dilated level.
-        Case(rows: 16, columns: 16, heads: 2, headDimension: 24,
-             levels: [.init(segment: 4, dilation: 1), .init(segment: 8, dilation: 2)]),
+        Case(rows: 16, columns: 16, heads: 2, headDimension: 24, levels: .pairs((4, 1), (8, 2))),
         // More heads than r²: heads 4…7 reuse the offsets of heads 0…3.
-        Case(rows: 16, columns: 16, heads: 8, headDimension: 8,
-             levels: [.init(segment: 8, dilation: 1), .init(segment: 8, dilation: 2)]),
-        Case(rows: 16, columns: 16, heads: 6, headDimension: 32, levels: [.init(segment: 5, dilation: 1)]),
+        Case(rows: 16, columns: 16, heads: 8, headDimension: 8, levels: .pairs((8, 1), (8, 2))),
+        Case(rows: 16, columns: 16, heads: 6, headDimension: 32, levels: .pairs((5, 1))),
         // A window larger than one key chunk (33 × 33 > 512 keys).
-        Case(rows: 33, columns: 33, heads: 1, headDimension: 16,
-             levels: [.init(segment: 33, dilation: 1), .init(segment: 6, dilation: 3)]),
+        Case(rows: 33, columns: 33, heads: 1, headDimension: 16, levels: .pairs((33, 1), (6, 3))),
     ]
 
     @Test(arguments: cases)

@@ -101,13 +101,13 @@ import Testing
         #expect(throws: ModelConfigError.invalidValue(
             key: "patch_size", reason: "must be a power of two ≥ 4 for patch_embedding \"hmlp\", found \(patch)")) {
             try ModelConfig(dimension: 32, depth: 1, heads: 4, patchSize: patch, patchEmbedding: .hierarchicalMLP,
-                            levels: [.init(segment: 2, dilation: 1)], labels: ["x"])
+                            levels: .pairs((2, 1)), labels: ["x"])
         }
     }
 
     @Test func hierarchicalStemStagesFollowThePatchSize() throws {
         let config = try ModelConfig(dimension: 32, depth: 1, heads: 4, patchSize: 16, patchEmbedding: .hierarchicalMLP,
-                                     levels: [.init(segment: 2, dilation: 1)], labels: ["x"])
+                                     levels: .pairs((2, 1)), labels: ["x"])
         #expect(config.stemStages.map(\.inputSide) == [16, 8, 4, 2])
         #expect(config.stemStages.map(\.inputChannels) == [3, 8, 8, 8])
         #expect(config.stemStages.map(\.outputChannels) == [8, 8, 8, 32])
@@ -168,7 +168,7 @@ import Testing
 
     @Test func dimensionMustSuitThePositionCode() {
         #expect(throws: ModelConfigError.invalidValue(key: "dim", reason: "(18) must be divisible by 4 for the 2D sin-cos position code")) {
-            try ModelConfig(dimension: 18, depth: 1, heads: 2, patchSize: 2, levels: [.init(segment: 2, dilation: 1)], labels: ["x"])
+            try ModelConfig(dimension: 18, depth: 1, heads: 2, patchSize: 2, levels: .pairs((2, 1)), labels: ["x"])
         }
     }
 

@@ -10,32 +10,13 @@ enum ModelReference {
                        mode: AttentionMode) -> [Double] {
         let n = grid.tokenCount, d = config.dimension, f = d / 4
         func w(_ name: String) -> [Double] { tensors[name]!.values.map(Double.init) }
+        // The plain double-precision layers that the training reference uses too.
         func linear(_ x: [Double], rows: Int, _ name: String) -> [Double] {
-            let weight = w(name + ".weight"), bias = w(name + ".bias")
-            let outputs = bias.count, inputs = weight.count / outputs
-            var y = [Double](repeating: 0, count: rows * outputs)
-            for r in 0..<rows {
-                for o in 0..<outputs {
-                    var sum = bias[o]
-                    for i in 0..<inputs { sum += x[r * inputs + i] * weight[o * inputs + i] }
-                    y[r * outputs + o] = sum
-                }
-            }
-            return y
+            TrainingReference.linear(x, rows: rows, weight: w(name + ".weight"), bias: w(name + ".bias"))
         }
         func layerNorm(_ x: [Double], _ name: String) -> [Double] {
-            let weight = w(name + ".weight"), bias = w(name + ".bias")
-            var y = x
-            for r in 0..<x.count / d {
-                let row = x[r * d..<(r + 1) * d]
-                let mean = row.reduce(0, +) / Double(d)
-                let variance = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(d)
-                for c in 0..<d {
-                    y[r * d + c] = (x[r * d + c] - mean) / (variance + Double(config.layerNormEpsilon)).squareRoot()
-                        * weight[c] + bias[c]
-                }
-            }
-            return y
+            TrainingReference.layerNorm(x, columns: d, weight: w(name + ".weight"), bias: w(name + ".bias"),
+                                        epsilon: Double(config.layerNormEpsilon))
         }
 
         var x = switch config.patchEmbedding {

@@ -14,8 +14,7 @@ import Testing
     // Segments 3, 4, 8 make 24-row attention bands: 29 and 50 rows span several, the last partial.
     @Test(arguments: [(1, 1), (7, 13), (1, 9), (6, 1), (9, 9), (29, 6), (50, 3)], AttentionMode.allCases)
     func logitsMatchDoublePrecisionReference(size: (Int, Int), mode: AttentionMode) {
-        let config = tinyConfig(levels: [.init(segment: 3, dilation: 1), .init(segment: 4, dilation: 2),
-                                         .init(segment: 8, dilation: 4)])
+        let config = tinyConfig(levels: .pairs((3, 1), (4, 2), (8, 4)))
         let weights = ModelWeights(randomFor: config, seed: 21)
         let model = DilatedViTModel(config: config, weights: weights)
         let grid = Self.grid(rows: size.0, columns: size.1, patchSize: config.patchSize, seed: 22)
@@ -25,7 +24,7 @@ import Testing
     }
 
     @Test func attentionBandsAreCommonMultiplesOfTheSegments() {
-        let levels: [AttentionLevel] = [.init(segment: 4, dilation: 1), .init(segment: 6, dilation: 2)]
+        let levels: [AttentionLevel] = .pairs((4, 1), (6, 2))
         let bands = AttentionBands(mode: .dilated, levels: levels, gridRows: 30, gridColumns: 5)
         #expect(bands.rowsPerBand == 12 && bands.maxTokens == 60)
         #expect(bands.bands.map(\.rows) == [12, 12, 6] && bands.bands.map(\.firstRow) == [0, 12, 24])
@@ -47,8 +46,7 @@ import Testing
     // and those of the float64 reference.
     @Test(arguments: [(29, 60), (24, 49)])
     func narrowAttentionBandsMatchReference(size: (Int, Int)) {
-        let config = tinyConfig(levels: [.init(segment: 3, dilation: 1), .init(segment: 4, dilation: 2),
-                                         .init(segment: 8, dilation: 4)])
+        let config = tinyConfig(levels: .pairs((3, 1), (4, 2), (8, 4)))
         let weights = ModelWeights(randomFor: config, seed: 31)
         let grid = Self.grid(rows: size.0, columns: size.1, patchSize: config.patchSize, seed: 32)
         let expected = ModelReference.logits(config: config, tensors: weights.tensors, grid: grid, mode: .dilated)
@@ -84,7 +82,7 @@ import Testing
     }
 
     @Test func dilatedEqualsDenseWithOneLevelCoveringTheGrid() {
-        let config = tinyConfig(levels: [.init(segment: 16, dilation: 1)])
+        let config = tinyConfig(levels: .pairs((16, 1)))
         let model = DilatedViTModel(config: config, weights: ModelWeights(randomFor: config, seed: 25))
         let grid = Self.grid(rows: 11, columns: 16, patchSize: config.patchSize, seed: 26)
         #expect(maxAbsDifference(model.logits(for: grid, attention: .dilated),

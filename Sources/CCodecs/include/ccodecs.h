@@ -44,21 +44,10 @@ typedef struct {
     int warning_count;
 } ccodecs_diag_t;
 
-/// Colour spaces a JPEG can be stored in (libjpeg's J_COLOR_SPACE, simplified).
-typedef enum {
-    CCODECS_CS_UNKNOWN = 0,
-    CCODECS_CS_GRAY = 1,
-    CCODECS_CS_RGB = 2,
-    CCODECS_CS_YCBCR = 3,
-    CCODECS_CS_CMYK = 4,
-    CCODECS_CS_YCCK = 5,
-} ccodecs_color_space;
-
 typedef struct {
     int width, height;             // stored size
     int output_width, output_height; // size after DCT scaling by 1/scale_denom
     int components;
-    ccodecs_color_space color_space;
     int progressive;
     int adobe;                     // an Adobe APP14 marker was seen (CMYK stored inverted)
     int orientation;               // EXIF orientation 1...8; 1 when absent or invalid

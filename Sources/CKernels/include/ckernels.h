@@ -41,11 +41,6 @@ void ck_bf16_gemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                   const float *x, ptrdiff_t ldx, const uint16_t *packed,
                   const float *bias, float *y, ptrdiff_t ldy, bool accumulate);
 
-/// `ck_bf16_gemm` without AVX512-BF16, whatever the CPU: the fallback, public for tests.
-void ck_bf16_gemm_portable(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
-                           const float *x, ptrdiff_t ldx, const uint16_t *packed,
-                           const float *bias, float *y, ptrdiff_t ldy, bool accumulate);
-
 /// `c[i][j] = Σₜ bf16(a[t][i]) · bf16(b[t][j])` for `m` columns of `a` (`k × m`, row stride
 /// `lda`) and `n` columns of `b` (`k × n`, row stride `ldb`): `C = Aᵀ · B`, a weight gradient
 /// `dW = dYᵀ · X` summed over `k` = batch × tokens rows. With `accumulate`, adds onto `c`.
@@ -54,11 +49,6 @@ void ck_bf16_gemm_portable(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
 void ck_bf16_gemm_atb(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                       const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                       float *c, ptrdiff_t ldc, bool accumulate);
-
-/// `ck_bf16_gemm_atb` without AVX512-BF16, whatever the CPU: the fallback, public for tests.
-void ck_bf16_gemm_atb_portable(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
-                               const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
-                               float *c, ptrdiff_t ldc, bool accumulate);
 
 /// `x` rounded to bf16 the way both paths round it, widened back to fp32.
 float ck_bf16_round(float x);

@@ -17,6 +17,12 @@ void ck_gelu_with_derivative_baseline(ptrdiff_t count, float *pre_activation, fl
 void ck_layer_norm_baseline(ptrdiff_t rows, ptrdiff_t columns, const float *input, float *output,
                             const float *weight, const float *bias, float epsilon);
 
+/// `ck_bf16_gemm` and `ck_bf16_gemm_atb` without AVX512-BF16, whatever the CPU: the
+/// fallbacks those two dispatch to at run time, callable on their own so that the tests
+/// cover them on an AVX512-BF16 machine too. Same signatures, by construction.
+__typeof__(ck_bf16_gemm) ck_bf16_gemm_portable;
+__typeof__(ck_bf16_gemm_atb) ck_bf16_gemm_atb_portable;
+
 /// `y[i] = exp(x[i])` through the attention softmax's vector exponential (`V16_EXP`,
 /// multiversioned like the kernels that use it), for `count` floats.
 void ck_softmax_exp(ptrdiff_t count, const float *x, float *y);

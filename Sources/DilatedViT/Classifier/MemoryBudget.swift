@@ -5,7 +5,7 @@ import Foundation
 /// activations) and releases it when its result is ready. A photo whose estimate exceeds
 /// the whole limit fails at once with `exceedsMemoryLimit`, never half-way through an
 /// allocation; photos that fit wait for each other instead of exhausting memory together.
-public final class MemoryBudget: @unchecked Sendable {  // state guarded by `condition`
+package final class MemoryBudget: @unchecked Sendable {  // state guarded by `condition`
     public let limitBytes: Int
     private let condition = NSCondition()
     private var reservedBytes = 0

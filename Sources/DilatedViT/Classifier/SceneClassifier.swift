@@ -5,16 +5,20 @@ import Foundation
 /// default token budget). Immutable and `Sendable`: share one instance across tasks.
 ///
 /// Photo files larger than `maxFileBytes` are refused unread, and photos read from files or
-/// bytes are checked against `memoryBudget` before they are decoded; pixels handed over as
+/// bytes are checked against a memory budget shared by the process before they are decoded; pixels handed over as
 /// an `RGBImage` are already the caller's memory.
 public final class SceneClassifier: Sendable {
     public let model: DilatedViTModel
-    public let memoryBudget: MemoryBudget
+    package let memoryBudget: MemoryBudget
     public let maxFileBytes: Int
     public var config: ModelConfig { model.config }
 
-    public init(model: DilatedViTModel, memoryBudget: MemoryBudget = .standard,
-                maxFileBytes: Int = DecodeOptions.defaultMaxFileBytes) {
+    /// A classifier that shares the process-wide memory budget (60% of the memory available).
+    public convenience init(model: DilatedViTModel, maxFileBytes: Int = DecodeOptions.defaultMaxFileBytes) {
+        self.init(model: model, memoryBudget: .standard, maxFileBytes: maxFileBytes)
+    }
+
+    package init(model: DilatedViTModel, memoryBudget: MemoryBudget, maxFileBytes: Int = DecodeOptions.defaultMaxFileBytes) {
         self.model = model
         self.memoryBudget = memoryBudget
         self.maxFileBytes = maxFileBytes

@@ -9,7 +9,13 @@ extension Explanation {
     /// long side lies in `displaySide` — small photos are enlarged so the caption stays
     /// legible, large ones shrunk.
     public func rendered(over photo: RGBImage, labelAt index: Int? = nil, alpha: Float = 0.5,
-                         colorMap: ColorMap = .inferno, displaySide: ClosedRange<Int> = 512...1024) -> RGBImage {
+                         displaySide: ClosedRange<Int> = 512...1024) -> RGBImage {
+        rendered(over: photo, labelAt: index, alpha: alpha, colorMap: .inferno, displaySide: displaySide)
+    }
+
+    /// `rendered(over:labelAt:alpha:displaySide:)` in another colour map (`dvit explain --colormap`).
+    package func rendered(over photo: RGBImage, labelAt index: Int? = nil, alpha: Float = 0.5,
+                          colorMap: ColorMap, displaySide: ClosedRange<Int> = 512...1024) -> RGBImage {
         let index = index ?? predictedIndex
         let (width, height) = Self.displaySize(width: photo.width, height: photo.height, longSide: displaySide)
         var image = relevance(forLabelAt: index).normalised

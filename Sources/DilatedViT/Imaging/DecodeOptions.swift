@@ -1,4 +1,4 @@
-/// How `ImageDecoder` turns bytes into an `RGBImage`.
+/// How a photo's bytes become an `RGBImage` (`PhotoLoader.decodeOptions`).
 public struct DecodeOptions: Sendable, Equatable {
     /// Largest stored width × height accepted, checked from the header before any pixel
     /// memory is allocated. It bounds the source, not the (possibly DCT-scaled) output,
@@ -17,21 +17,20 @@ public struct DecodeOptions: Sendable, Equatable {
         }
     }
     /// What transparent PNG pixels are composited onto: out = (a·c + (255 − a)·bg + 127) / 255.
-    public var background: RGBColor
+    /// White unless a tool of this package sets another.
+    package var background = RGBColor.white
     /// Rotate/mirror the result as the EXIF orientation says (JPEG APP1, PNG eXIf).
     public var appliesOrientation: Bool
 
     public static let defaultMaxFileBytes = 2 << 30
 
     public init(maxPixels: Int = 1_000_000_000, maxFileBytes: Int = defaultMaxFileBytes,
-                jpegScaleDenominator: Int = 1,
-                background: RGBColor = .white, appliesOrientation: Bool = true) {
+                jpegScaleDenominator: Int = 1, appliesOrientation: Bool = true) {
         precondition([1, 2, 4, 8].contains(jpegScaleDenominator),
                      "jpegScaleDenominator must be 1, 2, 4 or 8, not \(jpegScaleDenominator)")
         self.maxPixels = maxPixels
         self.maxFileBytes = maxFileBytes
         self.jpegScaleDenominator = jpegScaleDenominator
-        self.background = background
         self.appliesOrientation = appliesOrientation
     }
 }

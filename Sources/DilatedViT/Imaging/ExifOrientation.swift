@@ -1,6 +1,6 @@
 /// The EXIF orientation tag (0x0112): how the stored pixels must be transformed to be
 /// displayed upright. Raw values are the tag's values 1...8.
-public enum ExifOrientation: Int, Sendable, CaseIterable {
+package enum ExifOrientation: Int, Sendable, CaseIterable {
     /// Stored upright.
     case up = 1
     /// Mirrored left–right.

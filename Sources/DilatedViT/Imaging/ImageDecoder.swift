@@ -4,7 +4,7 @@
 /// `ImageDecodingError`; pixel data that is cut short or corrupt is an error, never
 /// silently grey; the pixel limit is enforced from the header before pixel memory is
 /// allocated. All functions are safe to call concurrently.
-public enum ImageDecoder {
+package enum ImageDecoder {
     /// Format, size and orientation, without decoding pixels.
     public static func header(of bytes: [UInt8]) throws(ImageDecodingError) -> ImageHeader {
         try header(of: bytes, pixelLimit: .max)

@@ -9,7 +9,7 @@ public struct ImageDecodingError: Error, Sendable, Equatable, CustomStringConver
         /// Larger than `DecodeOptions.maxFileBytes`; refused before reading.
         case fileTooLarge(bytes: Int, limit: Int)
         /// Reading the photo at its working resolution would need more memory than the
-        /// classifier's `MemoryBudget` allows; refused before decoding.
+        /// classifier's memory budget allows; refused before decoding.
         case exceedsMemoryLimit(estimatedBytes: Int, limitBytes: Int, tokens: Int)
         /// Zero bytes.
         case empty

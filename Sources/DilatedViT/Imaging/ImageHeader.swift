@@ -1,5 +1,5 @@
 /// What a photo's header says, read without decoding any pixels.
-public struct ImageHeader: Sendable, Equatable {
+package struct ImageHeader: Sendable, Equatable {
     public var format: ImageFormat
     /// Size of the pixel data as stored in the file.
     public var storedWidth: Int

@@ -1,5 +1,5 @@
 /// An 8-bit sRGB colour, e.g. the background that transparent PNG pixels are composited onto.
-public struct RGBColor: Sendable, Hashable {
+package struct RGBColor: Sendable, Hashable {
     public var red: UInt8
     public var green: UInt8
     public var blue: UInt8

@@ -1,7 +1,7 @@
 extension RGBImage {
     /// The image as it is meant to be displayed under `orientation`: exact pixel moves
     /// (mirror, 90°/180°/270° rotation, transpose or transverse), no resampling.
-    public func applying(_ orientation: ExifOrientation) -> RGBImage {
+    package func applying(_ orientation: ExifOrientation) -> RGBImage {
         if orientation == .up || width == 0 || height == 0 { return self }
         let (outWidth, outHeight) = orientation.swapsDimensions ? (height, width) : (width, height)
         // Output pixel (x, y) reads source pixel start + x·stepX + y·stepY (in pixels).

@@ -10,20 +10,17 @@ public enum ModelConfigError: Error, Equatable, CustomStringConvertible {
     case notJSON(reason: String)
     case cannotRead(path: String, reason: String)
 
-    public var description: String {
+    public var description: String { "model config: " + reason }
+
+    private var reason: String {
         switch self {
-        case let .missingKey(key):
-            "model config: missing key '\(key)'"
-        case let .wrongType(key, expected):
-            "model config: '\(key)' must be \(expected)"
+        case let .missingKey(key): "missing key '\(key)'"
+        case let .wrongType(key, expected): "'\(key)' must be \(expected)"
         case let .unsupportedValue(key, value, supported):
-            "model config: '\(key)' is \"\(value)\"; supported: \(supported.joined(separator: ", "))"
-        case let .invalidValue(key, reason):
-            "model config: '\(key)' \(reason)"
-        case let .notJSON(reason):
-            "model config: not a JSON object (\(reason))"
-        case let .cannotRead(path, reason):
-            "model config: cannot read \(path): \(reason)"
+            "'\(key)' is \"\(value)\"; supported: \(supported.joined(separator: ", "))"
+        case let .invalidValue(key, reason): "'\(key)' \(reason)"
+        case let .notJSON(reason): "not a JSON object (\(reason))"
+        case let .cannotRead(path, reason): "cannot read \(path): \(reason)"
         }
     }
 }

@@ -3,7 +3,7 @@
 /// Both are evaluated from published polynomial fits (inferno: Matt Zucconi's fit of
 /// matplotlib's map; turbo: Anton Mikhailov's fit from Google's Turbo release), baked once
 /// into 256-entry tables; the fits stay within a few levels of the original tables.
-public enum ColorMap: String, Sendable, CaseIterable {
+package enum ColorMap: String, Sendable, CaseIterable {
     /// Black → purple → orange → pale yellow, monotonic in lightness: prints in greyscale.
     case inferno
     /// Dark blue → cyan → green → yellow → red: more hues, for telling close values apart.

@@ -5,13 +5,11 @@ import CKernels
 /// gradient `dW += dYᵀ · X`, a reduction over `k` = batch × tokens rows, which the kernel
 /// packs chunk by chunk (`ck_bf16_gemm_atb`). Row bands of `c` (`forEachRowBand`) run
 /// concurrently; each entry is summed in the same order however the rows are split.
-/// `portable` forces the fallback kernel (for tests).
 package func bf16TransposedProduct(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-                           b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
-                           accumulate: Bool, portable: Bool = false) {
+                                   b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                                   accumulate: Bool) {
     guard m > 0, n > 0 else { return }
     forEachRowBand(m) { start, end in
-        let kernel = portable ? ck_bf16_gemm_atb_portable : ck_bf16_gemm_atb
-        kernel(end - start, n, k, a + start, lda, b, ldb, c + start * ldc, ldc, accumulate)
+        ck_bf16_gemm_atb(end - start, n, k, a + start, lda, b, ldb, c + start * ldc, ldc, accumulate)
     }
 }

@@ -12,7 +12,8 @@ struct Linear: Sendable {
     let bf16: PackedBF16Weight?
 
     package let inputs: Int
-    package let outputs: Int
+    /// One per bias entry (the initialisers check the count).
+    package var outputs: Int { bias.count }
 
     init(weight: Matrix, bias: [Float]) {
         self.init(float32Weight: (weight.values, 0), bf16: nil, bias: bias, outputs: weight.rows, inputs: weight.columns)
@@ -35,7 +36,6 @@ struct Linear: Sendable {
         self.float32Weight = float32Weight
         self.bf16 = bf16
         self.bias = bias
-        self.outputs = outputs
         self.inputs = inputs
     }
 

@@ -52,14 +52,12 @@ package final class PackedBF16Weight: @unchecked Sendable {
 
     /// `output[i] = bf16(input[i]) · bf16(W)ᵀ + bias` for `rows` rows (row strides = widths),
     /// or added onto `output` with `accumulate`, in row bands (`forEachRowBand`).
-    /// `portable` forces the fallback kernel (for tests).
     package func apply(_ input: UnsafePointer<Float>, rows: Int, bias: UnsafePointer<Float>?,
-               into output: UnsafeMutablePointer<Float>, accumulate: Bool = false, portable: Bool = false) {
+                       into output: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
         guard rows > 0, outputs > 0 else { return }
         forEachRowBand(rows) { start, end in
-            let kernel = portable ? ck_bf16_gemm_portable : ck_bf16_gemm
-            kernel(end - start, outputs, inputs, input + start * inputs, inputs, panels,
-                   bias, output + start * outputs, outputs, accumulate)
+            ck_bf16_gemm(end - start, outputs, inputs, input + start * inputs, inputs, panels,
+                         bias, output + start * outputs, outputs, accumulate)
         }
     }
 }

@@ -5,9 +5,7 @@ import Testing
 @testable import DilatedViTTraining
 
 @Suite struct MirroredViewTests {
-    private let classifier = try! SceneClassifier(contentsOf: URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/reference/grid7x13"))
+    private let classifier = fixtureClassifier
 
     /// 9×5 patches of 4 pixels, read at its own size so that nothing is resampled.
     private let photo: RGBImage = {

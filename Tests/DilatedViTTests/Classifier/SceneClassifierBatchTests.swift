@@ -5,9 +5,7 @@ import Testing
 @testable import DilatedViTTraining
 
 @Suite struct SceneClassifierBatchTests {
-    private let classifier = try! SceneClassifier(contentsOf: URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/reference/grid7x13"))
+    private let classifier = fixtureClassifier
     private let images = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("images").path
 

@@ -42,6 +42,24 @@ struct LargePhotoMemoryTests {
     /// bytes: its `VmHWM`, polled until it exits. (`wait4`'s ru_maxrss is no use here: Linux
     /// carries the parent's high-water mark into a spawned child across exec.) VmHWM only
     /// grows, and the peak is the decode, well before the forward pass and exit.
+    /// Peak RSS of `dvit classify` on a small JPEG (the baseline), then on `photo` saved as
+    /// `name`, each in its own process; both must succeed.
+    static func peakResidentBytes(classifying photo: [UInt8], named name: String) throws
+        -> (baseline: (status: Int32, peak: Int), measured: (status: Int32, peak: Int)) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dvit-large-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let large = directory.appendingPathComponent(name).path
+        try Data(photo).write(to: URL(fileURLWithPath: large))
+        let small = directory.appendingPathComponent("small.jpg").path
+        try Data(HostileCorpus.jpeg).write(to: URL(fileURLWithPath: small))
+
+        let baseline = try peakResidentBytes(["classify", "--weights", weights, small])
+        let measured = try peakResidentBytes(["classify", "--weights", weights, large])
+        #expect(baseline.status == 0 && measured.status == 0)
+        return (baseline, measured)
+    }
+
     static func peakResidentBytes(_ arguments: [String]) throws -> (status: Int32, peak: Int) {
         let executable = DVitProcess.executable.path
         var actions = posix_spawn_file_actions_t()
@@ -70,18 +88,8 @@ struct LargePhotoMemoryTests {
     }
 
     @Test func hugePhotoIsClassifiedWithinAFractionOfItsFullSize() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dvit-large-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let large = directory.appendingPathComponent("8000x6000.jpg").path
         let jpeg = Self.largeJPEG()
-        try Data(jpeg).write(to: URL(fileURLWithPath: large))
-        let small = directory.appendingPathComponent("small.jpg").path
-        try Data(HostileCorpus.jpeg).write(to: URL(fileURLWithPath: small))
-
-        let baseline = try Self.peakResidentBytes(["classify", "--weights", Self.weights, small])
-        let measured = try Self.peakResidentBytes(["classify", "--weights", Self.weights, large])
-        #expect(baseline.status == 0 && measured.status == 0)
+        let (baseline, measured) = try Self.peakResidentBytes(classifying: jpeg, named: "8000x6000.jpg")
         let growth = measured.peak - baseline.peak
         let fullSizeRGB = 8000 * 6000 * 3
         // The file is read whole; the 1/8-scale decode is 2.25 MB; the rest is slack.
@@ -139,17 +147,7 @@ struct LargePhotoMemoryTests {
     @Test func hugePNGIsShrunkAsItDecodes() throws {
         let side = 14_000
         let png = try #require(Self.largeBilevelPNG(width: side, height: side), "zlib not found")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dvit-large-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let large = directory.appendingPathComponent("\(side)x\(side).png").path
-        try Data(png).write(to: URL(fileURLWithPath: large))
-        let small = directory.appendingPathComponent("small.jpg").path
-        try Data(HostileCorpus.jpeg).write(to: URL(fileURLWithPath: small))
-
-        let baseline = try Self.peakResidentBytes(["classify", "--weights", Self.weights, small])
-        let measured = try Self.peakResidentBytes(["classify", "--weights", Self.weights, large])
-        #expect(baseline.status == 0 && measured.status == 0)
+        let (baseline, measured) = try Self.peakResidentBytes(classifying: png, named: "\(side)x\(side).png")
         let growth = measured.peak - baseline.peak
         let fullSizeRGB = side * side * 3
         // The file is read whole; a stored row is 42 KB as RGB8; 16 MB is slack for the

@@ -160,3 +160,11 @@ func maxDifference(_ a: [UInt8], _ b: [UInt8]) -> Int {
     precondition(a.count == b.count)
     return zip(a, b).reduce(0) { max($0, abs(Int($1.0) - Int($1.1))) }
 }
+
+extension DecodeOptions {
+    /// The default options compositing transparent PNG pixels onto `background`.
+    init(background: RGBColor) {
+        self.init()
+        self.background = background
+    }
+}

@@ -8,8 +8,7 @@ import Testing
 /// sequential call gives: the model is immutable and every call owns its activations.
 /// Under ThreadSanitizer (scripts/sanitize) this is also the data-race test.
 @Suite struct ConcurrentClassificationTests {
-    static let classifier = try! SceneClassifier(contentsOf: Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
-        .appendingPathComponent("reference/grid7x13"))
+    static let classifier = fixtureClassifier
 
     /// Eight distinct JPEGs: different sizes (so different grids and DCT scales) and content.
     static let photos: [[UInt8]] = (0..<8).map { index in

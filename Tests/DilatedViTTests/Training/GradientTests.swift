@@ -122,21 +122,16 @@ import Testing
 
     static let attentionCases: [AttentionCase] = [
         // Truncated border segments at every level; heads = r² at the dilated level.
-        AttentionCase(rows: 5, columns: 7, heads: 4, headDimension: 8,
-                      levels: [.init(segment: 2, dilation: 1), .init(segment: 4, dilation: 2)]),
+        AttentionCase(rows: 5, columns: 7, heads: 4, headDimension: 8, levels: .pairs((2, 1), (4, 2))),
         // Three levels, more heads than r² at level 1, fewer at level 2; dh not a vector multiple.
-        AttentionCase(rows: 7, columns: 9, heads: 8, headDimension: 5,
-                      levels: [.init(segment: 3, dilation: 1), .init(segment: 6, dilation: 2), .init(segment: 12, dilation: 4)]),
+        AttentionCase(rows: 7, columns: 9, heads: 8, headDimension: 5, levels: .pairs((3, 1), (6, 2), (12, 4))),
         // Fewer heads than r² = 4, one level only, and a 1-row grid.
-        AttentionCase(rows: 6, columns: 6, heads: 2, headDimension: 16,
-                      levels: [.init(segment: 4, dilation: 1), .init(segment: 8, dilation: 2)]),
-        AttentionCase(rows: 4, columns: 9, heads: 3, headDimension: 8, levels: [.init(segment: 3, dilation: 1)]),
-        AttentionCase(rows: 1, columns: 19, heads: 2, headDimension: 8,
-                      levels: [.init(segment: 4, dilation: 1), .init(segment: 16, dilation: 4)]),
+        AttentionCase(rows: 6, columns: 6, heads: 2, headDimension: 16, levels: .pairs((4, 1), (8, 2))),
+        AttentionCase(rows: 4, columns: 9, heads: 3, headDimension: 8, levels: .pairs((3, 1))),
+        AttentionCase(rows: 1, columns: 19, heads: 2, headDimension: 8, levels: .pairs((4, 1), (16, 4))),
         // Windows of more than 16 keys (several key vectors per score row).
-        AttentionCase(rows: 6, columns: 7, heads: 2, headDimension: 8,
-                      levels: [.init(segment: 6, dilation: 1), .init(segment: 6, dilation: 3)]),
-        AttentionCase(rows: 5, columns: 6, heads: 2, headDimension: 8, levels: [.init(segment: 2, dilation: 1)], mode: .dense),
+        AttentionCase(rows: 6, columns: 7, heads: 2, headDimension: 8, levels: .pairs((6, 1), (6, 3))),
+        AttentionCase(rows: 5, columns: 6, heads: 2, headDimension: 8, levels: .pairs((2, 1)), mode: .dense),
     ]
 
     @Test(arguments: attentionCases)
@@ -214,7 +209,7 @@ import Testing
                       ModelCase(mode: .dilated, rows: 3, columns: 9, version2: true)])
     func wholeModelGradientsMatchFiniteDifferences(_ c: ModelCase) {
         var config = tinyConfig(dimension: 16, depth: 2, heads: 2, patchSize: c.patchSize, patchEmbedding: c.embedding,
-                                levels: [.init(segment: 2, dilation: 1), .init(segment: 4, dilation: 2)])
+                                levels: .pairs((2, 1), (4, 2)))
         if c.version2 {
             // 9 columns: the rule adds (8, 4) and (16, 8).
             config.levelRule = .toGrid

@@ -10,7 +10,7 @@ import Testing
     @Test(arguments: PatchEmbedding.allCases, AttentionMode.allCases)
     func trainingForwardEqualsInference(_ embedding: PatchEmbedding, _ mode: AttentionMode) {
         let config = tinyConfig(dimension: 24, heads: 3, patchSize: embedding == .linear ? 2 : 8, patchEmbedding: embedding,
-                                levels: [.init(segment: 2, dilation: 1), .init(segment: 4, dilation: 2)])
+                                levels: .pairs((2, 1), (4, 2)))
         let weights = ModelWeights(randomFor: config, seed: 61)
         let grids = (0..<3).map { i in
             PatchGrid(rows: 4, columns: 5, patchSize: config.patchSize,

@@ -50,25 +50,29 @@ package struct StemBlockLayout: Sendable, Equatable {
 /// im2col of the stem: `blocks` receives `tokens` feature maps of `layout` from `maps` as
 /// 2×2-block rows (`(token, u, v)` rows of `4·channels`). In parallel over tokens.
 package func gatherBlocks(_ maps: UnsafePointer<Float>, layout: StemBlockLayout, tokens: Int,
-                  into blocks: UnsafeMutablePointer<Float>) {
-    let count = layout.elementsPerToken
-    parallelChunks(tokens, chunksPerWorker: 2) { range in
-        for t in range {
-            let map = maps + t * count, row = blocks + t * count
-            layout.forEachBlockElement { blockIndex, mapIndex in row[blockIndex] = map[mapIndex] }
-        }
-    }
+                          into blocks: UnsafeMutablePointer<Float>) {
+    layout.forEachElement(tokens: tokens) { blockIndex, mapIndex in blocks[blockIndex] = maps[mapIndex] }
 }
 
 /// The inverse of `gatherBlocks` (col2im without overlaps): writes block rows back to
 /// feature maps of `layout`.
 package func scatterBlocks(_ blocks: UnsafePointer<Float>, layout: StemBlockLayout, tokens: Int,
-                   into maps: UnsafeMutablePointer<Float>) {
-    let count = layout.elementsPerToken
-    parallelChunks(tokens, chunksPerWorker: 2) { range in
-        for t in range {
-            let row = blocks + t * count, map = maps + t * count
-            layout.forEachBlockElement { blockIndex, mapIndex in map[mapIndex] = row[blockIndex] }
+                           into maps: UnsafeMutablePointer<Float>) {
+    layout.forEachElement(tokens: tokens) { blockIndex, mapIndex in maps[mapIndex] = blocks[blockIndex] }
+}
+
+extension StemBlockLayout {
+    /// `forEachBlockElement` over `tokens` consecutive tokens (each `elementsPerToken` floats,
+    /// in the block rows as in the maps), with indices from the first token's first float.
+    /// In parallel over tokens.
+    @inline(__always)
+    fileprivate func forEachElement(tokens: Int, _ body: (_ blockIndex: Int, _ mapIndex: Int) -> Void) {
+        let count = elementsPerToken
+        parallelChunks(tokens, chunksPerWorker: 2) { range in
+            for t in range {
+                let start = t * count
+                forEachBlockElement { blockIndex, mapIndex in body(start + blockIndex, start + mapIndex) }
+            }
         }
     }
 }

@@ -24,35 +24,29 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
     case uncoveredBytes(begin: Int, end: Int, before: String?)
     case cannotRead(path: String, reason: String)
 
-    public var description: String {
+    public var description: String { "safetensors: " + reason }
+
+    private var reason: String {
         switch self {
-        case let .missingHeaderLength(size):
-            "safetensors: file of \(size) bytes is truncated before its 8-byte header length"
+        case let .missingHeaderLength(size): "file of \(size) bytes is truncated before its 8-byte header length"
         case let .headerLengthBeyondFile(length, size):
-            "safetensors: header length \(length) goes beyond the end of the \(size)-byte file"
-        case let .headerTooLarge(length, limit):
-            "safetensors: header of \(length) bytes exceeds the limit of \(limit) bytes"
-        case let .headerNotJSON(reason):
-            "safetensors: header is not a JSON object (\(reason))"
-        case let .malformedEntry(tensor, reason):
-            "safetensors: tensor '\(tensor)': \(reason)"
-        case let .unsupportedDType(tensor, dtype):
-            "safetensors: tensor '\(tensor)' has dtype \(dtype); supported: F32, F16, BF16"
-        case let .invalidOffsets(tensor, begin, end):
-            "safetensors: tensor '\(tensor)' has invalid data_offsets [\(begin), \(end)]"
+            "header length \(length) goes beyond the end of the \(size)-byte file"
+        case let .headerTooLarge(length, limit): "header of \(length) bytes exceeds the limit of \(limit) bytes"
+        case let .headerNotJSON(reason): "header is not a JSON object (\(reason))"
+        case let .malformedEntry(tensor, reason): "tensor '\(tensor)': \(reason)"
+        case let .unsupportedDType(tensor, dtype): "tensor '\(tensor)' has dtype \(dtype); supported: F32, F16, BF16"
+        case let .invalidOffsets(tensor, begin, end): "tensor '\(tensor)' has invalid data_offsets [\(begin), \(end)]"
         case let .byteCountMismatch(tensor, shape, dtype, expected, found):
-            "safetensors: tensor '\(tensor)' of shape \(shape) and dtype \(dtype) needs \(expected) bytes but data_offsets span \(found)"
+            "tensor '\(tensor)' of shape \(shape) and dtype \(dtype) needs \(expected) bytes but data_offsets span \(found)"
         case let .truncated(declared, available):
-            "safetensors: file is truncated: the header declares \(declared) data bytes, only \(available) are present"
+            "file is truncated: the header declares \(declared) data bytes, only \(available) are present"
         case let .offsetsOutOfRange(tensor, begin, end, dataBytes):
-            "safetensors: tensor '\(tensor)' data_offsets [\(begin), \(end)] are out of range of the \(dataBytes)-byte data section"
-        case let .overlappingOffsets(tensor, other):
-            "safetensors: tensor '\(tensor)' overlaps tensor '\(other)'"
+            "tensor '\(tensor)' data_offsets [\(begin), \(end)] are out of range of the \(dataBytes)-byte data section"
+        case let .overlappingOffsets(tensor, other): "tensor '\(tensor)' overlaps tensor '\(other)'"
         case let .uncoveredBytes(begin, end, before):
-            "safetensors: data bytes [\(begin), \(end)) belong to no tensor"
+            "data bytes [\(begin), \(end)) belong to no tensor"
                 + (before.map { " (gap before tensor '\($0)')" } ?? " (after the last tensor)")
-        case let .cannotRead(path, reason):
-            "safetensors: cannot read \(path): \(reason)"
+        case let .cannotRead(path, reason): "cannot read \(path): \(reason)"
         }
     }
 }

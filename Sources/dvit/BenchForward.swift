@@ -137,9 +137,7 @@ struct BenchForward: ParsableCommand {
             }
         }
         if let csv {
-            let text = ([ForwardBenchRow.header] + rows.map(\.fields)).map { $0.joined(separator: ",") }
-                .joined(separator: "\n") + "\n"
-            try OutputFile.write(Data(text.utf8), toFile: csv)
+            try OutputFile.write(Data(csvText(header: ForwardBenchRow.header, rows: rows.map(\.fields)).utf8), toFile: csv)
         }
         if let json {
             let encoder = JSONEncoder()

@@ -31,12 +31,14 @@ enum BenchPlot {
         var yLabel: String
         var yAxis: YAxis
         var series: [Series]
-        var xLabel = "tokens per image"
+        var xLabel: String
 
         /// `series` built from `(series name, x, y)` points in order of first appearance;
         /// points whose x or y is not finite, or not positive on a log axis, are left out.
-        init(title: String, yLabel: String, yAxis: YAxis, points: [(series: String, x: Double, y: Double)]) {
+        init(title: String, xLabel: String = "tokens per image", yLabel: String, yAxis: YAxis,
+             points: [(series: String, x: Double, y: Double)]) {
             self.title = title
+            self.xLabel = xLabel
             self.yLabel = yLabel
             self.yAxis = yAxis
             var series = [Series]()

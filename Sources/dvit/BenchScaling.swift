@@ -171,11 +171,13 @@ struct BenchScaling: ParsableCommand {
     /// Accuracy, then milliseconds per photo, against the mean tokens read; skipped rows left out.
     static func plot(_ rows: [ScalingBenchmark.Row]) -> String {
         let measured = rows.filter { $0.skipped == nil && $0.photos > 0 }
+        let tokensRead = "tokens read per photo (mean)"
         return BenchPlot.svg([
-            BenchPlot.Panel(title: "Accuracy vs tokens read per photo (log x)", yLabel: "accuracy", yAxis: .linearPercent,
+            BenchPlot.Panel(title: "Accuracy vs tokens read per photo (log x)", xLabel: tokensRead, yLabel: "accuracy",
+                            yAxis: .linearPercent,
                             points: measured.map { ($0.attention.rawValue, $0.meanTokens!, 100 * $0.accuracy!) }),
-            BenchPlot.Panel(title: "Model time per photo vs tokens read (log-log)", yLabel: "ms per photo",
-                            yAxis: .logMilliseconds,
+            BenchPlot.Panel(title: "Model time per photo vs tokens read (log-log)", xLabel: tokensRead,
+                            yLabel: "ms per photo", yAxis: .logMilliseconds,
                             points: measured.map { ($0.attention.rawValue, $0.meanTokens!, $0.meanMilliseconds!) }),
         ])
     }

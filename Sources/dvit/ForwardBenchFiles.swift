@@ -16,9 +16,7 @@ struct ForwardBenchFiles: ParsableArguments {
     /// Writes `rows` to each file given.
     func write(_ rows: [ForwardBenchRow]) throws {
         if let csv {
-            let text = ([ForwardBenchRow.header] + rows.map(\.fields)).map { $0.joined(separator: ",") }
-                .joined(separator: "\n") + "\n"
-            try OutputFile.write(Data(text.utf8), toFile: csv)
+            try OutputFile.write(Data(csvText(header: ForwardBenchRow.header, rows: rows.map(\.fields)).utf8), toFile: csv)
         }
         if let json {
             let encoder = JSONEncoder()

@@ -100,22 +100,12 @@ public struct ForwardBenchmark: Sendable {
         return Measurement(tokens: rows * columns, rows: rows, columns: columns, attention: attention.rawValue,
                            milliseconds: times.reduce(0, +) / Double(times.count),
                            bestMilliseconds: times.min()!,
-                           peakResidentMegabytes: Self.peakResidentBytes().map { Double($0) / 1_048_576 })
+                           peakResidentMegabytes: PeakResidentMemory.highWaterMarkBytes().map { Double($0) / 1_048_576 })
     }
 
     /// `measure(tokens:attention:repetitions:)` for each count in turn. The peaks are
     /// cumulative: only the first (or the largest, if ascending) is that size's own.
     public func measure(tokenCounts: [Int], attention: AttentionMode, repetitions: Int = 1) -> [Measurement] {
         tokenCounts.map { measure(tokens: $0, attention: attention, repetitions: repetitions) }
-    }
-
-    /// `VmHWM` of this process in bytes, or nil where `/proc` is unavailable.
-    public static func peakResidentBytes() -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            if fields.count >= 2, let kilobytes = Int(fields[1]) { return kilobytes * 1024 }
-        }
-        return nil
     }
 }

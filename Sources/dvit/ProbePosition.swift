@@ -25,7 +25,8 @@ struct ProbePosition: ParsableCommand {
                 --dense-too -o positions.png
               # a second model beside the first:
               dvit probe-position --weights weights-v2 --compare weights \\
-                --data ../shared/datasets/intel-scenes/train --listing weights/validation.txt --limit 20
+                --data ../shared/datasets/intel-scenes/train \\
+                --listing weights/validation.txt --limit 20
             """)
 
     @OptionGroup var model: ModelLocation

@@ -126,21 +126,29 @@ with torch.no_grad():
 # 6. Loading: safetensors round trip, and strictness.
 from safetensors.torch import save_file  # noqa: E402
 import json  # noqa: E402
-with tempfile.TemporaryDirectory() as tmp:
-    cpath, wpath = os.path.join(tmp, "config.json"), os.path.join(tmp, "model.safetensors")
-    json.dump(cfg, open(cpath, "w"))
-    state = {n: t.float().contiguous() for n, t in model.state_dict().items()}
-    save_file(state, wpath)
-    loaded = dv.load(cpath, wpath, torch.float64)
-    with torch.no_grad():
-        check("load() round trip logits", loaded(patches), model(patches), 1e-6)
-    del state["blocks.1.mlp.fc2.bias"]
-    save_file(state, wpath)
-    try:
-        dv.load(cpath, wpath)
-        sys.exit("FAIL load() accepted a missing tensor")
-    except ValueError as e:
-        print(f"ok   load() rejects a missing tensor: {e}")
+
+
+def check_load(what, model, config, patches, missing, tol):
+    """Saves `model` as dvit does, checks load() gives its logits, then that load() refuses
+    the file without the tensor `missing`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cpath, wpath = os.path.join(tmp, "config.json"), os.path.join(tmp, "model.safetensors")
+        json.dump(config, open(cpath, "w"))
+        state = {n: t.float().contiguous() for n, t in model.state_dict().items()}
+        save_file(state, wpath)
+        with torch.no_grad():
+            check(f"{what} load() round trip logits", dv.load(cpath, wpath, torch.float64)(patches),
+                  model(patches), tol)
+        del state[missing]
+        save_file(state, wpath)
+        try:
+            dv.load(cpath, wpath)
+            sys.exit(f"FAIL {what} load() accepted a file without {missing}")
+        except ValueError as e:
+            print(f"ok   {what} load() rejects a file without {missing}: {e}")
+
+
+check_load("v1", model, cfg, patches, "blocks.1.mlp.fc2.bias", 1e-6)
 
 # 7. Model v2 (docs/MODEL.md §9): level rule, normalised position code, attention pooling, token logits.
 # 7a. The to_grid rule: the brief's example, no-op cases, and dilated_vit == the literal brute_force rule.
@@ -233,25 +241,11 @@ for bad, why in [({**cfg, "pooling": "attention"}, "v2 option in a v1 file"),
         sys.exit(f"FAIL config accepted: {why}")
     except ValueError as e:
         print(f"ok   config rejects {why}: {e}")
-with tempfile.TemporaryDirectory() as tmp:
-    cpath, wpath = os.path.join(tmp, "config.json"), os.path.join(tmp, "model.safetensors")
-    m = dv.DilatedViT(v2cfg).double().eval()
-    for p in m.parameters():
-        p.data.normal_(0, 0.3)
-    json.dump(v2cfg, open(cpath, "w"))
-    state = {n: t.float().contiguous() for n, t in m.state_dict().items()}
-    assert state["pool.score.weight"].shape == (3, 24) and state["pool.score.bias"].shape == (3,)
-    save_file(state, wpath)
-    pt = torch.randn(5, 11, 12, dtype=torch.float64)
-    with torch.no_grad():
-        check("v2 load() round trip logits (pool.score stored)", dv.load(cpath, wpath, torch.float64)(pt), m(pt), 1e-5)
-    del state["pool.score.bias"]
-    save_file(state, wpath)
-    try:
-        dv.load(cpath, wpath)
-        sys.exit("FAIL load() accepted a v2 file without pool.score.bias")
-    except ValueError as e:
-        print(f"ok   load() rejects a v2 file without pool.score.bias: {e}")
+m = dv.DilatedViT(v2cfg).double().eval()
+for p in m.parameters():
+    p.data.normal_(0, 0.3)
+assert m.state_dict()["pool.score.weight"].shape == (3, 24) and m.state_dict()["pool.score.bias"].shape == (3,)
+check_load("v2 (pool.score stored)", m, v2cfg, torch.randn(5, 11, 12, dtype=torch.float64), "pool.score.bias", 1e-5)
 
 worst64 = max(d for n, d, _ in results if "float32" not in n and "fused" not in n and "load()" not in n)
 worst32 = max(d for n, d, _ in results if "float32" in n)

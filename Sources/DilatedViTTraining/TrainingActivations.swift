@@ -12,13 +12,12 @@ import DilatedViT
 /// blocks through scratch for `stemBlockLength` tokens.
 final class TrainingActivations {
     struct Block {
-        let norm1Normalised: UnsafeMutablePointer<Float>
-        let norm1InverseDeviation: UnsafeMutablePointer<Float>
+        /// The two LayerNorm inputs normalised (`T × D` each) and their inverse deviations.
+        let norm1Normalised, norm1InverseDeviation: UnsafeMutablePointer<Float>
         let qkv: UnsafeMutablePointer<Float>
         let attention: UnsafeMutablePointer<Float>
         let logSumExp: UnsafeMutablePointer<Float>
-        let norm2Normalised: UnsafeMutablePointer<Float>
-        let norm2InverseDeviation: UnsafeMutablePointer<Float>
+        let norm2Normalised, norm2InverseDeviation: UnsafeMutablePointer<Float>
         /// FC1 output before the GELU; the backward overwrites it with the GELU derivative.
         let fc1Output: UnsafeMutablePointer<Float>
     }
@@ -70,17 +69,12 @@ final class TrainingActivations {
     let stem: [SavedStemStage]
     let stemScratch: StemScratch?
 
-    private var allocations: [UnsafeMutablePointer<Float>] = []
+    private let buffers: FloatBuffers
 
     init(capacity t: Int, config: ModelConfig) {
         let d = config.dimension, m = config.hiddenDimension, h = config.heads
-        var allocations: [UnsafeMutablePointer<Float>] = []
-        func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
-            let pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
-            pointer.initialize(repeating: 0, count: max(count, 1))
-            allocations.append(pointer)
-            return pointer
-        }
+        let buffers = FloatBuffers(), buffer = buffers.take
+        self.buffers = buffers
         capacity = t
         patches = buffer(t * config.patchFeatures)
         residual = buffer(t * d)
@@ -108,10 +102,5 @@ final class TrainingActivations {
             stemScratch = StemScratch(blockLength: block, blocks: buffer(block * width), features: buffer(block * width),
                                       activation: buffer(block * width), outputGradient: buffer(block * width))
         }
-        self.allocations = allocations
-    }
-
-    deinit {
-        for pointer in allocations { pointer.deallocate() }
     }
 }

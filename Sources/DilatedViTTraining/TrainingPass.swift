@@ -79,7 +79,7 @@ struct TrainingPass {
     /// Adds the gradients of the loss whose logit gradient is `logitGradient` to
     /// `gradients`. Consumes the forward's activations (some are overwritten).
     func backward(logitGradient: [Float], pooled: [Float]) {
-        let t = tokens, n = tokensPerImage, d = config.dimension, m = config.hiddenDimension
+        let t = tokens, d = config.dimension, m = config.hiddenDimension
         let a = buffers, p = parameters, g = gradients
 
         // Head (fp32, see the forward), then mean pooling: each token of image i receives dPooled_i / N.

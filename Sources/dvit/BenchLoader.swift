@@ -20,17 +20,10 @@ struct BenchLoader: ParsableCommand {
     @Option(help: "Image folder with one sub-folder per label.", completion: .directory)
     var data = "../shared/datasets/intel-scenes/train"
 
-    @Option(help: "Photos per timed pass.")
-    var images = 2048
-
-    @Option(help: "Grid side in patches.")
-    var grid = 12
-
-    @Option(help: "Patch side in pixels.")
-    var patch = 8
-
-    @Option(help: "Loader thread counts to compare (0 = on the consumer's thread).")
-    var threads = "1,2"
+    @Option(help: "Photos per timed pass.") var images = 2048
+    @Option(help: "Grid side in patches.") var grid = 12
+    @Option(help: "Patch side in pixels.") var patch = 8
+    @Option(help: "Loader thread counts to compare (0 = on the consumer's thread).") var threads = "1,2"
 
     func validate() throws {
         guard images > 0, grid > 0, patch > 0 else { throw ValidationError("--images, --grid and --patch must be positive") }

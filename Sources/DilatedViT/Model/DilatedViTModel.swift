@@ -139,7 +139,7 @@ public final class DilatedViTModel: Sendable {
     }
 
     /// Embeds `grid`, runs every block over one workspace, and hands the final residual
-    /// stream to `finish` (the workspace is freed afterwards).
+    /// stream to `finish`.
     private func forward<Result>(_ grid: PatchGrid, attention: AttentionMode?,
                                  finish: (ForwardWorkspace) -> Result) -> Result {
         precondition(grid.patchSize == config.patchSize,
@@ -153,7 +153,6 @@ public final class DilatedViTModel: Sendable {
         let workspace = ForwardWorkspace(tokenCount: grid.tokenCount, bandTokens: bands.maxTokens,
                                          dimension: config.dimension, heads: config.heads,
                                          hiddenDimension: config.hiddenDimension, blockLength: tokenBlockLength)
-        defer { workspace.deallocate() }
         embed(grid, into: workspace.residual)
         let pass = InferenceBlockPass(workspace: workspace, bands: bands, levels: levels, spanning: spanning,
                                       config: config, mode: mode)

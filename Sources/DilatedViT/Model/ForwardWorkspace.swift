@@ -1,4 +1,5 @@
-/// The activation buffers of one forward pass, allocated once and reused by every block.
+/// The activation buffers of one forward pass, allocated once, reused by every block and
+/// freed with the workspace.
 ///
 /// Peak memory is the `N × D` residual stream plus buffers for one attention band
 /// (`AttentionBands`) and one MLP token block: attention runs band by band and the MLP
@@ -15,24 +16,22 @@ struct ForwardWorkspace {
     /// The band's attention log-sum-exp per token and head, `bandTokens × H` (merging
     /// `SpanningLevels`).
     let logSumExp: UnsafeMutablePointer<Float>
-    /// `LN2(x)` of one token block, `blockLength × D`.
-    let blockNormalised: UnsafeMutablePointer<Float>
-    /// MLP hidden activations of one token block, `blockLength × hidden`.
-    let blockHidden: UnsafeMutablePointer<Float>
+    /// `LN2(x)` of one token block (`blockLength × D`) and its MLP hidden activations
+    /// (`blockLength × hidden`).
+    let blockNormalised, blockHidden: UnsafeMutablePointer<Float>
+    private let buffers: FloatBuffers
 
     init(tokenCount: Int, bandTokens: Int, dimension: Int, heads: Int, hiddenDimension: Int, blockLength: Int) {
         self.tokenCount = tokenCount
         self.blockLength = min(blockLength, tokenCount)
-        residual = .allocate(capacity: tokenCount * dimension)
-        normalised = .allocate(capacity: bandTokens * dimension)
-        qkv = .allocate(capacity: bandTokens * 3 * dimension)
-        logSumExp = .allocate(capacity: bandTokens * heads)
-        blockNormalised = .allocate(capacity: self.blockLength * dimension)
-        blockHidden = .allocate(capacity: self.blockLength * hiddenDimension)
-    }
-
-    func deallocate() {
-        for buffer in [residual, normalised, qkv, logSumExp, blockNormalised, blockHidden] { buffer.deallocate() }
+        let buffers = FloatBuffers()
+        self.buffers = buffers
+        residual = buffers.take(tokenCount * dimension)
+        normalised = buffers.take(bandTokens * dimension)
+        qkv = buffers.take(bandTokens * 3 * dimension)
+        logSumExp = buffers.take(bandTokens * heads)
+        blockNormalised = buffers.take(self.blockLength * dimension)
+        blockHidden = buffers.take(self.blockLength * hiddenDimension)
     }
 
     /// Each token block, in order.

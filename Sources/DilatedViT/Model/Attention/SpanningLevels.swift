@@ -30,6 +30,7 @@ final class SpanningLevels {
     /// Gathered rows of the largest lattice: LN1 (`D` wide), then q/k/v (`3D`).
     private let normalised: UnsafeMutablePointer<Float>
     private let qkv: UnsafeMutablePointer<Float>
+    private let buffers = FloatBuffers()
 
     /// Nil when no level spans more than a band.
     init?(levels: [AttentionLevel], heads: Int, headDimension: Int, gridRows: Int, gridColumns: Int) {
@@ -48,14 +49,10 @@ final class SpanningLevels {
         self.headDimension = headDimension
         self.gridColumns = gridColumns
         let largest = lattices.map(\.count).max() ?? 0, d = heads * headDimension
-        outputs = .allocate(capacity: max(1, total * headDimension))
-        logSumExp = .allocate(capacity: max(1, total))
-        normalised = .allocate(capacity: max(1, largest * d))
-        qkv = .allocate(capacity: max(1, largest * 3 * d))
-    }
-
-    deinit {
-        for buffer in [outputs, logSumExp, normalised, qkv] { buffer.deallocate() }
+        outputs = buffers.take(total * headDimension)
+        logSumExp = buffers.take(total)
+        normalised = buffers.take(largest * d)
+        qkv = buffers.take(largest * 3 * d)
     }
 
     /// Floats held for a grid (the estimate of `DilatedViTModel.estimatedForwardBytes`).

@@ -88,17 +88,13 @@ package struct WindowWalker {
     static var keyChunk: Int { 512 }
     static var queryBlock: Int { 256 }
 
-    /// One work item: head `head` of image `image` within the tile `top..<bottom ×
-    /// left..<right`, whose rows `firstQueryRow..<endQueryRow` are the item's queries.
+    /// One work item: head `head` of image `image` within the tile `rows × columns` (grid
+    /// coordinates), whose rows `queryRows` are the item's queries.
     struct Item {
-        let image: Int
-        let head: Int
-        let top: Int
-        let bottom: Int
-        let left: Int
-        let right: Int
-        let firstQueryRow: Int
-        let endQueryRow: Int
+        let image, head: Int
+        let rows: Range<Int>
+        let columns: Range<Int>
+        let queryRows: Range<Int>
     }
 
     /// Geometry of every level and head, and the item split.
@@ -149,9 +145,8 @@ package struct WindowWalker {
                 let top = tile / plan.tileColumns * plan.tileSide, left = tile % plan.tileColumns * plan.tileSide
                 let bottom = min(top + plan.tileSide, rows), right = min(left + plan.tileSide, columns)
                 let tileRows = bottom - top
-                body(Item(image: image, head: head, top: top, bottom: bottom, left: left, right: right,
-                          firstQueryRow: top + tileRows * part / plan.parts,
-                          endQueryRow: top + tileRows * (part + 1) / plan.parts),
+                let queryRows = (top + tileRows * part / plan.parts)..<(top + tileRows * (part + 1) / plan.parts)
+                body(Item(image: image, head: head, rows: top..<bottom, columns: left..<right, queryRows: queryRows),
                      tokens, scratch)
             }
         }
@@ -165,16 +160,16 @@ package struct WindowWalker {
     private func forEachWindow(of item: Item, _ plan: Plan, tokens: UnsafeMutablePointer<Int>,
                                _ body: (_ count: Int, _ queries: Range<Int>) -> Void) {
         let offset = item.image * tokensPerImage
-        let wholeTile = item.firstQueryRow == item.top && item.endQueryRow == item.bottom
+        let wholeTile = item.queryRows == item.rows
         for (level, windows) in zip(levels, plan.windows) {
             let s = level.segment
-            for segmentRow in item.top / s..<(item.bottom + s - 1) / s {
-                for segmentColumn in item.left / s..<(item.right + s - 1) / s {
+            for segmentRow in item.rows.lowerBound / s..<(item.rows.upperBound + s - 1) / s {
+                for segmentColumn in item.columns.lowerBound / s..<(item.columns.upperBound + s - 1) / s {
                     let count = windows[item.head].tokens(inSegmentRow: segmentRow, column: segmentColumn,
                                                           gridColumns: columns, into: tokens)
                     var queries = 0..<count
                     if !wholeTile {
-                        let first = item.firstQueryRow * columns, end = item.endQueryRow * columns
+                        let first = item.queryRows.lowerBound * columns, end = item.queryRows.upperBound * columns
                         let lower = (0..<count).first { tokens[$0] >= first } ?? count
                         let upper = (lower..<count).first { tokens[$0] >= end } ?? count
                         queries = lower..<upper
@@ -190,8 +185,8 @@ package struct WindowWalker {
     @inline(__always)
     private func forEachQuery(of item: Item, _ body: (_ token: Int) -> Void) {
         let offset = item.image * tokensPerImage
-        for y in item.firstQueryRow..<item.endQueryRow {
-            for x in item.left..<item.right { body(offset + y * columns + x) }
+        for y in item.queryRows {
+            for x in item.columns { body(offset + y * columns + x) }
         }
     }
 

@@ -6,6 +6,10 @@ import DilatedViT
 /// patch grid the student sees — the same crop, flip and colour jitter, so the student
 /// matches the teachers' function rather than one fixed label per photo.
 ///
+/// With a token budget the teachers read the same crop resized to at most that many patches
+/// (their own default reading), so a student learning large grids is taught by the
+/// teachers' best view of each crop rather than by a grid size they never learned.
+///
 /// Teachers may differ from the student in size, patch embedding and attention levels, but
 /// must read the same patches (patch size, normalisation) and name the same labels in the
 /// same order. Their validation photos must be the student's too (the same data folder and
@@ -15,13 +19,16 @@ public final class TeacherEnsemble: Sendable {
     public let models: [DilatedViTModel]
     /// Whether each teacher also reads the mirrored grid (`TrainingRecipe.teachersAverageMirroredView`).
     public let averagesMirroredView: Bool
+    /// The teachers' token budget (`TrainingRecipe.teacherTokens`); `nil`: the student's grid.
+    public let maxTokens: Int?
 
     /// Loads each weights folder (`config.json` + `model.safetensors`) at `precision`,
     /// checking that it fits a student of `config`.
     public init(folders: [String], for config: ModelConfig, precision: MatmulPrecision,
-                averagesMirroredView: Bool = false) throws {
+                averagesMirroredView: Bool = false, maxTokens: Int? = nil) throws {
         precondition(!folders.isEmpty, "TeacherEnsemble: no teacher folders")
         self.averagesMirroredView = averagesMirroredView
+        self.maxTokens = maxTokens
         models = try folders.map { path in
             let model = try DilatedViTModel(contentsOf: URL(fileURLWithPath: path), precision: precision)
             let teacher = model.config
@@ -45,8 +52,10 @@ public final class TeacherEnsemble: Sendable {
             let base = output.baseAddress!
             // Small photos: one photo per core beats splitting each tiny forward pass.
             parallelFor(grids.count) { i in
+                let config = models[0].config
+                let grid = maxTokens.map { grids[i].resampled(maxTokens: $0, mean: config.mean, std: config.std) } ?? grids[i]
                 let mean = models.flatMap { model in
-                    grids[i].views(includingMirror: averagesMirroredView).map { model.probabilities(for: $0) }
+                    grid.views(includingMirror: averagesMirroredView).map { model.probabilities(for: $0) }
                 }.elementwiseMean()
                 for c in 0..<classes { base[i * classes + c] = mean[c] }
             }

@@ -46,7 +46,8 @@ public final class Trainer {
         fingerprint = DataFingerprint(data.split)
         teachers = recipe.teachers.isEmpty ? nil
             : try TeacherEnsemble(folders: recipe.teachers, for: config, precision: .fastest,
-                                  averagesMirroredView: recipe.teachersAverageMirroredView)
+                                  averagesMirroredView: recipe.teachersAverageMirroredView,
+                                  maxTokens: recipe.teacherTokens)
 
         checkpoint = TrainingCheckpoint(directory: output)
         // A mistyped --output with --resume must not become a new run (nor a new folder).

@@ -2,7 +2,8 @@ import DilatedViT
 
 /// Everything about a training run besides the model's architecture: the schedule, the
 /// regularisation, the data settings and the seed. Saved with every checkpoint, so a
-/// resumed run can refuse settings that differ from the ones it started with.
+/// resumed run can refuse settings that differ from the ones it started with. Settings
+/// added after the checkpoint format are optionals, so older runs' `state.json` still decodes.
 public struct TrainingRecipe: Sendable, Equatable, Codable {
     public var epochs: Int
     public var batchSize: Int
@@ -32,7 +33,7 @@ public struct TrainingRecipe: Sendable, Equatable, Codable {
     /// start from instead of random weights: a new schedule over an earlier run's model.
     public var initialWeights: String?
     /// The Linear layers' products: fp32, or mixed precision with BF16 products
-    /// (`LinearProducts`). Runs saved before this setting existed decode as fp32.
+    /// (`LinearProducts`).
     public var precision: MatmulPrecision
     /// Weights folders of trained models to distil from (`TeacherEnsemble`); empty: none.
     public var teachers: [String]
@@ -41,6 +42,9 @@ public struct TrainingRecipe: Sendable, Equatable, Codable {
     /// Whether each teacher also reads every crop mirrored and averages the two predictions
     /// (`ClassificationOptions.averagesMirroredView`): a more accurate teacher for twice its time.
     public var teachersAverageMirroredView: Bool
+    /// Teachers read each crop resized to at most this many tokens (`TeacherEnsemble.maxTokens`);
+    /// `nil`: at the student's grid.
+    public var teacherTokens: Int?
 
     public init(epochs: Int = 30, batchSize: Int = 64, learningRate: Float = 1e-3,
                 minimumLearningRate: Float = 1e-5, warmupEpochs: Double = 2, weightDecay: Float = 0.05,
@@ -49,7 +53,7 @@ public struct TrainingRecipe: Sendable, Equatable, Codable {
                 validationFraction: Double = 0.1, splitSeed: UInt64 = 0,
                 augmentation: TrainingAugmentation = TrainingAugmentation(), initialWeights: String? = nil,
                 precision: MatmulPrecision = .float32, teachers: [String] = [], distillationWeight: Float = 0.5,
-                teachersAverageMirroredView: Bool = false) {
+                teachersAverageMirroredView: Bool = false, teacherTokens: Int? = nil) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.learningRate = learningRate
@@ -70,6 +74,7 @@ public struct TrainingRecipe: Sendable, Equatable, Codable {
         self.teachers = teachers
         self.distillationWeight = distillationWeight
         self.teachersAverageMirroredView = teachersAverageMirroredView
+        self.teacherTokens = teacherTokens
     }
 
     /// Checks the settings that would otherwise stop the run part-way.
@@ -90,34 +95,6 @@ public struct TrainingRecipe: Sendable, Equatable, Codable {
         try require(tokensPerBatch.map { $0 > 0 } ?? true, "tokens per batch must be positive")
         try require(validationFraction > 0 && validationFraction < 1, "the validation fraction must be in (0, 1)")
         try require((0...1).contains(distillationWeight), "the distillation weight must be in [0, 1]")
-    }
-}
-
-extension TrainingRecipe {
-    /// The synthesized decoding, except that settings newer than a saved run take their
-    /// defaults there: a missing `precision` means fp32, missing `teachers` none, teachers read
-    /// one view, and batches hold `batchSize` photos.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        epochs = try container.decode(Int.self, forKey: .epochs)
-        batchSize = try container.decode(Int.self, forKey: .batchSize)
-        learningRate = try container.decode(Float.self, forKey: .learningRate)
-        minimumLearningRate = try container.decode(Float.self, forKey: .minimumLearningRate)
-        warmupEpochs = try container.decode(Double.self, forKey: .warmupEpochs)
-        weightDecay = try container.decode(Float.self, forKey: .weightDecay)
-        labelSmoothing = try container.decode(Float.self, forKey: .labelSmoothing)
-        gradientClip = try container.decode(Float.self, forKey: .gradientClip)
-        seed = try container.decode(UInt64.self, forKey: .seed)
-        gridSides = try container.decode([Int].self, forKey: .gridSides)
-        tokensPerBatch = try container.decodeIfPresent(Int.self, forKey: .tokensPerBatch)
-        validationGridSide = try container.decode(Int.self, forKey: .validationGridSide)
-        validationFraction = try container.decode(Double.self, forKey: .validationFraction)
-        splitSeed = try container.decode(UInt64.self, forKey: .splitSeed)
-        augmentation = try container.decode(TrainingAugmentation.self, forKey: .augmentation)
-        initialWeights = try container.decodeIfPresent(String.self, forKey: .initialWeights)
-        precision = try container.decodeIfPresent(MatmulPrecision.self, forKey: .precision) ?? .float32
-        teachers = try container.decodeIfPresent([String].self, forKey: .teachers) ?? []
-        distillationWeight = try container.decodeIfPresent(Float.self, forKey: .distillationWeight) ?? 0.5
-        teachersAverageMirroredView = try container.decodeIfPresent(Bool.self, forKey: .teachersAverageMirroredView) ?? false
+        try require(teacherTokens.map { $0 > 0 } ?? true, "the teachers' token budget must be positive")
     }
 }

@@ -80,13 +80,18 @@ struct Train: ParsableCommand {
     var distillationWeight: Float = 0.5
     @Flag(help: "Each teacher also reads every crop mirrored and averages the two predictions (a better teacher, twice its time).")
     var teacherMirrorAverage = false
+    @Option(help: ArgumentHelp("Teachers read each crop resized to at most this many tokens (0: the student's grid).",
+                               discussion: "A v1 teacher is best at its own budget (256): it can then teach a student reading large grids."))
+    var teacherTokens = 0
 
     func validate() throws {
         guard minCropArea > 0 && minCropArea <= 1 else {
             throw ValidationError("--min-crop-area must lie in (0, 1], got \(minCropArea)")
         }
         guard (0...1).contains(canvas) else { throw ValidationError("--canvas must lie in [0, 1], got \(canvas)") }
-        guard tokensPerBatch >= 0 else { throw ValidationError("--tokens-per-batch must not be negative") }
+        guard tokensPerBatch >= 0 && teacherTokens >= 0 else {
+            throw ValidationError("--tokens-per-batch and --teacher-tokens must not be negative")
+        }
     }
 
     func run() throws {
@@ -105,7 +110,8 @@ struct Train: ParsableCommand {
             augmentation: TrainingAugmentation(crop: RandomResizedCrop(scale: minCropArea...1),
                                                canvas: canvas > 0 ? CanvasAugmentation(probability: canvas) : nil),
             initialWeights: initWeights, precision: precision, teachers: teacher,
-            distillationWeight: distillationWeight, teachersAverageMirroredView: teacherMirrorAverage)
+            distillationWeight: distillationWeight, teachersAverageMirroredView: teacherMirrorAverage,
+            teacherTokens: teacherTokens > 0 ? teacherTokens : nil)
         let trainer = try Trainer(dataRoot: data, output: URL(fileURLWithPath: output), config: config,
                                   recipe: recipe, resume: resume, cachesImages: !noCache, loaderThreads: loaderThreads)
         print(trainer.data.split.summary(unreadable: Set(trainer.unreadablePhotos.map(\.path))))
@@ -120,7 +126,8 @@ struct Train: ParsableCommand {
         noteSlowPrecisions([recipe.precision])
         if !teacher.isEmpty {
             print("distilling from \(teacher.joined(separator: ", ")) (weight \(distillationWeight)"
-                  + (teacherMirrorAverage ? ", each also reading the mirrored crop)" : ")"))
+                  + (teacherMirrorAverage ? ", each also reading the mirrored crop" : "")
+                  + (teacherTokens > 0 ? ", each crop read at ≤ \(teacherTokens) tokens)" : ")"))
         }
         if trainer.epochsCompleted > 0 { print("resuming after epoch \(trainer.epochsCompleted) of \(epochs)") }
         var display = TrainingDisplay()

@@ -38,4 +38,22 @@ import Testing
         #expect(grid.mirrored() != grid)
         #expect(grid.mirrored().mirrored() == grid)
     }
+
+    @Test func aGridGivesBackThePhotoItWasCutFrom() {
+        let image = RGBImage(width: 12, height: 8, pixels: (0..<288).map { UInt8(($0 * 37 + 11) % 256) })
+        let mean: [Float] = [0.485, 0.456, 0.406], std: [Float] = [0.229, 0.224, 0.225]
+        let grid = PatchGrid(image: image, patchSize: 4, mean: mean, std: std)
+        #expect(grid.image(mean: mean, std: std) == image)
+    }
+
+    @Test func aResampledGridIsTheResizedPhotoCutAgain() {
+        let image = RGBImage(width: 32, height: 16, pixels: (0..<1536).map { UInt8(($0 * 13 + 5) % 256) })
+        let grid = PatchGrid(image: image, patchSize: 4)
+        // 8×4 patches read at ≤ 8 tokens keep the 2:1 aspect: 4×2 patches of the photo halved.
+        let down = grid.resampled(maxTokens: 8, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5])
+        #expect(down == PatchGrid(image: Resampler.resize(image, width: 16, height: 8), patchSize: 4))
+        let up = grid.resampled(maxTokens: 128, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5])
+        #expect(up == PatchGrid(image: Resampler.resize(image, width: 64, height: 32), patchSize: 4))
+        #expect(grid.resampled(maxTokens: 32, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5]) == grid)
+    }
 }

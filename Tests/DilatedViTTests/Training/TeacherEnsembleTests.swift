@@ -44,4 +44,22 @@ import Testing
             #expect(maxAbsDifference(Array(got[i * 3..<(i + 1) * 3]), expected) < 1e-6)
         }
     }
+
+    /// With a token budget each teacher reads the crop resized to that budget, not the
+    /// student's (larger or smaller) grid.
+    @Test func teachersReadEachCropAtTheirTokenBudget() throws {
+        let config = tinyConfig()
+        let folders = try teacherFolders(for: config)
+        defer { for path in folders { try? FileManager.default.removeItem(atPath: path) } }
+        let ensemble = try TeacherEnsemble(folders: folders, for: config, precision: .float32, maxTokens: 6)
+        let photo = RGBImage(width: 12, height: 8, pixels: (0..<288).map { UInt8(($0 * 31 + 7) % 256) })
+        let got = ensemble.probabilities(for: [PatchGrid(image: photo, patchSize: 2)])
+
+        let models = try folders.map { try DilatedViTModel(contentsOf: URL(fileURLWithPath: $0), precision: .float32) }
+        let budgetGrid = PatchGrid(image: Resampler.resize(photo, width: 6, height: 4), patchSize: 2)
+        let expected = models.map { $0.probabilities(for: budgetGrid) }.elementwiseMean()
+        #expect(maxAbsDifference(got, expected) < 1e-6)
+        let atStudentGrid = models.map { $0.probabilities(for: PatchGrid(image: photo, patchSize: 2)) }.elementwiseMean()
+        #expect(maxAbsDifference(got, atStudentGrid) > 1e-4)
+    }
 }

@@ -26,17 +26,13 @@ enum ProbePositionReport {
         lines += grid(result.meanProbability) { String(format: "%.3f", $0) }
         lines += ["accuracy", header]
         lines += grid(result.accuracy) { String(format: "%.0f%%", $0 * 100) }
-        var summary = String(format: "%@: mean probability %.3f, accuracy %.1f%%", run.mode,
-                             result.overallProbability, result.overallAccuracy * 100)
-        if n >= 3 {
-            // Interior vs border positions: the "lost in the middle" contrast.
-            let cells = (0..<(n * n)).map { (row: $0 / n, column: $0 % n) }
-            let border = cells.filter { [0, n - 1].contains($0.row) || [0, n - 1].contains($0.column) }
-                .map { result.meanProbability[$0.row * n + $0.column] }
-            let interior = cells.filter { ![0, n - 1].contains($0.row) && ![0, n - 1].contains($0.column) }
-                .map { result.meanProbability[$0.row * n + $0.column] }
-            summary += String(format: "; interior %.3f vs border %.3f",
-                              interior.reduce(0, +) / Float(interior.count), border.reduce(0, +) / Float(border.count))
+        var summary = String(format: "%@: mean probability %.3f, accuracy %.1f%% (worst position %.1f%%; the photos read alone %.1f%%)",
+                             run.mode, result.overallProbability, result.overallAccuracy * 100,
+                             (result.accuracy.min() ?? 0) * 100, result.aloneAccuracy * 100)
+        if let probability = result.borderAndInterior(result.meanProbability),
+           let accuracy = result.borderAndInterior(result.accuracy) {
+            summary += String(format: "; interior %.3f vs border %.3f (accuracy %.1f%% vs %.1f%%)",
+                              probability.interior, probability.border, accuracy.interior * 100, accuracy.border * 100)
         }
         return (lines + [summary]).joined(separator: "\n")
     }

@@ -1,8 +1,11 @@
 /// Which patches drove a photo's label: the per-token class scores behind its logits.
 ///
-/// The model pools by a mean over tokens and then applies a linear head, so class `c`'s
-/// logit is exactly the mean over tokens of `head_c(LN(x_t))`. `tokenLogits` holds those
-/// per-token terms; they are the photo's logits split additively across its patches.
+/// The head is linear after a pooling that is a weighted sum over tokens, so each logit
+/// splits exactly into per-token terms whose mean it is: with mean pooling the term of
+/// token `t` is `head_c(z_t)`, `z_t = LN(x_t)`; with attention pooling (Model v2) it is
+/// `head_c(N·a_t ⊙ z_t)`, `a_t` the token's pooling weight per head channel group
+/// (docs/MODEL.md §9). `tokenLogits` holds those terms: the photo's logits split
+/// additively across its patches.
 public struct Explanation: Sendable {
     /// The model's labels, in the order of `logits`, `probabilities` and `tokenLogits` columns.
     public var labels: [String]

@@ -85,7 +85,7 @@ public struct ScalingBenchmark: Sendable {
                     failed: (ImageDecodingError) -> Void = { _ in },
                     progress: (Int, Int) -> Void = { _, _ in },
                     finished: (Row) -> Void = { _ in }) -> [Row] {
-        precondition(dataset.labels == classifier.config.labels, "the data set's labels are not the model's")
+        precondition(dataset.labels.allSatisfy(classifier.config.labels.contains), "a label folder is not the model's")
         var rows: [Row] = []
         for budget in budgets {
             let dilated = measure(budget: budget, attention: .dilated, dataset: dataset, samples: samples,

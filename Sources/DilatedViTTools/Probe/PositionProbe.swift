@@ -103,11 +103,14 @@ public struct PositionProbe: Sendable {
         var probabilities = [Double](repeating: 0, count: cellCount)
         var correct = [Int](repeating: 0, count: cellCount)
         var grid = (rows: 0, columns: 0)
+        var correctAlone = 0
         for (index, sample) in samples.enumerated() {
             guard let truth = labels.firstIndex(of: sample.label) else {
                 preconditionFailure("PositionProbe: label \(sample.label) is not one of the model's \(labels)")
             }
             let photo = fitted(sample.image)
+            let alone = classifier.model.probabilities(for: loader.load(photo).grid, attention: attention)
+            if alone.indices.max(by: { alone[$0] < alone[$1] }) == truth { correctAlone += 1 }
             for placement in placements(width: photo.width, height: photo.height) {
                 let composite = Self.composite(photo, onto: empty, x: placement.x, y: placement.y)
                 let loaded = loader.load(composite)
@@ -123,7 +126,7 @@ public struct PositionProbe: Sendable {
         return PositionProbeResult(
             gridSize: gridSize, sampleCount: samples.count, tokenRows: grid.rows, tokenColumns: grid.columns,
             meanProbability: probabilities.map { Float($0 / count) },
-            accuracy: correct.map { Float(Double($0) / count) })
+            accuracy: correct.map { Float(Double($0) / count) }, aloneAccuracy: Float(Double(correctAlone) / count))
     }
 }
 
@@ -138,9 +141,27 @@ public struct PositionProbeResult: Sendable, Equatable {
     public var meanProbability: [Float]
     /// Fraction of samples whose top label was the true one at each position.
     public var accuracy: [Float]
+    /// The same fraction for the fitted photos read alone, without a canvas: what each
+    /// position is measured against.
+    public var aloneAccuracy: Float
 
     public var overallProbability: Float { meanProbability.reduce(0, +) / Float(meanProbability.count) }
     public var overallAccuracy: Float { accuracy.reduce(0, +) / Float(accuracy.count) }
+
+    /// Mean of `values` over the border positions and over the interior ones (nil below 3×3):
+    /// the "lost in the middle" contrast.
+    public func borderAndInterior(_ values: [Float]) -> (border: Float, interior: Float)? {
+        let n = gridSize
+        guard n >= 3 else { return nil }
+        var border: [Float] = [], interior: [Float] = []
+        for row in 0..<n {
+            for column in 0..<n {
+                let onBorder = row == 0 || row == n - 1 || column == 0 || column == n - 1
+                if onBorder { border.append(values[row * n + column]) } else { interior.append(values[row * n + column]) }
+            }
+        }
+        return (border.reduce(0, +) / Float(border.count), interior.reduce(0, +) / Float(interior.count))
+    }
 
     /// Mean probability as a heat map, on the absolute [0, 1] scale.
     package var probabilityMap: HeatMap { HeatMap(rows: gridSize, columns: gridSize, values: meanProbability) }

@@ -59,13 +59,19 @@ private let fixtureWeights = "Tests/DilatedViTTests/Fixtures/reference/grid7x13"
         #expect(counter.texts.contains("accuracy") && counter.texts.contains("ms per photo"))
     }
 
-    @Test func refusesLabelsThatAreNotTheModels() throws {
+    @Test func refusesLabelsThatAreNotTheModelsButAcceptsSomeOfThem() throws {
         let folder = try SyntheticImageFolder(counts: ["buildings": 1, "sea": 1])
         defer { folder.remove() }
         let result = try DVitProcess.run(["bench", "scaling", "--weights", fixtureWeights, "--data", folder.root])
         #expect(result.status == 2)
-        #expect(result.standardError.contains(#"["buildings", "forest", "glacier"]"#)
-                && result.standardError.contains(#"["buildings", "sea"]"#), "\(result.standardError)")
+        #expect(result.standardError.contains(#"["sea"] are not among the model's labels ["buildings", "forest", "glacier"]"#),
+                "\(result.standardError)")
+        let some = try SyntheticImageFolder(counts: ["forest": 2])
+        defer { some.remove() }
+        let subset = try DVitProcess.run(["bench", "scaling", "--weights", fixtureWeights, "--data", some.root,
+                                          "--budgets", "64", "--dense-max-tokens", "0"])
+        #expect(subset.status == 0, "\(subset.standardError)")
+        #expect(subset.standardOutput.contains("2 photos"), "\(subset.standardOutput)")
     }
 
     @Test func refusesAMissingFolderAndBadBudgets() throws {

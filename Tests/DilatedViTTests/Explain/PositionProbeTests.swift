@@ -72,5 +72,22 @@ import Testing
         #expect(result.accuracy.allSatisfy { [0, 0.5, 1].contains($0) })
         #expect(probe.run(classifier, samples: samples) == result)
         #expect(result.probabilityMap.values == result.meanProbability)
+        // Read alone: the fitted photos classified by themselves, without the canvas.
+        let alone = samples.filter { sample in
+            let p = classifier.model.probabilities(for: classifier.photoLoader(maxTokens: 0).load(probe.fitted(sample.image)).grid)
+            return classifier.config.labels[p.indices.max { p[$0] < p[$1] }!] == sample.label
+        }
+        #expect(result.aloneAccuracy == Float(alone.count) / 2)
+    }
+
+    @Test func borderAndInteriorAverageTheRingAndTheRest() {
+        let result = PositionProbeResult(gridSize: 3, sampleCount: 1, tokenRows: 1, tokenColumns: 1,
+                                         meanProbability: [1, 1, 1, 1, 0.2, 1, 1, 1, 0.6], accuracy: Array(repeating: 1, count: 9),
+                                         aloneAccuracy: 1)
+        let split = result.borderAndInterior(result.meanProbability)!
+        #expect(abs(split.border - 0.95) < 1e-6 && abs(split.interior - 0.2) < 1e-6)
+        let small = PositionProbeResult(gridSize: 2, sampleCount: 1, tokenRows: 1, tokenColumns: 1,
+                                        meanProbability: [1, 1, 1, 1], accuracy: [1, 1, 1, 1], aloneAccuracy: 1)
+        #expect(small.borderAndInterior(small.meanProbability) == nil)
     }
 }

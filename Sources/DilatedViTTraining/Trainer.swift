@@ -124,8 +124,8 @@ public final class Trainer {
 
     /// Weights of an earlier run, checked against this run's architecture. The reading
     /// policy may differ, and so may the Model v2 options (level rule, position code,
-    /// pooling): a v1 model starts a v2 run with every tensor the two share, the others
-    /// (attention pooling's scores) take their training initialisation.
+    /// pooling): a v1 model starts a v2 run with every tensor the two share, and attention
+    /// pooling's scores at zero.
     private static func loadInitialWeights(_ path: String, config: ModelConfig) throws -> ModelWeights {
         let directory = URL(fileURLWithPath: path)
         var saved = try ModelConfig(contentsOf: directory.appendingPathComponent("config.json"))
@@ -139,10 +139,10 @@ public final class Trainer {
         guard saved.architecture == config.architecture else { throw TrainerError.initialWeightsDiffer(path) }
         saved.architecture = savedArchitecture
         let source = try ModelWeights(contentsOf: url, config: saved)
-        let fresh = ModelWeights(trainingInitFor: config, seed: 0)
-        return ModelWeights(config: config) { entry, layout in
-            let from = source.layout[entry.name].map { source.values[$0.range] } ?? fresh.values[entry.range]
-            return Array(from)
+        // Only attention pooling's scores are new: zero scores start it as the mean pooling
+        // the v1 model was trained with (as its training initialisation does).
+        return ModelWeights(config: config) { entry, _ in
+            source.layout[entry.name].map { Array(source.values[$0.range]) } ?? [Float](repeating: 0, count: entry.count)
         }
     }
 

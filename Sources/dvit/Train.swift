@@ -62,6 +62,8 @@ struct Train: ParsableCommand {
     var tokensPerBatch = 0
     @Option(help: "Share of photos pasted, shrunk to 25–75% of the side, at a random place on a grey or noise canvas.")
     var canvas = 0.0
+    @Option(help: "Share of crops enlarged by an exact whole factor (2×, 3×, 4×…), as photos upscaled natively are.")
+    var integerZoom = 0.0
     @Option(help: "Smallest share of a photo's area a random resized crop keeps.")
     var minCropArea = 0.35
     @Option(help: "Validation grid side in patches.") var validationGrid = 12
@@ -89,6 +91,9 @@ struct Train: ParsableCommand {
             throw ValidationError("--min-crop-area must lie in (0, 1], got \(minCropArea)")
         }
         guard (0...1).contains(canvas) else { throw ValidationError("--canvas must lie in [0, 1], got \(canvas)") }
+        guard (0...1).contains(integerZoom) else {
+            throw ValidationError("--integer-zoom must lie in [0, 1], got \(integerZoom)")
+        }
         guard tokensPerBatch >= 0 && teacherTokens >= 0 else {
             throw ValidationError("--tokens-per-batch and --teacher-tokens must not be negative")
         }
@@ -108,7 +113,8 @@ struct Train: ParsableCommand {
             tokensPerBatch: tokensPerBatch > 0 ? tokensPerBatch : nil,
             validationGridSide: validationGrid, validationFraction: validationFraction, splitSeed: splitSeed,
             augmentation: TrainingAugmentation(crop: RandomResizedCrop(scale: minCropArea...1),
-                                               canvas: canvas > 0 ? CanvasAugmentation(probability: canvas) : nil),
+                                               canvas: canvas > 0 ? CanvasAugmentation(probability: canvas) : nil,
+                                               integerZoom: integerZoom > 0 ? IntegerZoom(probability: integerZoom) : nil),
             initialWeights: initWeights, precision: precision, teachers: teacher,
             distillationWeight: distillationWeight, teachersAverageMirroredView: teacherMirrorAverage,
             teacherTokens: teacherTokens > 0 ? teacherTokens : nil)

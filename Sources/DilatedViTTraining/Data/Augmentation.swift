@@ -153,7 +153,37 @@ public struct CanvasAugmentation: Sendable, Equatable, Codable {
     }
 }
 
-/// The training transform of one photo: random resized crop → resize to the batch's size
+/// Crops that the resize enlarges by an exact whole factor `k` (2×, 3×, 4×, …): each output
+/// patch then holds the same bilinear interpolation pattern, a texture that a photo read
+/// natively after a 2×, 4× or 8× upscale shows and random crops almost never do. Measured
+/// on Model v2 trained without it: 600-px reads (4×) fell to 72.7% where 608 px gave 86.9%.
+public struct IntegerZoom: Sendable, Equatable, Codable {
+    /// Share of crops drawn this way instead of by the random resized crop.
+    public var probability: Double
+
+    public init(probability: Double) {
+        precondition((0...1).contains(probability), "integer zoom probability must lie in [0, 1]")
+        self.probability = probability
+    }
+
+    /// A `width/k × height/k` crop at a random place, `k` in 2...8 (8×: a 150-px photo read
+    /// at 1,200 px) a common divisor of the output sides for which the crop fits the image;
+    /// nil when there is none (or by chance).
+    package func rect(imageWidth: Int, imageHeight: Int, width: Int, height: Int,
+                      using generator: inout SplitMix64) -> PixelRect? {
+        guard generator.chance(probability) else { return nil }
+        let factors = (2...8).filter { k in
+            width % k == 0 && height % k == 0 && width / k <= imageWidth && height / k <= imageHeight
+        }
+        guard !factors.isEmpty else { return nil }
+        let k = factors[generator.nextIndex(below: factors.count)]
+        let w = width / k, h = height / k
+        return PixelRect(x: generator.nextIndex(below: imageWidth - w + 1),
+                         y: generator.nextIndex(below: imageHeight - h + 1), width: w, height: h)
+    }
+}
+
+/// The training transform of one photo: random resized crop (or an integer zoom) → resize to the batch's size
 /// (area average down, bilinear up) → horizontal flip → colour jitter → random erasing →
 /// canvas.
 /// Everything random comes from one `SplitMix64` seeded per sample, so a seed gives the
@@ -167,16 +197,19 @@ public struct TrainingAugmentation: Sendable, Equatable, Codable {
     public var erasing: RandomErasing?
     /// `nil`: never on a canvas (and runs saved before this setting existed decode so).
     public var canvas: CanvasAugmentation?
+    /// `nil`: crops by `crop` only.
+    public var integerZoom: IntegerZoom?
 
     public init(crop: RandomResizedCrop? = RandomResizedCrop(), flipProbability: Double = 0.5,
                 colorJitter: ColorJitter = ColorJitter(), erasing: RandomErasing? = nil,
-                canvas: CanvasAugmentation? = nil) {
+                canvas: CanvasAugmentation? = nil, integerZoom: IntegerZoom? = nil) {
         precondition((0...1).contains(flipProbability))
         self.crop = crop
         self.flipProbability = flipProbability
         self.colorJitter = colorJitter
         self.erasing = erasing
         self.canvas = canvas
+        self.integerZoom = integerZoom
     }
 
     /// No randomness at all: the whole photo resized.
@@ -185,7 +218,10 @@ public struct TrainingAugmentation: Sendable, Equatable, Codable {
     public func apply(to image: RGBImage, width: Int, height: Int, seed: UInt64) -> RGBImage {
         var generator = SplitMix64(seed: seed)
         var source = image
-        if let crop {
+        if let rect = integerZoom?.rect(imageWidth: image.width, imageHeight: image.height, width: width,
+                                        height: height, using: &generator) {
+            source = image.cropped(to: rect)
+        } else if let crop {
             let rect = crop.rect(width: image.width, height: image.height,
                                  outputAspect: Double(width) / Double(height), using: &generator)
             source = image.cropped(to: rect)

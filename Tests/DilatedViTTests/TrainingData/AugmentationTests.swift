@@ -149,4 +149,37 @@ import Testing
         var generator = SplitMix64(seed: 1)
         #expect(CanvasAugmentation(probability: 0).apply(to: photo, using: &generator) == photo)
     }
+
+    /// Integer zoom: crops of exactly output/k pixels, k in 2...8 dividing both output sides
+    /// and fitting the photo, anywhere in it; every allowed k is drawn; none when nothing fits.
+    @Test func integerZoomCropsAWholeFractionOfTheOutput() {
+        var factors = Set<Int>()
+        for seed in 0..<200 as Range<UInt64> {
+            var generator = SplitMix64(seed: seed)
+            guard let rect = IntegerZoom(probability: 1).rect(imageWidth: 150, imageHeight: 140, width: 512,
+                                                              height: 384, using: &generator) else {
+                Issue.record("no crop for seed \(seed)"); continue
+            }
+            let k = 512 / rect.width
+            #expect(rect.width * k == 512 && rect.height * k == 384)
+            #expect(rect.x >= 0 && rect.y >= 0 && rect.x + rect.width <= 150 && rect.y + rect.height <= 140)
+            factors.insert(k)
+        }
+        // 512×384 over a 150×140 photo: k must divide 128 and leave ≤ 150×140, so 4 or 8.
+        #expect(factors == [4, 8])
+        var generator = SplitMix64(seed: 1)
+        #expect(IntegerZoom(probability: 1).rect(imageWidth: 10, imageHeight: 10, width: 512, height: 512,
+                                                 using: &generator) == nil)
+        #expect(IntegerZoom(probability: 0).rect(imageWidth: 150, imageHeight: 150, width: 64, height: 64,
+                                                 using: &generator) == nil)
+        // Through the whole transform: the output is some crop of 8, 4 or 2 px resized by 2, 4 or 8.
+        let zoom = TrainingAugmentation(crop: nil, flipProbability: 0, colorJitter: .none, integerZoom: IntegerZoom(probability: 1))
+        let photo = RGBImage(width: 12, height: 12, pixels: (0..<432).map { UInt8(($0 * 7) % 256) })
+        let out = zoom.apply(to: photo, width: 16, height: 16, seed: 5)
+        #expect(out.width == 16 && out.height == 16)
+        let crops = [8, 4, 2].flatMap { side in
+            (0...12 - side).flatMap { y in (0...12 - side).map { x in PixelRect(x: x, y: y, width: side, height: side) } }
+        }
+        #expect(crops.contains { Resampler.resize(photo.cropped(to: $0), width: 16, height: 16) == out })
+    }
 }

@@ -198,7 +198,7 @@ public final class Trainer {
     /// Runs the remaining epochs, reporting as it goes; an error thrown by `report` stops
     /// the run (the last completed epoch stays saved).
     public func run(report: (TrainingEvent) throws -> Void) throws {
-        if lock == nil { lock = try OutputLock(folder: checkpoint.directory.path) }
+        if lock == nil && group.rank == 0 { lock = try OutputLock(folder: checkpoint.directory.path) }
         defer { lock = nil }
         let batchesPerEpoch = data.sampler.batchesPerEpoch
         for epoch in state.epochsCompleted..<recipe.epochs {

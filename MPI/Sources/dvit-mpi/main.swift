@@ -20,23 +20,32 @@ guard let group = MPIProcessGroup.start() else {
 let arguments = Array(CommandLine.arguments.dropFirst())
 let prefix = "dvit-mpi: rank \(group.rank) of \(group.size): "
 
-func fail(_ message: String, status: Int32) -> Never {
+/// Where a failure's line goes: standard error, kept aside on ranks other than 0.
+var errorStream = FileHandle.standardError
+if group.rank > 0 {
+    // Rank 0 reports; the others' output and warnings (the same lines) go nowhere, except
+    // their failure line. (mpirun still names a rank that crashes, and its signal.)
+    let saved = dup(STDERR_FILENO), null = open("/dev/null", O_WRONLY)
+    if saved >= 0 && null >= 0 {
+        errorStream = FileHandle(fileDescriptor: saved, closeOnDealloc: true)
+        dup2(null, STDOUT_FILENO)
+        dup2(null, STDERR_FILENO)
+        close(null)
+    }
+}
+
+@MainActor func fail(_ message: String, status: Int32) -> Never {
+    if group.size > 1 && group.rank > 0 { usleep(1_000_000) }  // rank 0 first, if it fails too
     var lines = message.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     if lines.first?.hasPrefix("Error: ") == true { lines[0].removeFirst("Error: ".count) }
-    FileHandle.standardError.write(Data((prefix + lines.joined(separator: "\n") + "\n").utf8))
+    errorStream.write(Data((prefix + lines.joined(separator: "\n") + "\n").utf8))
     guard group.size > 1 else { group.finish(); exit(status) }
-    if group.rank > 0 { usleep(1_000_000) }
     group.abort(status)
 }
 
 let distributed = ["train"]
 if group.size > 1, let command = arguments.first, !command.hasPrefix("-"), !distributed.contains(command) {
     fail("only `train` runs across ranks; run `\(command)` with dvit, or with one rank", status: 2)
-}
-if group.rank > 0 {
-    // Rank 0 reports; the others' standard output (the same lines) goes nowhere.
-    let null = open("/dev/null", O_WRONLY)
-    if null >= 0 { dup2(null, STDOUT_FILENO); close(null) }
 }
 ProcessGroups.install(group)
 var message: String?

@@ -63,6 +63,11 @@ import Testing
             #expect(abs(x.trainingLoss - y.trainingLoss) <= 1e-4 * x.trainingLoss, "\(a) vs \(b)")
             #expect(x.trainingAccuracy == y.trainingAccuracy && x.validationAccuracy == y.validationAccuracy)
         }
+        // Every rank of another rank count reads the finished run, agrees on it, and has
+        // nothing left to train.
+        let resumed = try MPIJob.run([(ranks + 1, "dvit-mpi", Self.trainArguments(data.root, output: many) + ["--resume"])])
+        #expect(resumed.status == 0 && resumed.standardOutput.contains("resuming after epoch 2 of 2"),
+                "\(resumed.standardOutput)\n\(resumed.standardError)")
     }
 
     /// A rank that fails ends the whole job quickly with a non-zero status and one line

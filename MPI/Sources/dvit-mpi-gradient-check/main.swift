@@ -16,12 +16,17 @@ import Foundation
 
 guard let group = MPIProcessGroup.start() else { exit(1) }
 var tolerance = 1e-6
+/// With --time-allreduce N: also the mean time of an all-reduce of N floats (the gradient
+/// arena of an N-parameter model), over 20 after 3 warm-ups.
+var timedCount: Int?
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     if argument == "--tolerance", let value = arguments.popFirst().flatMap(Double.init) {
         tolerance = value
+    } else if argument == "--time-allreduce", let value = arguments.popFirst().flatMap(Int.init), value > 0 {
+        timedCount = value
     } else {
-        FileHandle.standardError.write(Data("usage: dvit-mpi-gradient-check [--tolerance X]\n".utf8))
+        FileHandle.standardError.write(Data("usage: dvit-mpi-gradient-check [--tolerance X] [--time-allreduce FLOATS]\n".utf8))
         group.abort(2)
     }
 }
@@ -105,6 +110,17 @@ for check in cases {
                      alone.gradients.count, relative, tolerance, largestDifference, largest,
                      Set(hashes).count == 1 ? "yes" : "NO", meanLoss, Double(loss), failed[0] > 0 ? "FAILED" : "ok"))
         fflush(nil)
+    }
+}
+if let count = timedCount {
+    var buffer = [Float](repeating: 1, count: count)
+    for _ in 0..<3 { group.sum(&buffer) }
+    let clock = ContinuousClock()
+    let elapsed = clock.measure { for _ in 0..<20 { group.sum(&buffer) } }
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    if group.rank == 0 {
+        print(String(format: "all-reduce of %d floats (%.1f MB) over %d ranks: %.2f ms", count,
+                     Double(4 * count) / 1e6, group.size, seconds / 20 * 1000))
     }
 }
 group.finish()

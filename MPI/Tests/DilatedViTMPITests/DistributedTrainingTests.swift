@@ -84,6 +84,30 @@ import Testing
         #expect(ours == ["dvit-mpi: rank 1 of 2: /nonexistent-dvit-data: no such folder"], "\(job.standardError)")
     }
 
+    /// A rank that dies in the middle of training (SIGKILL: no message, no MPI_Abort) does
+    /// not leave the others waiting in the next all-reduce: mpirun ends the job, non-zero.
+    @Test func aRankKilledMidRunEndsTheJob() throws {
+        #if os(Linux)
+        let data = try SyntheticPhotos(), scratch = try ScratchFolder()
+        let run = scratch.path("run")
+        var arguments = Self.trainArguments(data.root, output: run)
+        arguments[arguments.firstIndex(of: "--epochs")! + 1] = "500"
+        var killed: Int32?
+        let job = try MPIJob.run([(2, "dvit-mpi", arguments)], deadline: 120) { mpirun in
+            // Training has started once rank 0 finished its first epoch.
+            let start = Date()
+            while !FileManager.default.fileExists(atPath: run + "/current"), Date().timeIntervalSince(start) < 60 {
+                usleep(20_000)
+            }
+            killed = childProcesses(of: mpirun, named: "dvit-mpi").max()
+            if let killed { kill(killed, SIGKILL) }
+        }
+        #expect(killed != nil, "no rank found to kill")
+        #expect(!job.hung && job.status != 0, "\(job.standardError)")
+        #expect(job.seconds < 90, "took \(job.seconds) s")
+        #endif
+    }
+
     /// Ranks started differently (here another --seed, so other initial weights) are
     /// refused at the start by rank 0, naming the rank that differs.
     @Test func ranksThatStartDifferentlyAreRefused() throws {

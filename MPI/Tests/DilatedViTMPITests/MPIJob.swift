@@ -23,8 +23,9 @@ enum MPIJob {
     /// `mpirun --oversubscribe` with one app context per element of `contexts`: each is a
     /// rank count, an executable in the build folder and its arguments (MPMD: ranks may be
     /// given different arguments).
+    /// `during`, if given, runs once mpirun has started, with its pid (then the deadline counts).
     static func run(_ contexts: [(ranks: Int, executable: String, arguments: [String])],
-                    deadline: Double = 300) throws -> Result {
+                    deadline: Double = 300, during: ((Int32) -> Void)? = nil) throws -> Result {
         var arguments = ["--oversubscribe"]
         for (i, context) in contexts.enumerated() {
             if i > 0 { arguments.append(":") }
@@ -46,6 +47,7 @@ enum MPIJob {
         process.standardError = try FileHandle(forWritingTo: err)
         let start = Date()
         try process.run()
+        during?(process.processIdentifier)
         var hung = false
         while process.isRunning {
             if Date().timeIntervalSince(start) > deadline {
@@ -134,4 +136,16 @@ func storedPNG(width: Int, height: Int, rgb: [UInt8]) -> Data {
     let header = bigEndian(UInt32(width)) + bigEndian(UInt32(height)) + [8, 2, 0, 0, 0]
     return Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", header) + chunk("IDAT", zlib)
                 + chunk("IEND", []))
+}
+
+/// The pids of the processes whose parent is `parent` and whose name is `name` (Linux /proc).
+func childProcesses(of parent: Int32, named name: String) -> [Int32] {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap(Int32.init).filter { pid in
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { return false }
+        let command = stat[stat.index(after: open)..<close]
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return command == name.prefix(15) && fields.count > 1 && Int32(fields[1]) == parent
+    }
 }

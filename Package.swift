@@ -9,6 +9,8 @@ let package = Package(
         .library(name: "DilatedViT", targets: ["DilatedViT"]),
         // Training a model on a folder of labelled photos, and evaluating it.
         .library(name: "DilatedViTTraining", targets: ["DilatedViTTraining"]),
+        // The command line's commands, for executables that run them (the MPI package's dvit-mpi).
+        .library(name: "DVitCommands", targets: ["DVitCommands"]),
         .executable(name: "dvit", targets: ["dvit"]),
     ],
     dependencies: [
@@ -41,12 +43,17 @@ let package = Package(
         .target(
             name: "DilatedViTTools",
             dependencies: ["DilatedViT", "DilatedViTTraining", "CKernels"]),
-        .executableTarget(
-            name: "dvit",
+        // The dvit command tree, a library so that the MPI package's dvit-mpi runs the same
+        // commands (DVitCommandLine); the dvit executable is its one-line main.
+        .target(
+            name: "DVitCommands",
             dependencies: [
                 "DilatedViT", "DilatedViTTraining", "DilatedViTTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        .executableTarget(
+            name: "dvit",
+            dependencies: ["DVitCommands"]),
         .testTarget(
             name: "DilatedViTTests",
             dependencies: ["DilatedViT", "DilatedViTTraining", "DilatedViTTools", "CCodecs", "CKernels"],

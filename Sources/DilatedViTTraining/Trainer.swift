@@ -5,6 +5,14 @@ import DilatedViT
 /// with warm-up and cosine decay, gradient clipping, validation and a checkpoint after every
 /// epoch. The same recipe (seed included) on the same machine gives the same run, and a
 /// resumed run continues exactly where the last completed epoch left it.
+///
+/// Data-parallel over a `ProcessGroup` (one process by default; `dvit-mpi` installs an MPI
+/// group): every rank builds the same trainer, loads its share of each global batch, and
+/// the ranks' gradients are summed before every rank applies the same update
+/// (`TrainingModel.step(share:in:)`); validation is split across ranks too and its counts
+/// summed. Only rank 0 writes the run folder (checkpoints, held-out list, lock) and its
+/// reports are the ones to print. A run resumes with any number of ranks: batches depend on
+/// the seed and the epoch alone, not on the rank count (docs/DISTRIBUTED.md).
 public final class Trainer {
     public let config: ModelConfig
     public let recipe: TrainingRecipe
@@ -13,6 +21,8 @@ public final class Trainer {
     /// Photos of the data set that cannot be decoded (reported on standard error, and left
     /// out of every batch).
     public let unreadablePhotos: [LabeledImage]
+    /// The processes training together (a single process unless one was installed).
+    public let group: any ProcessGroup
 
     private let model: TrainingModel
     private var optimizer: AdamW
@@ -25,9 +35,16 @@ public final class Trainer {
 
     /// Starts a run in `output` (which must not hold one yet), or resumes the run there after
     /// checking its files, its state and that `dataRoot` gives the same split. Locks `output`
-    /// against other trainers until `run` returns.
+    /// against other trainers until `run` returns. With several ranks (`group`, by default
+    /// `ProcessGroups.current`) only rank 0 creates, locks and writes `output`; on resume every
+    /// rank reads the run from it (a folder all ranks can read), and rank 0 checks that all
+    /// ranks start from the same weights, optimizer state, settings and data split.
     public init(dataRoot: String, output: URL, config: ModelConfig, recipe: TrainingRecipe,
-                resume: Bool, cachesImages: Bool = true, loaderThreads: Int = 1) throws {
+                resume: Bool, cachesImages: Bool = true, loaderThreads: Int = 1,
+                group: (any ProcessGroup)? = nil) throws {
+        let group = group ?? ProcessGroups.current
+        self.group = group
+        let writes = group.rank == 0
         try recipe.validate()
         guard config.labels.count >= 2 else { throw TrainerError.oneLabel(dataRoot, config.labels) }
         var config = config
@@ -52,13 +69,15 @@ public final class Trainer {
         checkpoint = TrainingCheckpoint(directory: output)
         // A mistyped --output with --resume must not become a new run (nor a new folder).
         if resume && !checkpoint.exists && !checkpoint.isOldFormat { throw CheckpointError.noRun(output.path) }
-        do {
-            try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
-        } catch {
-            throw CheckpointError.cannotWrite(path: output.path, reason: oneLineReason(error))
+        if writes {
+            do {
+                try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+            } catch {
+                throw CheckpointError.cannotWrite(path: output.path, reason: oneLineReason(error))
+            }
+            lock = try OutputLock(folder: output.path)
+            checkpoint.removeLeftovers()
         }
-        lock = try OutputLock(folder: output.path)
-        checkpoint.removeLeftovers()
         guard !checkpoint.isOldFormat else { throw CheckpointError.oldFormat(output.path) }
         if checkpoint.exists {
             guard resume else { throw TrainerError.runExists(output.path) }
@@ -68,7 +87,7 @@ public final class Trainer {
                                   precision: recipe.precision)
             optimizer = try TrainingCheckpoint.loadOptimizer(in: folder, layout: model.layout)
             state = saved
-            try checkpoint.makeLinks()
+            if writes { try checkpoint.makeLinks() }
         } else {
             guard !resume else { throw CheckpointError.noRun(output.path) }
             let weights = try recipe.initialWeights.map { try Self.loadInitialWeights($0, config: config) }
@@ -94,8 +113,35 @@ public final class Trainer {
         }
         // The held-out list is written once, when the run starts: a resume has checked that
         // the data still gives it, and only restores it if it went missing.
-        if state.epochsCompleted == 0 || !FileManager.default.fileExists(atPath: checkpoint.validationListingPath) {
+        if writes && (state.epochsCompleted == 0
+                      || !FileManager.default.fileExists(atPath: checkpoint.validationListingPath)) {
             try checkpoint.writeValidationListing(data.split.validationListing())
+        }
+        try checkRanksAgree(after: state.epochsCompleted, starting: true)
+    }
+
+    /// Rank 0 compares every rank's checksum of the parameters, optimizer state, settings,
+    /// model and data split with its own, and throws naming the ranks that differ; the other
+    /// ranks go on into the next collective, where the abort that follows ends them.
+    private func checkRanksAgree(after epochs: Int, starting: Bool) throws {
+        guard group.size > 1 else { return }
+        var sum = Checksum()
+        sum.add(model.parameters)
+        sum.add(optimizer.firstMoment)
+        sum.add(optimizer.secondMoment)
+        sum.add(optimizer.step)
+        sum.add(epochs)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        sum.add(String(decoding: (try? encoder.encode(recipe)) ?? Data(), as: UTF8.self))
+        sum.add(String(decoding: config.jsonData(), as: UTF8.self))
+        sum.add(fingerprint.trainingPaths)
+        sum.add(fingerprint.validationPaths)
+        let all = group.gather(sum.value)
+        guard group.rank == 0 else { return }
+        let differing = all.indices.filter { all[$0] != all[0] }
+        if !differing.isEmpty {
+            throw TrainerError.ranksDiffer(differing, starting ? nil : epochs)
         }
     }
 
@@ -152,7 +198,7 @@ public final class Trainer {
     /// Runs the remaining epochs, reporting as it goes; an error thrown by `report` stops
     /// the run (the last completed epoch stays saved).
     public func run(report: (TrainingEvent) throws -> Void) throws {
-        if lock == nil { lock = try OutputLock(folder: checkpoint.directory.path) }
+        if lock == nil && group.rank == 0 { lock = try OutputLock(folder: checkpoint.directory.path) }
         defer { lock = nil }
         let batchesPerEpoch = data.sampler.batchesPerEpoch
         for epoch in state.epochsCompleted..<recipe.epochs {
@@ -160,16 +206,30 @@ public final class Trainer {
             let start = clock.now
             var images = 0, correct = 0, lossSum = 0.0, batchIndex = 0
             var learningRate: Float = 0
-            for var batch in data.trainingBatches(epoch: epoch) {
-                batch.teacherProbabilities = teachers?.probabilities(for: batch.grids)
-                model.zeroGradients()
-                let result = model.step(batch: batch)
+            // Every rank goes through every global batch, loading only its share of it.
+            let plans = data.sampler.batches(epoch: epoch)
+            let shares = plans.map { $0.share(rank: group.rank, of: group.size) }
+            let loader = data.trainingBatches(plans: shares.filter { !$0.samples.isEmpty })
+            var loaded = loader.next()
+            for plan in plans {
+                // The loader skips shares with no decodable photo: such a rank joins with none.
+                var share: TrainingBatch?
+                if let batch = loaded, batch.index == plan.index {
+                    share = batch
+                    loaded = loader.next()
+                }
+                if var batch = share {
+                    batch.teacherProbabilities = teachers?.probabilities(for: batch.grids)
+                    share = batch
+                }
+                let result = model.step(share: share, in: group)
+                guard result.images > 0 else { continue }  // no photo of the batch decoded
                 if recipe.gradientClip > 0 { _ = clipGradientNorm(&model.gradients, maxNorm: recipe.gradientClip) }
                 learningRate = schedule.learningRate(atStep: optimizer.step)
                 optimizer.update(&model.parameters, gradients: model.gradients, learningRate: learningRate)
-                images += batch.count
+                images += result.images
                 correct += result.correct
-                lossSum += Double(result.loss) * Double(batch.count)
+                lossSum += result.lossSum
                 batchIndex += 1
                 let elapsed = (clock.now - start).inSeconds
                 try report(.batch(TrainingProgress(
@@ -192,19 +252,26 @@ public final class Trainer {
                 state.bestEpoch = epoch + 1
                 state.bestValidationAccuracy = accuracy
             }
-            try checkpoint.save(config: config, weights: model.weights, optimizer: optimizer, state: state, isBest: isBest,
-                                data: fingerprint)
+            try checkRanksAgree(after: epoch + 1, starting: false)
+            if group.rank == 0 {
+                try checkpoint.save(config: config, weights: model.weights, optimizer: optimizer, state: state,
+                                    isBest: isBest, data: fingerprint)
+            }
             try report(.epochFinished(record, confusion, isBest: isBest))
         }
     }
 
     /// Accuracy of the current weights on the validation split, through the inference path
-    /// (in fp32 whatever the training precision: the weights themselves are fp32).
+    /// (in fp32 whatever the training precision: the weights themselves are fp32). With
+    /// several ranks each reads its share of every validation batch and the counts are
+    /// summed: every rank returns the whole split's matrix.
     public func validate() -> ConfusionMatrix {
         let inference = DilatedViTModel(config: config, weights: model.weights)
         var confusion = ConfusionMatrix(classCount: config.classCount)
         let classes = config.classCount
-        for batch in data.validationBatches(gridSide: recipe.validationGridSide) {
+        let plans = data.validationPlans(gridSide: recipe.validationGridSide)
+            .map { $0.share(rank: group.rank, of: group.size) }.filter { !$0.samples.isEmpty }
+        for batch in data.validationBatches(plans: plans) {
             // Small photos: one image per core beats splitting each tiny forward pass.
             var logits = [Float](repeating: 0, count: batch.count * classes)
             logits.withUnsafeMutableBufferPointer { output in
@@ -218,7 +285,10 @@ public final class Trainer {
                 confusion.record(truth: batch.labels[i], logits: Array(logits[i * classes..<(i + 1) * classes]))
             }
         }
-        return confusion
+        guard group.size > 1 else { return confusion }
+        var counts = confusion.counts.map(Double.init)
+        group.sum(&counts)
+        return ConfusionMatrix(classCount: classes, counts: counts.map { Int($0) })
     }
 }
 
@@ -258,6 +328,8 @@ public enum TrainerError: Error, CustomStringConvertible {
     case oneLabel(String, [String])
     /// The data folder, the photos held out (all unreadable when there are any), the fraction.
     case noValidationPhotos(String, heldOut: Int, fraction: Double)
+    /// Ranks whose checksum differs from rank 0's: at the start (nil) or after an epoch.
+    case ranksDiffer([Int], Int?)
 
     public var description: String {
         switch self {
@@ -280,6 +352,12 @@ public enum TrainerError: Error, CustomStringConvertible {
                 ? "no validation photos in \(path): each label keeps at least one photo for training, so a label "
                     + "needs two or more photos for --validation-fraction (\(fraction)) to hold one out"
                 : "no validation photos in \(path): all \(heldOut) held-out photos are unreadable"
+        case let .ranksDiffer(ranks, epoch):
+            (ranks.count == 1 ? "rank \(ranks[0]) differs" : "ranks \(ranks.map(String.init).joined(separator: ", ")) differ")
+                + " from rank 0 "
+                + (epoch.map { "after epoch \($0) (the ranks' weights diverged)" }
+                   ?? "at the start (weights, optimizer state, settings or data split): start every rank "
+                      + "with the same arguments, data and run folder")
         }
     }
 }

@@ -56,12 +56,27 @@ public struct TrainingDataPipeline: Sendable {
                                threads: loaderThreads, prefetchedBatches: prefetchedBatches)
     }
 
+    /// The training batches of the given plans (e.g. one rank's shares of an epoch's plans).
+    public func trainingBatches(plans: [BatchPlan]) -> PrefetchingBatchLoader {
+        PrefetchingBatchLoader(plans: plans, assembler: training, threads: loaderThreads,
+                               prefetchedBatches: prefetchedBatches)
+    }
+
     /// The validation photos in order, each resized whole to `gridSide × gridSide` patches.
     public func validationBatches(gridSide: Int, batchSize: Int? = nil) -> PrefetchingBatchLoader {
-        let plans = BatchPlan.sequential(sampleCount: split.validation.count, batchSize: batchSize ?? sampler.batchSize,
-                                         rows: gridSide, columns: gridSide)
-        return PrefetchingBatchLoader(plans: plans, assembler: validation, threads: loaderThreads,
-                                      prefetchedBatches: prefetchedBatches)
+        validationBatches(plans: validationPlans(gridSide: gridSide, batchSize: batchSize))
+    }
+
+    /// The plans of `validationBatches(gridSide:batchSize:)`.
+    public func validationPlans(gridSide: Int, batchSize: Int? = nil) -> [BatchPlan] {
+        BatchPlan.sequential(sampleCount: split.validation.count, batchSize: batchSize ?? sampler.batchSize,
+                             rows: gridSide, columns: gridSide)
+    }
+
+    /// The validation batches of the given plans.
+    public func validationBatches(plans: [BatchPlan]) -> PrefetchingBatchLoader {
+        PrefetchingBatchLoader(plans: plans, assembler: validation, threads: loaderThreads,
+                               prefetchedBatches: prefetchedBatches)
     }
 
     /// Decodes every photo once (through the store, so a caching store keeps them for the

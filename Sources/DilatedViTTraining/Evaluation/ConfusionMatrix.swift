@@ -13,6 +13,13 @@ public struct ConfusionMatrix: Sendable, Equatable {
         counts = [Int](repeating: 0, count: classCount * classCount)
     }
 
+    /// A matrix of the given counts (row-major, `classCount × classCount`).
+    public init(classCount: Int, counts: [Int]) {
+        precondition(classCount > 0 && counts.count == classCount * classCount && counts.allSatisfy { $0 >= 0 })
+        self.classCount = classCount
+        self.counts = counts
+    }
+
     public subscript(truth: Int, predicted: Int) -> Int {
         counts[truth * classCount + predicted]
     }

@@ -7,7 +7,8 @@ Prints one JSON line:
   {"impl":"pytorch","mode":..,"tokens":..,"rows":..,"cols":..,"ms":..,"peak_rss_mb":..,...}
 ms = median (ms_min = fastest) over timed runs after a warm-up; loadavg_1m flags a busy machine; peak_rss_mb = ru_maxrss of this process (includes the
 ~torch import and the weights; baseline_rss_mb is the RSS before the first forward).
-Default model: D=192, depth 6, heads 6, patch 8, mlp_ratio 4, levels (4,1),(8,2),(16,4),(32,8).
+Default model: D=192, depth 6, heads 6, patch 8, mlp_ratio 4, levels (4,1),(8,2),(16,4),(32,8); --model v2 adds
+the Model v2 options (to_grid levels, normalised position code, attention pooling), like `dvit bench forward --model v2`.
 For benchmarks only; never needed at runtime.
 """
 import argparse
@@ -27,8 +28,8 @@ import dilated_vit as dv  # noqa: E402
 DEFAULT_LEVELS = [(4, 1), (8, 2), (16, 4), (32, 8)]
 
 
-def bench_config(dim=192, depth=6, heads=6, patch=8, mlp_ratio=4, levels=DEFAULT_LEVELS):
-    return {
+def bench_config(dim=192, depth=6, heads=6, patch=8, mlp_ratio=4, levels=DEFAULT_LEVELS, version="v1"):
+    cfg = {
         "format": "dilatedvit-v1", "dim": dim, "depth": depth, "heads": heads, "patch_size": patch,
         "mlp_ratio": mlp_ratio, "levels": [{"segment": s, "dilation": r} for s, r in levels],
         "attention": "dilated", "position_code": "sincos2d", "pooling": "mean", "layer_norm_eps": 1e-6,
@@ -36,6 +37,35 @@ def bench_config(dim=192, depth=6, heads=6, patch=8, mlp_ratio=4, levels=DEFAULT
         "labels": ["buildings", "forest", "glacier", "mountain", "sea", "street"],
         "train_resolution": 96, "default_max_tokens": 1024,
     }
+    if version == "v2":   # ForwardBenchmark.standardConfig(version: .v2)
+        cfg.update({"format": "dilatedvit-v2", "level_rule": "to_grid", "position_code": "sincos2d_normalised",
+                    "position_span": 16, "pooling": "attention"})
+    return cfg
+
+
+def random_model(cfg):
+    """The benchmark's model: fixed-seed random weights (values do not affect speed). bench_onnx.py exports this."""
+    torch.manual_seed(0)
+    model = dv.DilatedViT(cfg).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_(0, 0.02)
+        for n, p in model.named_parameters():
+            if "norm" in n and n.endswith("weight"):
+                p.add_(1.0)
+    return model
+
+
+def grid_of(ap, args):
+    """(rows, cols) from --rows/--cols, or the most square grid of exactly --tokens tokens."""
+    if args.rows and args.cols:
+        return args.rows, args.cols
+    if args.tokens:
+        rows = int(math.isqrt(args.tokens))
+        while args.tokens % rows:
+            rows -= 1
+        return rows, args.tokens // rows
+    ap.error("give --tokens or --rows and --cols")
 
 
 def rss_mb():
@@ -48,6 +78,7 @@ def main():
     ap.add_argument("--rows", type=int)
     ap.add_argument("--cols", type=int)
     ap.add_argument("--mode", choices=["dilated", "dense"], default="dilated")
+    ap.add_argument("--model", choices=["v1", "v2"], default="v1", help="standard config of this model version")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--min-time", type=float, default=3.0, help="time runs until this many seconds have passed")
@@ -57,26 +88,10 @@ def main():
                     help="dilated: use PyTorch's fused CPU flash kernel for the windows instead of batched matmuls")
     args = ap.parse_args()
 
-    if args.rows and args.cols:
-        rows, cols = args.rows, args.cols
-    elif args.tokens:
-        rows = int(math.isqrt(args.tokens))
-        while args.tokens % rows:
-            rows -= 1
-        cols = args.tokens // rows
-    else:
-        ap.error("give --tokens or --rows and --cols")
-
+    rows, cols = grid_of(ap, args)
     torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    cfg = bench_config()
-    model = dv.DilatedViT(cfg).eval()
-    with torch.no_grad():
-        for p in model.parameters():          # fixed-seed random weights (values do not affect speed)
-            p.normal_(0, 0.02)
-        for n, p in model.named_parameters():
-            if "norm" in n and n.endswith("weight"):
-                p.add_(1.0)
+    cfg = bench_config(version=args.model)
+    model = random_model(cfg)
     p = cfg["patch_size"]
     patches = torch.randn(rows, cols, 3 * p * p, generator=torch.Generator().manual_seed(1))
     mode = args.mode
@@ -101,7 +116,7 @@ def main():
         "ms": round(statistics.median(times), 2), "ms_min": round(min(times), 2), "peak_rss_mb": round(rss_mb(), 1),
         "baseline_rss_mb": round(baseline, 1), "iters": len(times), "threads": args.threads,
         "loadavg_1m": round(os.getloadavg()[0], 2),   # > threads means the CPUs were shared (noisy)
-        "torch": torch.__version__,
+        "model": args.model, "torch": torch.__version__,
     }), flush=True)
 
 

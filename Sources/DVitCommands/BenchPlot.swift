@@ -10,7 +10,8 @@ import Foundation
 enum BenchPlot {
     private static let size = (width: 760.0, height: 480.0)
     private static let plot = (left: 80.0, right: 560.0, top: 50.0, bottom: 410.0)
-    private static let colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"]
+    private static let colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
+                                         "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
     /// One named line of points.
     struct Series {

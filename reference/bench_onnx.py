@@ -38,6 +38,8 @@ import sys
 import tempfile
 import time
 
+from bench_grid import grid_of
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 RUNTIMES = ("onnxruntime", "openvino", "openvino-bf16")
 # The files whose contents define the exported model; a change to any of them makes a new cache folder.
@@ -230,16 +232,6 @@ def main():
     }), flush=True)
 
 
-def grid_of(ap, args):
-    """bench_torch.grid_of without importing torch."""
-    if args.rows and args.cols:
-        return args.rows, args.cols
-    if args.tokens:
-        rows = int(math.isqrt(args.tokens))
-        while args.tokens % rows:
-            rows -= 1
-        return rows, args.tokens // rows
-    ap.error("give --tokens or --rows and --cols")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ For benchmarks only; never needed at runtime.
 """
 import argparse
 import json
-import math
 import os
 import resource
 import statistics
@@ -24,6 +23,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dilated_vit as dv  # noqa: E402
+from bench_grid import grid_of  # noqa: E402
 
 DEFAULT_LEVELS = [(4, 1), (8, 2), (16, 4), (32, 8)]
 
@@ -56,16 +56,6 @@ def random_model(cfg):
     return model
 
 
-def grid_of(ap, args):
-    """(rows, cols) from --rows/--cols, or the most square grid of exactly --tokens tokens."""
-    if args.rows and args.cols:
-        return args.rows, args.cols
-    if args.tokens:
-        rows = int(math.isqrt(args.tokens))
-        while args.tokens % rows:
-            rows -= 1
-        return rows, args.tokens // rows
-    ap.error("give --tokens or --rows and --cols")
 
 
 def rss_mb():

@@ -31,24 +31,21 @@ while let argument = arguments.popFirst() {
     }
 }
 
-/// A reproducible pseudo-random stream (SplitMix64), the same on every rank.
+/// A reproducible pseudo-random stream (Knuth's MMIX congruential generator), the same on
+/// every rank; its top 53 bits.
 struct Stream {
     var state: UInt64
     mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return state >> 11
     }
-    mutating func unit() -> Float { Float(next() >> 40) / Float(1 << 24) * 2 - 1 }
+    mutating func unit() -> Float { Float(next() >> 29) / Float(1 << 24) * 2 - 1 }
 }
 
 struct Case {
     var name: String
-    var images: Int
-    var rows: Int
-    var columns: Int
+    /// Photos in the global batch, each a `rows × columns` grid.
+    var images, rows, columns: Int
     var pooling: Pooling
     var labelSmoothing: Float
 }

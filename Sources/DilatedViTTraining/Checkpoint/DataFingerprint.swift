@@ -27,7 +27,7 @@ struct DataFingerprint: Codable, Equatable {
     func difference(fromRun run: DataFingerprint, runListing: String?, split: DatasetSplit) -> String? {
         if validationPaths != run.validationPaths {
             let here = Set(split.validation.map(\.path))
-            if let listed = runListing.map { DatasetSplit.entries(ofListing: $0).map(\.path) }, Self.checksum(listed) == run.validationPaths {
+            if let listed = runListing.map({ DatasetSplit.entries(ofListing: $0).map(\.path) }), Self.checksum(listed) == run.validationPaths {
                 let before = Set(listed)
                 let lost = before.subtracting(here).sorted(), gained = here.subtracting(before).sorted()
                 var parts: [String] = []

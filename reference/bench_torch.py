@@ -56,8 +56,6 @@ def random_model(cfg):
     return model
 
 
-
-
 def rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0   # Linux: KiB
 

@@ -46,13 +46,12 @@ public final class TeacherEnsemble: Sendable {
 
     /// `grids.count × classes` probabilities, row-major: the teachers' mean softmax per photo.
     public func probabilities(for grids: [PatchGrid]) -> [Float] {
-        let classes = models[0].config.classCount
+        let config = models[0].config, classes = config.classCount
         var result = [Float](repeating: 0, count: grids.count * classes)
         result.withUnsafeMutableBufferPointer { output in
             let base = output.baseAddress!
             // Small photos: one photo per core beats splitting each tiny forward pass.
             parallelFor(grids.count) { i in
-                let config = models[0].config
                 let grid = maxTokens.map { grids[i].resampled(maxTokens: $0, mean: config.mean, std: config.std) } ?? grids[i]
                 let mean = models.flatMap { model in
                     grid.views(includingMirror: averagesMirroredView).map { model.probabilities(for: $0) }

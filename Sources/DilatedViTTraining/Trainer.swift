@@ -133,8 +133,8 @@ public final class Trainer {
         sum.add(epochs)
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        sum.add(String(decoding: (try? encoder.encode(recipe)) ?? Data(), as: UTF8.self))
-        sum.add(String(decoding: config.jsonData(), as: UTF8.self))
+        sum.add((try? encoder.encode(recipe)) ?? Data())
+        sum.add(config.jsonData())
         sum.add(fingerprint.trainingPaths)
         sum.add(fingerprint.validationPaths)
         let all = group.gather(sum.value)

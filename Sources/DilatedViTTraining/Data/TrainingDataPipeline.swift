@@ -52,8 +52,7 @@ public struct TrainingDataPipeline: Sendable {
 
     /// The training batches of `epoch`, loading in the background as they are consumed.
     public func trainingBatches(epoch: Int) -> PrefetchingBatchLoader {
-        PrefetchingBatchLoader(plans: sampler.batches(epoch: epoch), assembler: training,
-                               threads: loaderThreads, prefetchedBatches: prefetchedBatches)
+        trainingBatches(plans: sampler.batches(epoch: epoch))
     }
 
     /// The training batches of the given plans (e.g. one rank's shares of an epoch's plans).

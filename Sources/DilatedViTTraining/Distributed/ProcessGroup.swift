@@ -84,31 +84,26 @@ extension BatchPlan {
     }
 }
 
-/// A 64-bit FNV-1a checksum (over 32-bit words), to check that ranks start and stay identical.
+/// The project's FNV-1a (`fnv1a64`) continued over several values, each after its length, to
+/// check that ranks start and stay identical.
 struct Checksum {
-    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+    private(set) var value = fnv1a64([UInt8]())
 
-    private mutating func add(word: UInt32) {
-        value = (value ^ UInt64(word)) &* 0x0000_0100_0000_01b3
+    private mutating func append(_ bytes: some Sequence<UInt8>) { value = fnv1a64(bytes, continuing: value) }
+
+    mutating func add(_ number: Int) {
+        withUnsafeBytes(of: Int64(number).littleEndian) { append($0) }
     }
 
     mutating func add(_ floats: [Float]) {
         add(floats.count)
-        var h = value
-        floats.withUnsafeBufferPointer { buffer in
-            for x in buffer { h = (h ^ UInt64(x.bitPattern)) &* 0x0000_0100_0000_01b3 }
-        }
-        value = h
+        floats.withUnsafeBytes { append($0) }
     }
 
-    mutating func add(_ text: String) {
-        add(text.utf8.count)
-        for byte in text.utf8 { add(word: UInt32(byte)) }
+    mutating func add(_ bytes: Data) {
+        add(bytes.count)
+        append(bytes)
     }
 
-    mutating func add(_ number: Int) {
-        let bits = UInt64(bitPattern: Int64(number))
-        add(word: UInt32(truncatingIfNeeded: bits))
-        add(word: UInt32(truncatingIfNeeded: bits >> 32))
-    }
+    mutating func add(_ text: String) { add(Data(text.utf8)) }
 }

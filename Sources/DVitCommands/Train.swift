@@ -60,8 +60,10 @@ struct Train: ParsableCommand {
     @Option(help: "Training grid sides in patches, one drawn per batch.") var gridSides = "8,10,12,14,16"
     @Option(help: "Token-balanced batches: photos per batch = this / tokens per photo (0: --batch photos at every grid).")
     var tokensPerBatch = 0
-    @Option(help: "Share of photos pasted, shrunk to 25–75% of the side, at a random place on a grey or noise canvas.")
+    @Option(help: "Share of photos pasted, shrunk to --canvas-scale of the side, at a random place on a grey or noise canvas.")
     var canvas = 0.0
+    @Option(help: "Side of a photo pasted on a canvas as a fraction of the canvas side: MIN,MAX in (0, 1].")
+    var canvasScale = "0.25,0.75"
     @Option(help: "Share of crops enlarged by an exact whole factor (2×, 3×, 4×…), as photos upscaled natively are.")
     var integerZoom = 0.0
     @Option(help: "Smallest share of a photo's area a random resized crop keeps.")
@@ -94,9 +96,18 @@ struct Train: ParsableCommand {
         guard (0...1).contains(integerZoom) else {
             throw ValidationError("--integer-zoom must lie in [0, 1], got \(integerZoom)")
         }
+        _ = try parsedCanvasScale()
         guard tokensPerBatch >= 0 && teacherTokens >= 0 else {
             throw ValidationError("--tokens-per-batch and --teacher-tokens must not be negative")
         }
+    }
+
+    private func parsedCanvasScale() throws -> ClosedRange<Double> {
+        let bounds = canvasScale.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard bounds.count == 2, let low = bounds[0], let high = bounds[1], low > 0, low <= high, high <= 1 else {
+            throw ValidationError("--canvas-scale must be MIN,MAX with 0 < MIN ≤ MAX ≤ 1, got '\(canvasScale)'")
+        }
+        return low...high
     }
 
     func run() throws {
@@ -113,7 +124,7 @@ struct Train: ParsableCommand {
             tokensPerBatch: tokensPerBatch > 0 ? tokensPerBatch : nil,
             validationGridSide: validationGrid, validationFraction: validationFraction, splitSeed: splitSeed,
             augmentation: TrainingAugmentation(crop: RandomResizedCrop(scale: minCropArea...1),
-                                               canvas: canvas > 0 ? CanvasAugmentation(probability: canvas) : nil,
+                                               canvas: canvas > 0 ? CanvasAugmentation(probability: canvas, scale: try parsedCanvasScale()) : nil,
                                                integerZoom: integerZoom > 0 ? IntegerZoom(probability: integerZoom) : nil),
             initialWeights: initWeights, precision: precision, teachers: teacher,
             distillationWeight: distillationWeight, teachersAverageMirroredView: teacherMirrorAverage,

@@ -219,7 +219,7 @@ public final class Trainer {
                     loaded = loader.next()
                 }
                 if var batch = share {
-                    batch.teacherProbabilities = teachers?.probabilities(for: batch.grids)
+                    batch.teacherProbabilities = teachers?.probabilities(for: batch.teacherGrids)
                     share = batch
                 }
                 let result = model.step(share: share, in: group)

@@ -16,6 +16,9 @@ public struct TrainingBatch: Sendable {
     /// Index of each image in the sample list the batch was drawn from. Photos that could
     /// not be decoded are left out, so a batch can be smaller than its plan, even empty.
     public var samples: [Int]
+    /// What the teachers read for each photo: the photo before a canvas pasted it, else
+    /// the grid itself (`TrainingAugmentation.views`).
+    public var teacherGrids: [PatchGrid]
     public var teacherProbabilities: [Float]?
 
     public init(grids: [PatchGrid], labels: [Int], teacherProbabilities: [Float]? = nil) {
@@ -25,23 +28,24 @@ public struct TrainingBatch: Sendable {
         precondition(grids.allSatisfy { $0.rows == first.rows && $0.columns == first.columns && $0.patchSize == first.patchSize },
                      "TrainingBatch: all grids of a batch must share rows, columns and patch size")
         self.init(index: 0, rows: first.rows, columns: first.columns, grids: grids, labels: labels,
-                  samples: Array(grids.indices), teacherProbabilities: teacherProbabilities)
+                  samples: Array(grids.indices), teacherGrids: grids, teacherProbabilities: teacherProbabilities)
     }
 
     /// The empty batch of `plan`, for the data pipeline to fill.
     init(plan: BatchPlan) {
         self.init(index: plan.index, rows: plan.rows, columns: plan.columns, grids: [], labels: [], samples: [],
-                  teacherProbabilities: nil)
+                  teacherGrids: [], teacherProbabilities: nil)
     }
 
     private init(index: Int, rows: Int, columns: Int, grids: [PatchGrid], labels: [Int], samples: [Int],
-                 teacherProbabilities: [Float]?) {
+                 teacherGrids: [PatchGrid], teacherProbabilities: [Float]?) {
         self.index = index
         self.rows = rows
         self.columns = columns
         self.grids = grids
         self.labels = labels
         self.samples = samples
+        self.teacherGrids = teacherGrids
         self.teacherProbabilities = teacherProbabilities
     }
 

@@ -134,8 +134,9 @@ public struct CanvasAugmentation: Sendable, Equatable, Codable {
         self.scale = scale
     }
 
-    package func apply(to image: RGBImage, using generator: inout SplitMix64) -> RGBImage {
-        guard generator.chance(probability) else { return image }
+    /// The photo on a canvas, or `nil` when this photo is not drawn for one.
+    package func apply(to image: RGBImage, using generator: inout SplitMix64) -> RGBImage? {
+        guard generator.chance(probability) else { return nil }
         let fraction = generator.uniform(scale)
         let width = max(1, Int((Double(image.width) * fraction).rounded()))
         let height = max(1, Int((Double(image.height) * fraction).rounded()))
@@ -216,6 +217,14 @@ public struct TrainingAugmentation: Sendable, Equatable, Codable {
     public static let identity = TrainingAugmentation(crop: nil, flipProbability: 0, colorJitter: .none)
 
     public func apply(to image: RGBImage, width: Int, height: Int, seed: UInt64) -> RGBImage {
+        views(of: image, width: width, height: height, seed: seed).input
+    }
+
+    /// The model's input and, when the canvas pasted the photo, the photo before pasting:
+    /// what a teacher should read, since a canvas is a test for the student, not for it
+    /// (a v1 teacher reads a small photo on a canvas near chance, and would teach that).
+    public func views(of image: RGBImage, width: Int, height: Int,
+                      seed: UInt64) -> (input: RGBImage, photoBeforeCanvas: RGBImage?) {
         var generator = SplitMix64(seed: seed)
         var source = image
         if let rect = integerZoom?.rect(imageWidth: image.width, imageHeight: image.height, width: width,
@@ -230,6 +239,7 @@ public struct TrainingAugmentation: Sendable, Equatable, Codable {
         if generator.chance(flipProbability) { out.flipHorizontally() }
         colorJitter.apply(to: &out, using: &generator)
         erasing?.apply(to: &out, using: &generator)
-        return canvas?.apply(to: out, using: &generator) ?? out
+        guard let pasted = canvas?.apply(to: out, using: &generator) else { return (out, nil) }
+        return (pasted, out)
     }
 }

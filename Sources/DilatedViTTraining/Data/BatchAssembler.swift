@@ -36,12 +36,17 @@ public struct BatchAssembler: Sendable {
 
     /// The grid of `samples[sample]` at `rows × columns` patches, or `nil` when the photo
     /// cannot be decoded (the store has reported it).
-    public func grid(sample: Int, rows: Int, columns: Int, seed: UInt64) -> PatchGrid? {
+    public func grid(sample: Int, rows: Int, columns: Int, seed: UInt64) -> AssembledGrid? {
         guard let image = store.image(atPath: dataset.fullPath(of: samples[sample])) else { return nil }
         let width = columns * patchSize, height = rows * patchSize
-        let sized = augmentation?.apply(to: image, width: width, height: height, seed: seed)
-            ?? Resampler.resize(image, width: width, height: height)
-        return PatchGrid(image: sized, patchSize: patchSize, mean: mean, std: std)
+        let views = augmentation?.views(of: image, width: width, height: height, seed: seed)
+            ?? (input: Resampler.resize(image, width: width, height: height), photoBeforeCanvas: nil)
+        let input = patchGrid(views.input)
+        return AssembledGrid(input: input, teacherView: views.photoBeforeCanvas.map(patchGrid) ?? input)
+    }
+
+    private func patchGrid(_ image: RGBImage) -> PatchGrid {
+        PatchGrid(image: image, patchSize: patchSize, mean: mean, std: std)
     }
 
     /// Builds the whole batch on the calling thread.
@@ -53,14 +58,22 @@ public struct BatchAssembler: Sendable {
     }
 
     /// Drops the samples whose grid is missing.
-    func batch(_ plan: BatchPlan, grids: [PatchGrid?]) -> TrainingBatch {
+    func batch(_ plan: BatchPlan, grids: [AssembledGrid?]) -> TrainingBatch {
         var batch = TrainingBatch(plan: plan)
         for (sample, grid) in zip(plan.samples, grids) {
             guard let grid else { continue }
-            batch.grids.append(grid)
+            batch.grids.append(grid.input)
+            batch.teacherGrids.append(grid.teacherView)
             batch.labels.append(samples[sample].label)
             batch.samples.append(sample)
         }
         return batch
     }
+}
+
+/// One sample as the model reads it, and as its teachers read it: the same grid (sharing
+/// storage) unless the canvas pasted the photo, in which case the photo before pasting.
+public struct AssembledGrid: Sendable {
+    public var input: PatchGrid
+    public var teacherView: PatchGrid
 }

@@ -53,7 +53,7 @@ public final class PrefetchingBatchLoader: Sequence, IteratorProtocol, Sendable 
 /// The loader's shared state; every mutable property is guarded by `condition`.
 private final class LoaderState: @unchecked Sendable {
     private struct Slot {
-        var grids: [PatchGrid?]
+        var grids: [AssembledGrid?]
         var remaining: Int
     }
 
@@ -90,7 +90,7 @@ private final class LoaderState: @unchecked Sendable {
             let (b, k) = (claimBatch, claimPosition)
             let plan = plans[b]
             if k == 0 {
-                slots[b] = Slot(grids: [PatchGrid?](repeating: nil, count: plan.samples.count),
+                slots[b] = Slot(grids: [AssembledGrid?](repeating: nil, count: plan.samples.count),
                                 remaining: plan.samples.count)
             }
             claimPosition += 1

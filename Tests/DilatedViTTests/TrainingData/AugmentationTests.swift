@@ -122,6 +122,20 @@ import Testing
         #expect(others.allSatisfy { $0 != a })
     }
 
+    /// Teachers read the photo as the student's augmentation left it before the canvas:
+    /// the same crop, flip and jitter (the canvas draws last), not on the canvas.
+    @Test func teachersViewIsThePhotoBeforeTheCanvas() {
+        let plain = TrainingAugmentation(erasing: RandomErasing(probability: 0.5))
+        var onCanvas = plain
+        onCanvas.canvas = CanvasAugmentation(probability: 1, scale: 0.25...0.5)
+        for seed in 0..<6 as Range<UInt64> {
+            let views = onCanvas.views(of: Self.photo, width: 24, height: 16, seed: seed)
+            #expect(views.photoBeforeCanvas == plain.apply(to: Self.photo, width: 24, height: 16, seed: seed))
+            #expect(views.input != views.photoBeforeCanvas && views.input.width == 24 && views.input.height == 16)
+            #expect(plain.views(of: Self.photo, width: 24, height: 16, seed: seed).photoBeforeCanvas == nil)
+        }
+    }
+
     @Test func identityAugmentationIsAPlainResize() {
         let resized = TrainingAugmentation.identity.apply(to: Self.photo, width: 16, height: 24, seed: 3)
         #expect(resized == Resampler.resize(Self.photo, width: 16, height: 24))
@@ -134,7 +148,7 @@ import Testing
         var kinds = Set<String>()
         for seed in 0..<40 as Range<UInt64> {
             var generator = SplitMix64(seed: seed)
-            let out = CanvasAugmentation(probability: 1, scale: 0.25...0.5).apply(to: photo, using: &generator)
+            let out = CanvasAugmentation(probability: 1, scale: 0.25...0.5).apply(to: photo, using: &generator)!
             #expect(out.width == 40 && out.height == 40)
             var red: [(Int, Int)] = []
             for y in 0..<40 { for x in 0..<40 where out[x, y] == (250, 10, 10) { red.append((x, y)) } }
@@ -147,7 +161,7 @@ import Testing
         }
         #expect(kinds == ["grey", "noise"])
         var generator = SplitMix64(seed: 1)
-        #expect(CanvasAugmentation(probability: 0).apply(to: photo, using: &generator) == photo)
+        #expect(CanvasAugmentation(probability: 0).apply(to: photo, using: &generator) == nil)
     }
 
     /// Integer zoom: crops of exactly output/k pixels, k in 2...8 dividing both output sides

@@ -45,6 +45,31 @@ package struct AttentionPool {
         }
     }
 
+    /// Combines the partial pools of every rank of `group` (a sequence-parallel read) into
+    /// the pool of all their rows, on every rank: one gather of the running maxima, each
+    /// rank's sums rescaled to the common maximum, one sum.
+    package mutating func combine(in group: any ProcessGroup) {
+        guard group.size > 1 else { return }
+        var all = [Float](repeating: 0, count: heads * group.size)
+        maxima.withUnsafeBufferPointer { mine in
+            all.withUnsafeMutableBufferPointer {
+                group.gather(mine, counts: Array(repeating: heads, count: group.size), into: $0)
+            }
+        }
+        let dh = headDimension
+        for h in 0..<heads {
+            let maximum = stride(from: h, to: all.count, by: heads).map { all[$0] }.max()!
+            let rescale = sums[h] > 0 ? Double(exp(maxima[h] - maximum)) : 0
+            sums[h] *= rescale
+            for c in h * dh..<(h + 1) * dh { totals[c] *= rescale }
+            maxima[h] = maximum
+        }
+        var state = sums + totals
+        group.sum(&state)
+        sums = Array(state[..<heads])
+        totals = Array(state[heads...])
+    }
+
     /// The pooled `D`-vector `f` of every row added.
     package var pooled: [Float] {
         (0..<totals.count).map { Float(totals[$0] / sums[$0 / headDimension]) }

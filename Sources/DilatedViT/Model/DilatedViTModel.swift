@@ -122,10 +122,12 @@ public final class DilatedViTModel: Sendable {
         return tokens
     }
 
-    /// Patch embedding plus the position code. The linear embedding is one GEMM over all
-    /// patches; the hMLP stem runs in token blocks, like the MLP, since its intermediate
-    /// maps are several times wider than `D`.
-    private func embed(_ grid: PatchGrid, into tokens: UnsafeMutablePointer<Float>) {
+    /// Patch embedding plus the position code of the grid's rows `rows` of a `gridRows`-row
+    /// grid (all of it by default). The linear embedding is one GEMM over all patches; the
+    /// hMLP stem runs in token blocks, like the MLP, since its intermediate maps are several
+    /// times wider than `D`.
+    private func embed(_ grid: PatchGrid, into tokens: UnsafeMutablePointer<Float>,
+                       rows: Range<Int>? = nil, of gridRows: Int? = nil) {
         grid.values.withUnsafeBufferPointer { patches in
             switch layers.embedding {
             case .linear(let patchEmbedding):
@@ -135,29 +137,47 @@ public final class DilatedViTModel: Sendable {
                            epsilon: config.layerNormEpsilon, into: tokens)
             }
         }
-        config.architecture.addPositionCode(to: tokens, rows: grid.rows, columns: grid.columns)
+        config.architecture.addPositionCode(to: tokens, rows: gridRows ?? grid.rows, columns: grid.columns, part: rows)
     }
 
     /// Embeds `grid`, runs every block over one workspace, and hands the final residual
     /// stream to `finish`.
     private func forward<Result>(_ grid: PatchGrid, attention: AttentionMode?,
                                  finish: (ForwardWorkspace) -> Result) -> Result {
-        precondition(grid.patchSize == config.patchSize,
-                     "DilatedViTModel: grid of \(grid.patchSize)-pixel patches for a model with patch \(config.patchSize)")
+        let whole = GridStrips(gridRows: grid.rows, gridColumns: grid.columns, ranks: 1)
+        return forward(grid, of: whole, in: SingleProcessGroup(), attention: attention) { workspace, _ in finish(workspace) }
+    }
+
+    /// The forward pass of one rank's strip of a grid (the whole grid on one process):
+    /// embeds the strip into this rank's residual rows (`StripLayout.local`), runs every
+    /// block — exchanging halo rows and lattice keys and values with the other ranks — and
+    /// hands `finish` the workspace, the tokens this rank owns and the bytes it sent.
+    func forward<Result>(_ strip: PatchGrid, of strips: GridStrips, in group: any ProcessGroup,
+                         attention: AttentionMode?,
+                         finish: (ForwardWorkspace, StripExchange) -> Result) -> Result {
+        precondition(strip.patchSize == config.patchSize,
+                     "DilatedViTModel: grid of \(strip.patchSize)-pixel patches for a model with patch \(config.patchSize)")
         let mode = attention ?? config.attention
-        let (levels, spanningLevels) = bandLevels(rows: grid.rows, columns: grid.columns, mode: mode)
-        let bands = AttentionBands(mode: mode, levels: levels, gridRows: grid.rows, gridColumns: grid.columns,
+        let rows = strips.gridRows, columns = strips.gridColumns, d = config.dimension
+        let (levels, spanningLevels) = bandLevels(rows: rows, columns: columns, mode: mode)
+        let tileSide = mode == .dilated ? windowTileSide(levels, atMost: rows) : rows
+        let layout = StripLayout(strips: strips, rank: group.rank, tileSide: tileSide)
+        precondition(strip.rows == layout.own.count && strip.columns == columns,
+                     "DilatedViTModel: rank \(group.rank)'s strip is \(strip.rows)×\(strip.columns) patches, not its rows \(layout.own) of \(columns) columns")
+        let bands = AttentionBands(mode: mode, levels: levels, gridRows: layout.local.count, gridColumns: columns,
                                    targetTokens: attentionBandTokens)
         let spanning = SpanningLevels(levels: spanningLevels, heads: config.heads, headDimension: config.headDimension,
-                                      gridRows: grid.rows, gridColumns: grid.columns)
-        let workspace = ForwardWorkspace(tokenCount: grid.tokenCount, bandTokens: bands.maxTokens,
-                                         dimension: config.dimension, heads: config.heads,
+                                      layout: layout)
+        let workspace = ForwardWorkspace(tokenCount: layout.local.count * columns, bandTokens: bands.maxTokens,
+                                         dimension: d, heads: config.heads,
                                          hiddenDimension: config.hiddenDimension, blockLength: tokenBlockLength)
-        embed(grid, into: workspace.residual)
+        let firstOwn = (layout.own.lowerBound - layout.local.lowerBound) * columns
+        let exchange = StripExchange(ownTokens: firstOwn..<firstOwn + strip.tokenCount, group: group)
+        embed(strip, into: workspace.residual + firstOwn * d, rows: layout.own, of: rows)
         let pass = InferenceBlockPass(workspace: workspace, bands: bands, levels: levels, spanning: spanning,
-                                      config: config, mode: mode)
+                                      layout: layout, exchange: exchange, config: config, mode: mode)
         for block in layers.blocks { block.forward(pass) }
-        return finish(workspace)
+        return finish(workspace, exchange)
     }
 
     /// A grid's levels split into those each attention band attends over itself and those
@@ -168,12 +188,13 @@ public final class DilatedViTModel: Sendable {
         return (Array(levels.prefix(config.levels.count)), Array(levels.dropFirst(config.levels.count)))
     }
 
-    /// The final LayerNorm, token block by token block through the MLP scratch rows:
-    /// `body(start, count, rows)` sees `count` normalised `D`-rows starting at token `start`.
-    private func forEachNormalisedBlock(_ workspace: ForwardWorkspace,
+    /// The final LayerNorm of `tokens` (all by default), token block by token block through
+    /// the MLP scratch rows: `body(start, count, rows)` sees `count` normalised `D`-rows
+    /// starting at token `start`.
+    private func forEachNormalisedBlock(_ workspace: ForwardWorkspace, tokens: Range<Int>? = nil,
                                         _ body: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
         let d = config.dimension
-        for (start, count) in workspace.blocks {
+        for (start, count) in workspace.blocks(in: tokens ?? 0..<workspace.tokenCount) {
             layers.norm.weight.withUnsafeBufferPointer { weight in
                 layers.norm.bias.withUnsafeBufferPointer { bias in
                     layerNorm(workspace.residual + start * d, into: workspace.blockNormalised,
@@ -185,22 +206,28 @@ public final class DilatedViTModel: Sendable {
         }
     }
 
-    /// Final LayerNorm and pooling.
-    private func pool(_ workspace: ForwardWorkspace) -> [Float] {
+    /// Final LayerNorm and pooling of `tokens` (all by default); with more than one rank
+    /// in `group`, every rank's partial pool combined.
+    func pool(_ workspace: ForwardWorkspace, tokens: Range<Int>? = nil,
+              in group: any ProcessGroup = SingleProcessGroup()) -> [Float] {
         guard let score = layers.pool else {
             var pool = MeanPool(dimension: config.dimension)
-            forEachNormalisedBlock(workspace) { _, count, normalised in pool.add(normalised, count: count) }
+            forEachNormalisedBlock(workspace, tokens: tokens) { _, count, normalised in pool.add(normalised, count: count) }
+            pool.combine(in: group)
             return pool.mean
         }
-        return attentionPool(workspace, scores: score).pooled
+        var pool = attentionPool(workspace, tokens: tokens, scores: score)
+        pool.combine(in: group)
+        return pool.pooled
     }
 
-    /// Attention pooling over every token, its scores computed block by block.
-    private func attentionPool(_ workspace: ForwardWorkspace, scores score: Linear) -> AttentionPool {
+    /// Attention pooling over `tokens` (all by default), its scores computed block by block.
+    private func attentionPool(_ workspace: ForwardWorkspace, tokens: Range<Int>? = nil,
+                               scores score: Linear) -> AttentionPool {
         var pool = AttentionPool(heads: config.heads, dimension: config.dimension)
         var scores = [Float](repeating: 0, count: workspace.blockLength * config.heads)
         scores.withUnsafeMutableBufferPointer { scores in
-            forEachNormalisedBlock(workspace) { _, count, normalised in
+            forEachNormalisedBlock(workspace, tokens: tokens) { _, count, normalised in
                 score.apply(normalised, rows: count, into: scores.baseAddress!)
                 pool.add(normalised, scores: scores.baseAddress!, count: count)
             }

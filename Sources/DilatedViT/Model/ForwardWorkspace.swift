@@ -35,8 +35,13 @@ struct ForwardWorkspace {
     }
 
     /// Each token block, in order.
-    package var blocks: [TokenBlock] {
-        stride(from: 0, to: tokenCount, by: blockLength).map { ($0, min(blockLength, tokenCount - $0)) }
+    package var blocks: [TokenBlock] { blocks(in: 0..<tokenCount) }
+
+    /// The token blocks of `tokens`, in order.
+    func blocks(in tokens: Range<Int>) -> [TokenBlock] {
+        stride(from: tokens.lowerBound, to: tokens.upperBound, by: blockLength).map {
+            ($0, min(blockLength, tokens.upperBound - $0))
+        }
     }
 }
 

@@ -8,11 +8,15 @@ struct InferenceBlockPass: BlockForwardPass {
     let levels: [AttentionLevel]
     /// The levels wider than a band, attended before the bands and merged into each.
     let spanning: SpanningLevels?
+    /// This rank's rows of the grid and the ranks it exchanges with (one process: the whole grid).
+    let layout: StripLayout
+    let exchange: StripExchange
     let config: ModelConfig
     let mode: AttentionMode
 
     var attentionRows: [AttentionBands.Band] { bands.bands }
-    var mlpRows: [TokenBlock] { workspace.blocks }
+    /// Only the tokens this rank owns: halo rows are replaced before the next block reads them.
+    var mlpRows: [TokenBlock] { workspace.blocks(in: exchange.ownTokens) }
     private var d: Int { config.dimension }
 
     /// The band's first token in the residual stream.
@@ -27,7 +31,11 @@ struct InferenceBlockPass: BlockForwardPass {
     }
 
     func prepareAttention(_ norm1: NormWeights, _ qkv: Linear) {
-        spanning?.attend(residual: workspace.residual, norm: norm1, qkv: qkv, epsilon: config.layerNormEpsilon)
+        exchange.haloBytes += layout.exchangeHalo(workspace.residual, dimension: d, in: exchange.group)
+        if let spanning {
+            exchange.latticeBytes += spanning.attend(residual: workspace.residual, norm: norm1, qkv: qkv,
+                                                     epsilon: config.layerNormEpsilon, in: exchange.group)
+        }
     }
 
     func norm1(_ band: AttentionBands.Band, _ norm: NormWeights) -> UnsafeMutablePointer<Float> {

@@ -33,6 +33,15 @@ package struct MeanPool {
         }
     }
 
+    /// Sums the rows of every rank of `group` (a sequence-parallel read's partial pools).
+    package mutating func combine(in group: any ProcessGroup) {
+        guard group.size > 1 else { return }
+        var all = total + [Double(rows)]
+        group.sum(&all)
+        total = Array(all.dropLast())
+        rows = Int(all.last!)
+    }
+
     /// The mean of every row added.
     package var mean: [Float] { total.map { Float($0 / Double(rows)) } }
 }

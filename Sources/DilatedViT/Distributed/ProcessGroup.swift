@@ -1,14 +1,14 @@
 import Foundation
-import DilatedViT
 
-/// The processes ("ranks") that train one model together, data-parallel: every rank holds
-/// the same parameters, computes the gradient of its share of each global batch, and the
-/// shares are summed across ranks before the same optimizer update runs everywhere
-/// (docs/DISTRIBUTED.md).
+/// The processes ("ranks") that work on one job together (docs/DISTRIBUTED.md): training
+/// data-parallel (every rank computes the gradient of its share of each global batch, and
+/// the shares are summed before the same optimizer update runs everywhere), or reading one
+/// photo sequence-parallel (every rank holds a strip of its patch rows, `StripForward`).
 ///
-/// The trainer's code is the same for one process and for N: `SingleProcessGroup` (the
-/// default) makes every collective a no-op, and the `MPI/` package implements this
-/// protocol over MPI (`MPI_Allreduce`, `MPI_Allgather`), keeping MPI out of this package.
+/// The code is the same for one process and for N: `SingleProcessGroup` (the default)
+/// makes every collective a no-op, and the `MPI/` package implements this protocol over
+/// MPI (`MPI_Allreduce`, `MPI_Allgatherv`, `MPI_Isend`/`MPI_Irecv`), keeping MPI out of
+/// this package.
 ///
 /// Every rank must call the collectives in the same order with the same element counts.
 /// Implementations do not return on a communication failure: they end the whole job.
@@ -21,6 +21,33 @@ public protocol ProcessGroup: AnyObject, Sendable {
     func sum(_ values: UnsafeMutableBufferPointer<Double>)
     /// Every rank's `value`, in rank order, on every rank (all-gather).
     func gather(_ value: UInt64) -> [UInt64]
+    /// Every rank's `local` floats, concatenated in rank order into `all` on every rank;
+    /// `counts[r]` is rank r's count, the same array on every rank (all-gather, variable).
+    func gather(_ local: UnsafeBufferPointer<Float>, counts: [Int], into all: UnsafeMutableBufferPointer<Float>)
+    /// Point to point, called by every rank at once (with nothing to send or receive, too):
+    /// sends every message of `sending` to its rank and fills every buffer of `receiving`
+    /// from its rank; two ranks' messages to each other pair up in order.
+    func exchange(sending: [RankMessage], receiving: [RankBuffer])
+}
+
+/// Floats for one rank (`ProcessGroup.exchange`).
+public struct RankMessage {
+    public var rank: Int
+    public var values: UnsafeBufferPointer<Float>
+    public init(rank: Int, values: UnsafeBufferPointer<Float>) {
+        self.rank = rank
+        self.values = values
+    }
+}
+
+/// Room for floats from one rank (`ProcessGroup.exchange`).
+public struct RankBuffer {
+    public var rank: Int
+    public var values: UnsafeMutableBufferPointer<Float>
+    public init(rank: Int, values: UnsafeMutableBufferPointer<Float>) {
+        self.rank = rank
+        self.values = values
+    }
 }
 
 extension ProcessGroup {
@@ -50,9 +77,16 @@ public final class SingleProcessGroup: ProcessGroup {
     public func sum(_ values: UnsafeMutableBufferPointer<Float>) {}
     public func sum(_ values: UnsafeMutableBufferPointer<Double>) {}
     public func gather(_ value: UInt64) -> [UInt64] { [value] }
+    public func gather(_ local: UnsafeBufferPointer<Float>, counts: [Int], into all: UnsafeMutableBufferPointer<Float>) {
+        precondition(counts == [local.count] && all.count == local.count)
+        if let base = local.baseAddress { all.baseAddress!.update(from: base, count: local.count) }
+    }
+    public func exchange(sending: [RankMessage], receiving: [RankBuffer]) {
+        precondition(sending.isEmpty && receiving.isEmpty, "a single process has no other rank")
+    }
 }
 
-/// The process group a `Trainer` joins when none is passed: a single process, unless an
+/// The process group a `Trainer` (or a sequence-parallel read) joins when none is passed: a single process, unless an
 /// executable installs another before running the command line (the MPI package's
 /// `dvit-mpi` installs its MPI group, then runs the same `dvit` commands).
 public enum ProcessGroups {
@@ -72,38 +106,3 @@ private final class InstalledGroup: @unchecked Sendable {
     }
 }
 
-extension BatchPlan {
-    /// Rank `rank`'s contiguous share of this plan's samples (and their augmentation seeds)
-    /// out of `size` ranks; it keeps the plan's index and grid, and may be empty.
-    public func share(rank: Int, of size: Int) -> BatchPlan {
-        let part = shareRange(of: samples.count, rank: rank, size: size)
-        var plan = self
-        plan.samples = Array(samples[part])
-        plan.seeds = Array(seeds[part])
-        return plan
-    }
-}
-
-/// The project's FNV-1a (`fnv1a64`) continued over several values, each after its length, to
-/// check that ranks start and stay identical.
-struct Checksum {
-    private(set) var value = fnv1a64([UInt8]())
-
-    private mutating func append(_ bytes: some Sequence<UInt8>) { value = fnv1a64(bytes, continuing: value) }
-
-    mutating func add(_ number: Int) {
-        withUnsafeBytes(of: Int64(number).littleEndian) { append($0) }
-    }
-
-    mutating func add(_ floats: [Float]) {
-        add(floats.count)
-        floats.withUnsafeBytes { append($0) }
-    }
-
-    mutating func add(_ bytes: Data) {
-        add(bytes.count)
-        append(bytes)
-    }
-
-    mutating func add(_ text: String) { add(Data(text.utf8)) }
-}

@@ -1,0 +1,48 @@
+extension DilatedViTModel {
+    /// The logits of one grid read sequence-parallel (docs/DISTRIBUTED.md): every rank of
+    /// `group` calls this at once with its own rows of the grid (`strips.rows(of: rank)`,
+    /// all columns), and every rank gets the logits of the whole grid — those of
+    /// `logits(for:)`, up to float rounding. A rank holds its rows widened to whole attention
+    /// tiles, not the grid; it exchanges halo rows with its neighbours and the wide levels'
+    /// lattice keys and values with every rank, once per block, and the pooled features with
+    /// one gather and one sum.
+    public func logits(forStrip strip: PatchGrid, of strips: GridStrips, in group: any ProcessGroup,
+                       attention: AttentionMode? = nil) -> StripLogits {
+        precondition(strips.ranks == group.size, "GridStrips for \(strips.ranks) ranks in a group of \(group.size)")
+        precondition(strips.ranks <= strips.gridRows,
+                     "a grid of \(strips.gridRows) rows cannot be cut into \(strips.ranks) strips")
+        return forward(strip, of: strips, in: group, attention: attention) { workspace, exchange in
+            let features = pool(workspace, tokens: exchange.ownTokens, in: group)
+            return StripLogits(logits: logits(forFeatures: features), haloBytes: exchange.haloBytes,
+                               latticeBytes: exchange.latticeBytes, depth: config.depth)
+        }
+    }
+
+    /// Peak bytes one rank's forward pass allocates for its strip (cf. `estimatedForwardBytes`).
+    public func estimatedStripForwardBytes(_ strips: GridStrips, rank: Int, attention: AttentionMode? = nil) -> Int {
+        let mode = attention ?? config.attention
+        let (levels, _) = bandLevels(rows: strips.gridRows, columns: strips.gridColumns, mode: mode)
+        let tileSide = mode == .dilated ? windowTileSide(levels, atMost: strips.gridRows) : strips.gridRows
+        let layout = StripLayout(strips: strips, rank: rank, tileSide: tileSide)
+        // The whole grid's lattices bound one strip's (its points, plus every rank's keys and values).
+        let wholeGrid = estimatedForwardBytes(rows: strips.gridRows, columns: strips.gridColumns, attention: mode)
+        let wholeResidual = strips.gridRows * strips.gridColumns * config.dimension * MemoryLayout<Float>.stride
+        let localResidual = layout.local.count * strips.gridColumns * config.dimension * MemoryLayout<Float>.stride
+        return wholeGrid - wholeResidual + localResidual
+    }
+}
+
+/// A sequence-parallel read's result on one rank, with what the rank sent.
+public struct StripLogits: Sendable {
+    /// Class scores before the softmax, in `config.labels` order: the same on every rank.
+    public var logits: [Float]
+    /// Bytes this rank sent over the whole forward pass: residual rows of shared attention
+    /// tiles (to its neighbours) and the wide levels' lattice keys and values (to every
+    /// other rank, counted once per receiver).
+    public var haloBytes: Int
+    public var latticeBytes: Int
+    /// Transformer blocks, each exchanging once.
+    public var depth: Int
+
+    public var bytesSent: Int { haloBytes + latticeBytes }
+}

@@ -26,14 +26,14 @@ let package = Package(
         .systemLibrary(
             name: "CMPI", pkgConfig: "ompi-c",
             providers: [.apt(["libopenmpi-dev"]), .brew(["open-mpi"])]),
-        // DilatedViTTraining's ProcessGroup over MPI_COMM_WORLD.
+        // DilatedViT's ProcessGroup over MPI_COMM_WORLD.
         .target(
             name: "DilatedViTMPI",
-            dependencies: ["CMPI", .product(name: "DilatedViTTraining", package: repository)]),
+            dependencies: ["CMPI", .product(name: "DilatedViT", package: repository)]),
         .executableTarget(
             name: "dvit-mpi",
             dependencies: ["DilatedViTMPI", .product(name: "DVitCommands", package: repository),
-                           .product(name: "DilatedViTTraining", package: repository)]),
+                           .product(name: "DilatedViT", package: repository)]),
         .executableTarget(
             name: "dvit-mpi-gradient-check",
             dependencies: ["DilatedViTMPI", .product(name: "DilatedViT", package: repository),

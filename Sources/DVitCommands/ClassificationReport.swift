@@ -3,16 +3,22 @@ import Foundation
 
 /// The text and JSON-lines renderings of `dvit classify` results.
 enum ClassificationReport {
-    static func text(path: String, _ result: Classification) -> String {
+    /// With `ranks`, a photo read sequence-parallel: the rank count and the bytes all ranks sent.
+    static func text(path: String, _ result: Classification, ranks: Int? = nil, bytesExchanged: Int = 0) -> String {
         let labels = result.top.map { "\($0.label) \(String(format: "%.3f", $0.probability))" }
             .joined(separator: "  ")
-        return "\(path.escapingControlCharacters)  \(labels)  (\(sizes(result.photo)), \(format(result.decodeMilliseconds + result.modelMilliseconds)) ms)"
+        let spread = ranks.map { "; \($0) ranks, \(String(format: "%.1f", Double(bytesExchanged) / 1e6)) MB exchanged" } ?? ""
+        return "\(path.escapingControlCharacters)  \(labels)  (\(sizes(result.photo)), \(format(result.decodeMilliseconds + result.modelMilliseconds)) ms\(spread))"
     }
 
-    static func json(path: String, _ result: Classification) -> String {
+    static func json(path: String, _ result: Classification, ranks: Int? = nil, bytesExchanged: Int = 0) -> String {
         var object = fields(path: path, result.photo,
                             milliseconds: result.decodeMilliseconds + result.modelMilliseconds)
         object["labels"] = result.top.map { ["label": $0.label, "probability": Double($0.probability)] }
+        if let ranks {
+            object["ranks"] = ranks
+            object["bytes_exchanged"] = bytesExchanged
+        }
         return encode(object)
     }
 

@@ -32,6 +32,8 @@ struct Classify: ParsableCommand {
     }
 
     func run() throws {
+        let group = ProcessGroups.current
+        if group.size > 1 { return try runAcrossRanks(group) }
         let classifier = try model.loadClassifier(reading: inference)
         let options = inference.classificationOptions(topK: top)
         try batch.run { path in

@@ -16,6 +16,10 @@ struct DVit: ParsableCommand {
 /// calling `run`, so that `dvit-mpi train` takes exactly `dvit train`'s options. (The
 /// alternative, a second `train` command in the MPI package, would repeat its forty options.)
 public enum DVitCommandLine {
+    /// The status, without a message, of a rank of a sequence-parallel read that stopped
+    /// because another rank could not read its strip (that rank reports the cause).
+    public static let anotherRankFailed: Int32 = 3
+
     /// Parses `arguments` (the process's own, without the program name, by default), runs
     /// the command and returns the exit status, following the usual Unix convention: 0
     /// success, 1 some inputs failed, 2 usage errors (swift-argument-parser's own default

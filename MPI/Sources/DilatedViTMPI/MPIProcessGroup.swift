@@ -1,9 +1,9 @@
 import CMPI
-import DilatedViTTraining
+import DilatedViT
 import Foundation
 
-/// DilatedViTTraining's `ProcessGroup` over MPI_COMM_WORLD: sums are `MPI_Allreduce`
-/// (`MPI_SUM`, in place), the checksum exchange `MPI_Allgather`. MPI's default error
+/// DilatedViT's `ProcessGroup` over MPI_COMM_WORLD: sums are `MPI_Allreduce` (`MPI_SUM`,
+/// in place), gathers `MPI_Allgather(v)`, the halo exchange `MPI_Isend`/`MPI_Irecv`. MPI's default error
 /// handler ends the whole job on a communication failure, so no call returns an error.
 ///
 /// Start it once per process (`start()`, i.e. `MPI_Init`), call the collectives only from
@@ -44,6 +44,30 @@ public final class MPIProcessGroup: ProcessGroup {
         var all = [UInt64](repeating: 0, count: size)
         all.withUnsafeMutableBufferPointer { _ = dvit_mpi_gather_uint64(value, $0.baseAddress!) }
         return all
+    }
+
+    public func gather(_ local: UnsafeBufferPointer<Float>, counts: [Int], into all: UnsafeMutableBufferPointer<Float>) {
+        precondition(counts.count == size && counts[rank] == local.count && all.count == counts.reduce(0, +))
+        precondition(all.count < Int(Int32.max), "an all-gather of \(all.count) floats exceeds MPI's Int32 counts")
+        let counts32 = counts.map { Int32($0) }
+        let displacements = counts32.reduce(into: [Int32(0)]) { $0.append($0.last! + $1) }
+        var placeholder: Float = 0  // MPI wants a valid address even for zero floats
+        withUnsafeMutablePointer(to: &placeholder) { empty in
+            _ = dvit_mpi_gather_floats(local.baseAddress ?? UnsafePointer(empty), Int32(local.count),
+                                       all.baseAddress ?? empty, counts32, displacements)
+        }
+    }
+
+    public func exchange(sending: [RankMessage], receiving: [RankBuffer]) {
+        guard size > 1 else { return precondition(sending.isEmpty && receiving.isEmpty) }
+        precondition((sending.map(\.values.count) + receiving.map(\.values.count)).allSatisfy { $0 < Int(Int32.max) },
+                     "a message exceeds MPI's Int32 counts")
+        let sendBuffers: [UnsafePointer<Float>?] = sending.map(\.values.baseAddress)
+        let receiveBuffers: [UnsafeMutablePointer<Float>?] = receiving.map(\.values.baseAddress)
+        _ = dvit_mpi_exchange_floats(
+            Int32(sending.count), sendBuffers, sending.map { Int32($0.values.count) }, sending.map { Int32($0.rank) },
+            Int32(receiving.count), receiveBuffers, receiving.map { Int32($0.values.count) },
+            receiving.map { Int32($0.rank) })
     }
 
     /// Ends every rank of the job with `code` (`MPI_Abort`).

@@ -1,16 +1,18 @@
-// dvit-mpi: the dvit command line with DilatedViTTraining's process group set to MPI, so
-// that `mpirun -np N dvit-mpi train …` trains data-parallel with exactly `dvit train`'s
-// options (the commands come from the main package's DVitCommands library; nothing is
-// repeated here). Each rank loads its share of every global batch, gradients are summed
-// with MPI_Allreduce, and rank 0 alone prints and writes the run folder (docs/DISTRIBUTED.md).
+// dvit-mpi: the dvit command line with the process group set to MPI, so that
+// `mpirun -np N dvit-mpi train …` trains data-parallel and `mpirun -np N dvit-mpi classify …`
+// reads each photo sequence-parallel, with exactly `dvit`'s options (the commands come from
+// the main package's DVitCommands library; nothing is repeated here). Training: each rank
+// loads its share of every global batch, gradients are summed with MPI_Allreduce. Classify:
+// each rank holds a strip of the photo's patch rows. Rank 0 alone prints and writes
+// (docs/DISTRIBUTED.md).
 //
 // Failures end the whole job rather than hang it: a rank whose command fails prints one
 // line, `dvit-mpi: rank R of N: <cause>`, and calls MPI_Abort, which ends every rank
 // with a non-zero status. A rank other than 0 waits a moment first, so that when every
 // rank fails alike (a mistyped option, a missing folder) rank 0's line is the one shown.
 import DVitCommands
+import DilatedViT
 import DilatedViTMPI
-import DilatedViTTraining
 import Foundation
 
 guard let group = MPIProcessGroup.start() else {
@@ -43,13 +45,17 @@ if group.rank > 0 {
     group.abort(status)
 }
 
-let distributed = ["train"]
+let distributed = ["train", "classify"]
 if group.size > 1, let command = arguments.first, !command.hasPrefix("-"), !distributed.contains(command) {
-    fail("only `train` runs across ranks; run `\(command)` with dvit, or with one rank", status: 2)
+    fail("only `train` and `classify` run across ranks; run `\(command)` with dvit, or with one rank", status: 2)
 }
 ProcessGroups.install(group)
 var message: String?
 let status = DVitCommandLine.run(arguments) { message = $0 }
+if status == DVitCommandLine.anotherRankFailed && message == nil {
+    usleep(3_000_000)  // the rank that failed prints its cause and aborts the job first
+    group.abort(status)
+}
 if status != 0 { fail(message ?? "failed with status \(status)", status: status) }
 group.finish()
 exit(0)

@@ -121,10 +121,11 @@ import Testing
                 "\(job.standardError)")
     }
 
-    /// Only `train` is distributed: another command with several ranks is a usage error.
+    /// Only `train` and `classify` are distributed: another command with several ranks is a usage error.
     @Test func aCommandOtherThanTrainIsRefusedAcrossRanks() throws {
         let job = try MPIJob.run([(2, "dvit-mpi", ["info"])], deadline: 60)
         #expect(!job.hung && job.status == 2)
-        #expect(job.standardError.contains("dvit-mpi: rank 0 of 2: only `train` runs across ranks"), "\(job.standardError)")
+        #expect(job.standardError.contains("dvit-mpi: rank 0 of 2: only `train` and `classify` run across ranks"),
+                "\(job.standardError)")
     }
 }

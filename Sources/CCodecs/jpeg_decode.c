@@ -144,3 +144,63 @@ ccodecs_status ccodecs_jpeg_decode(const uint8_t *data, size_t size, int scale_d
     *out_height = (int)height;
     return CCODECS_OK;
 }
+
+ccodecs_status ccodecs_jpeg_decode_rows(const uint8_t *data, size_t size, int scale_denom, int first_row,
+                                        int end_row, ccodecs_jpeg_row_fn row_fn, void *context,
+                                        int *out_width, int *out_height, ccodecs_diag_t *diag) {
+    ccodecs_diag_reset(diag);
+    *out_width = 0;
+    *out_height = 0;
+    if (!valid_scale(scale_denom, diag)) return CCODECS_FAILURE;
+    struct jpeg_decompress_struct cinfo;
+    memset(&cinfo, 0, sizeof cinfo);
+    ccodecs_jpeg_guard guard;
+    uint8_t *volatile rows = NULL;
+    cinfo.err = ccodecs_jpeg_guard_install(&guard, diag, CCODECS_CORRUPT);
+    if (setjmp(guard.jump)) {
+        free(rows);
+        jpeg_destroy_decompress(&cinfo);
+        return guard.status;
+    }
+    jpeg_create_decompress(&cinfo);
+    ccodecs_status status = read_header(&cinfo, data, size, scale_denom, diag);
+    if (status != CCODECS_OK) {
+        jpeg_destroy_decompress(&cinfo);
+        return status;
+    }
+    size_t width = cinfo.output_width;
+    int height = (int)cinfo.output_height;
+    if (first_row < 0 || end_row > height || first_row >= end_row) {
+        ccodecs_diag_error(diag, "JPEG row range outside the image");
+        jpeg_destroy_decompress(&cinfo);
+        return CCODECS_FAILURE;
+    }
+    int cmyk = cinfo.out_color_space == JCS_CMYK;
+    int inverted = cinfo.saw_Adobe_marker;
+    jpeg_start_decompress(&cinfo);
+    // One CMYK row (4 bytes a pixel) and one RGB row.
+    rows = malloc(width * 7);
+    if (rows == NULL) {
+        ccodecs_diag_error(diag, "out of memory");
+        jpeg_destroy_decompress(&cinfo);
+        return CCODECS_FAILURE;
+    }
+    uint8_t *rgb_row = rows + width * 4;
+    // Rows above the range are entropy-decoded only (no IDCT, no colour conversion).
+    while ((int)cinfo.output_scanline < first_row)
+        jpeg_skip_scanlines(&cinfo, (JDIMENSION)(first_row - (int)cinfo.output_scanline));
+    while ((int)cinfo.output_scanline < end_row) {
+        int y = (int)cinfo.output_scanline;
+        JSAMPROW row = cmyk ? rows : rgb_row;
+        if (jpeg_read_scanlines(&cinfo, &row, 1) != 1) break;
+        if (cmyk) cmyk_to_rgb(rows, rgb_row, width, inverted);
+        row_fn(context, rgb_row, y, (int)width);
+    }
+    // Rows below the range are not read: data cut there goes unnoticed.
+    if (end_row == height) jpeg_finish_decompress(&cinfo); else jpeg_abort_decompress(&cinfo);
+    free(rows);
+    jpeg_destroy_decompress(&cinfo);
+    *out_width = (int)width;
+    *out_height = height;
+    return CCODECS_OK;
+}

@@ -15,6 +15,12 @@ import DilatedViT
 import DilatedViTMPI
 import Foundation
 
+// The library's worker threads: the node's cores shared among the ranks on it (Open MPI
+// names them), unless DVIT_THREADS says otherwise. Set before the library first reads it.
+if ProcessInfo.processInfo.environment["DVIT_THREADS"] == nil,
+   let local = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap({ Int($0) }), local > 1 {
+    setenv("DVIT_THREADS", String(max(1, ProcessInfo.processInfo.activeProcessorCount / local)), 1)
+}
 guard let group = MPIProcessGroup.start() else {
     FileHandle.standardError.write(Data("dvit-mpi: MPI_Init failed (run it with mpirun)\n".utf8))
     exit(1)

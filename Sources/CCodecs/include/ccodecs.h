@@ -65,6 +65,17 @@ ccodecs_status ccodecs_jpeg_decode(const uint8_t *data, size_t size, int scale_d
                                    uint8_t *rgb_out, size_t out_capacity, int *out_width,
                                    int *out_height, ccodecs_diag_t *diag);
 
+/// Receives one decoded JPEG row: `width` RGB8 pixels, valid only during the call.
+typedef void (*ccodecs_jpeg_row_fn)(void *context, const uint8_t *rgb_row, int y, int width);
+
+/// ccodecs_jpeg_decode, of the output rows `first_row ..< end_row` only, each handed to
+/// `row_fn` as it is decoded (one row of memory): the rows above are skipped with
+/// jpeg_skip_scanlines (entropy-decoded, no IDCT), decoding stops after the range (so a
+/// file cut below it is not noticed). For reading one strip of a huge photo.
+ccodecs_status ccodecs_jpeg_decode_rows(const uint8_t *data, size_t size, int scale_denom, int first_row,
+                                        int end_row, ccodecs_jpeg_row_fn row_fn, void *context,
+                                        int *out_width, int *out_height, ccodecs_diag_t *diag);
+
 typedef struct {
     int width, height;
     int color_type;   // PNG colour type: 0 gray, 2 RGB, 3 palette, 4 gray+alpha, 6 RGBA

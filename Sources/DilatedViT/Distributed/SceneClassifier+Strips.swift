@@ -22,19 +22,21 @@ extension SceneClassifier {
             do throws(ImageDecodingError) { plan = try loader.plan(for: bytes) } catch { throw ImageDecodingError(error.problem, file: path) }
             let strips = GridStrips(gridRows: plan.resolution.rows, gridColumns: plan.resolution.columns, ranks: group.size)
             guard strips.ranks <= strips.gridRows else { throw StripReadError.tooFewRows(path: path, rows: strips.gridRows, ranks: group.size) }
-            let estimate = bytes.count.saturatingSum(max(plan.estimatedBytes, model.estimatedStripForwardBytes(
-                strips, rank: group.rank, attention: options.attention)))
+            let rows = strips.rows(of: group.rank)
+            let estimate = bytes.count.saturatingSum(max(loader.estimatedBytes(plan: plan, patchRows: rows),
+                                                         model.estimatedStripForwardBytes(strips, rank: group.rank,
+                                                                                          attention: options.attention)))
             guard memoryBudget.reserve(estimate) else {
                 throw ImageDecodingError(.exceedsMemoryLimit(estimatedBytes: estimate, limitBytes: memoryBudget.limitBytes,
                                                              tokens: plan.resolution.tokenCount), file: path)
             }
             defer { memoryBudget.release(estimate) }
-            let photo: LoadedPhoto
-            do throws(ImageDecodingError) { photo = try loader.load(bytes, plan: plan) } catch { throw ImageDecodingError(error.problem, file: path) }
-            let rows = strips.rows(of: group.rank), width = photo.grid.columns * photo.grid.featuresPerToken
-            let strip = PatchGrid(rows: rows.count, columns: photo.grid.columns, patchSize: photo.grid.patchSize,
-                                  values: Array(photo.grid.values[rows.lowerBound * width..<rows.upperBound * width]))
-            return (strip, photo, strips)
+            do throws(ImageDecodingError) {
+                let photo = try loader.load(bytes, plan: plan, patchRows: rows)
+                return (photo.grid, photo, strips)
+            } catch {
+                throw ImageDecodingError(error.problem, file: path)
+            }
         }
         let failed = group.gather(loaded.failed ? 1 : 0).enumerated().filter { $0.element == 1 }.map(\.offset)
         if !failed.isEmpty {

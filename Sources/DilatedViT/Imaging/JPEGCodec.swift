@@ -52,4 +52,37 @@ enum JPEGCodec {
         let image = RGBImage(width: info.outputWidth, height: info.outputHeight, pixels: pixels)
         return (image, diag.warningMessages)
     }
+
+    /// Output rows `keptRows` of `Resampler.resize(decode(…), width:height:)` (the scaled
+    /// decode covering `extent` of it) without the decoded image: only the stored rows those
+    /// output rows read are decoded (the ones above are skipped, decoding stops below), one
+    /// row at a time, through a `StreamingResampler`. For a strip of a huge photo.
+    static func decodeResampledRows(_ bytes: [UInt8], scaleDenominator: Int, info: Info, width: Int, height: Int,
+                                    extent: (width: Double, height: Double),
+                                    keptRows: Range<Int>) throws(ImageDecodingError) -> (RGBImage, [String]) {
+        let resampler = StreamingResampler(storedWidth: info.outputWidth, storedHeight: info.outputHeight,
+                                           orientation: .up, width: width, height: height,
+                                           extent: extent, keptRows: keptRows)
+        let needed = resampler.neededRows
+        resampler.skip(toRow: needed.lowerBound)
+        final class Sink {
+            let resampler: StreamingResampler
+            init(_ resampler: StreamingResampler) { self.resampler = resampler }
+        }
+        let sink = Sink(resampler)
+        var diag = ccodecs_diag_t()
+        var decodedWidth: Int32 = 0, decodedHeight: Int32 = 0
+        let status = withExtendedLifetime(sink) {
+            bytes.withUnsafeBufferPointer { data in
+                ccodecs_jpeg_decode_rows(data.baseAddress, data.count, Int32(scaleDenominator), Int32(needed.lowerBound),
+                                         Int32(needed.upperBound), { context, row, _, _ in
+                    Unmanaged<Sink>.fromOpaque(context!).takeUnretainedValue().resampler.consume(row!)
+                }, Unmanaged.passUnretained(sink).toOpaque(), &decodedWidth, &decodedHeight, &diag)
+            }
+        }
+        guard status == CCODECS_OK, resampler.isComplete else {
+            throw ImageDecodingError(diag.problem(for: status == CCODECS_OK ? CCODECS_CORRUPT : status, format: .jpeg))
+        }
+        return (resampler.result(), diag.warningMessages)
+    }
 }

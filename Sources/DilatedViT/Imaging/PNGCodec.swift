@@ -70,11 +70,12 @@ enum PNGCodec {
     /// `Resampler.resize(decode(…).applying(orientation), width:height:)` without the
     /// full-size image: the rows stream through a `StreamingResampler`. Same pixels, same
     /// errors, same warnings.
+    /// With `keptRows`, only those output rows (a strip of a huge photo; up or up-mirrored only).
     static func decodeResampled(_ bytes: [UInt8], header: ImageHeader, orientation: ExifOrientation,
-                                width: Int, height: Int,
-                                background: RGBColor) throws(ImageDecodingError) -> (RGBImage, [String]) {
+                                width: Int, height: Int, background: RGBColor,
+                                keptRows: Range<Int>? = nil) throws(ImageDecodingError) -> (RGBImage, [String]) {
         let resampler = StreamingResampler(storedWidth: header.storedWidth, storedHeight: header.storedHeight,
-                                           orientation: orientation, width: width, height: height)
+                                           orientation: orientation, width: width, height: height, keptRows: keptRows)
         let warnings = try decodeRows(bytes, header: header, background: background) { resampler.consume($0) }
         return (resampler.result(), warnings)
     }

@@ -21,6 +21,14 @@ public struct PatchGrid: Sendable, Equatable {
             .saturatingProduct(MemoryLayout<Float>.stride)
     }
 
+    /// The grid of rows `range` only.
+    public func rows(_ range: Range<Int>) -> PatchGrid {
+        precondition(!range.isEmpty && range.clamped(to: 0..<rows) == range)
+        let width = columns * featuresPerToken
+        return PatchGrid(rows: range.count, columns: columns, patchSize: patchSize,
+                         values: Array(values[range.lowerBound * width..<range.upperBound * width]))
+    }
+
     public init(rows: Int, columns: Int, patchSize: Int, values: [Float]) {
         precondition(rows > 0 && columns > 0 && patchSize > 0)
         precondition(values.count == rows * columns * 3 * patchSize * patchSize,

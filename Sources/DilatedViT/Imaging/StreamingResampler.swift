@@ -57,8 +57,20 @@ final class StreamingResampler {
     /// Bytes held while streaming, besides the output image.
     var bufferedBytes: Int { (transposes ? 2 : 1) * slots * lineBytes + (transposes ? storedWidth * 3 * 4 : 0) }
 
-    init(storedWidth: Int, storedHeight: Int, orientation: ExifOrientation, width: Int, height: Int) {
+    /// The output rows kept (all but for a strip of a sequence-parallel read).
+    let keptRows: Range<Int>
+
+    /// `extent`: the displayed source region the output covers, when it ends part-way
+    /// through the last pixel (libjpeg's scaled decode; see `Resampler.resize`). `keptRows`:
+    /// only these output rows are made and kept — only for orientations that keep rows as
+    /// rows in order (up, up-mirrored), whose rows a decoder can skip (`skip(toRow:)`).
+    init(storedWidth: Int, storedHeight: Int, orientation: ExifOrientation, width: Int, height: Int,
+         extent: (width: Double, height: Double)? = nil, keptRows: Range<Int>? = nil) {
         precondition(storedWidth > 0 && storedHeight > 0 && width > 0 && height > 0)
+        precondition(keptRows == nil || (orientation == .up || orientation == .upMirrored),
+                     "StreamingResampler: a strip of rows only for rows kept as rows, in order")
+        self.keptRows = keptRows ?? 0..<height
+        precondition(!self.keptRows.isEmpty && self.keptRows.clamped(to: 0..<height) == self.keptRows)
         self.storedWidth = storedWidth
         self.storedHeight = storedHeight
         self.orientation = orientation
@@ -66,8 +78,8 @@ final class StreamingResampler {
         self.height = height
         transposes = orientation.swapsDimensions
         let (shownWidth, shownHeight) = transposes ? (storedHeight, storedWidth) : (storedWidth, storedHeight)
-        horizontal = AxisWeights(source: shownWidth, extent: Double(shownWidth), target: width)
-        vertical = AxisWeights(source: shownHeight, extent: Double(shownHeight), target: height)
+        horizontal = AxisWeights(source: shownWidth, extent: extent?.width ?? Double(shownWidth), target: width)
+        vertical = AxisWeights(source: shownHeight, extent: extent?.height ?? Double(shownHeight), target: height)
         // Displayed (x, y) reads stored (column, row), as `RGBImage.applying` moves pixels:
         // up (x, y); upMirrored (w−1−x, y); down (w−1−x, h−1−y); downMirrored (x, h−1−y);
         // leftMirrored (y, x); right (y, h−1−x); rightMirrored (w−1−y, h−1−x); left (w−1−y, x).
@@ -96,7 +108,23 @@ final class StreamingResampler {
         }
         column = .allocate(capacity: transposes ? storedWidth * 3 : 0)
         accumulator = .allocate(capacity: transposes ? 3 : width * 3)
-        output = [UInt8](repeating: 0, count: width * height * 3)
+        output = [UInt8](repeating: 0, count: width * self.keptRows.count * 3)
+    }
+
+    /// The stored rows the kept output rows read (all of them without a strip).
+    var neededRows: Range<Int> {
+        guard !transposes && ascending else { return 0..<storedHeight }
+        return vertical.first[keptRows.lowerBound]..<vertical.last(keptRows.upperBound - 1) + 1
+    }
+
+    /// Whether every kept output row is made.
+    var isComplete: Bool { ascending && !transposes ? nextTarget >= keptRows.upperBound : targetsLeft == 0 }
+
+    /// Moves on to stored row `row` without reading the rows before it, which no kept output
+    /// row reads (a decoder skipping to `neededRows.lowerBound`).
+    func skip(toRow row: Int) {
+        precondition(row >= rowsConsumed && row <= neededRows.lowerBound, "StreamingResampler: skipping needed rows")
+        rowsConsumed = row
     }
 
     deinit {
@@ -117,7 +145,7 @@ final class StreamingResampler {
             let slot = ring + (line % slots) * lineBytes
             slot.copyMemory(from: row, byteCount: lineBytes)
             (slot + slots * lineBytes).copyMemory(from: row, byteCount: lineBytes)
-        } else {
+        } else if neededRows.contains(line) {
             // Resampled along the displayed row on arrival.
             let start = reversesColumns ? row + (storedWidth - 1) * 3 : row
             Resampler.resampleLine(start, step: reversesColumns ? -3 : 3, horizontal,
@@ -132,10 +160,10 @@ final class StreamingResampler {
         }
     }
 
-    /// The result, once every stored row has been consumed.
+    /// The result (the kept rows), once they are all made.
     func result() -> RGBImage {
-        precondition(rowsConsumed == storedHeight && targetsLeft == 0, "the image is not complete")
-        return RGBImage(width: width, height: height, pixels: output)
+        precondition(isComplete, "the image is not complete")
+        return RGBImage(width: width, height: keptRows.count, pixels: output)
     }
 
     private func floatLine(_ line: Int) -> UnsafeMutablePointer<Float> {
@@ -144,12 +172,13 @@ final class StreamingResampler {
 
     /// Output row `t`: `resize`'s vertical pass over the resampled rows it covers.
     private func finishRow(_ t: Int) {
+        guard keptRows.contains(t) else { return }
         let length = width * 3
         Resampler.foldLines(vertical, target: t, length: length, into: accumulator) {
             UnsafePointer(self.floatLine($0))
         }
         output.withUnsafeMutableBufferPointer {
-            Resampler.storeRounded(accumulator, count: length, into: $0.baseAddress! + t * length)
+            Resampler.storeRounded(accumulator, count: length, into: $0.baseAddress! + (t - keptRows.lowerBound) * length)
         }
     }
 

@@ -5,8 +5,10 @@ import Foundation
 ///
 /// The library owns the threads: OpenBLAS is set single-threaded (`BLAS.swift`) and large
 /// products are split into row bands on this same pool, so no second pool competes for
-/// the cores.
-package let parallelWorkerCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+/// the cores. `DVIT_THREADS` sets it (`dvit-mpi` sets it to the cores per rank on a node,
+/// so that ranks sharing a machine do not oversubscribe it).
+package let parallelWorkerCount = max(1, ProcessInfo.processInfo.environment["DVIT_THREADS"].flatMap { Int($0) }
+    ?? ProcessInfo.processInfo.activeProcessorCount)
 
 /// Runs `body(i)` for `i in 0..<count` on the calling thread and the library's worker
 /// threads (`ck_parallel_for`: one pool, its workers spinning briefly between loops), and

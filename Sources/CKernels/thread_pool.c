@@ -10,8 +10,10 @@
 // after a successful claim; the caller publishes them before the word and changes them only
 // once every claimed item has finished.
 
-#define _GNU_SOURCE  // pthread_setname_np
+#define _GNU_SOURCE  // pthread_setname_np, sched_getaffinity
 #include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -128,4 +130,13 @@ void ck_parallel_for(ptrdiff_t count, ptrdiff_t threads, ck_parallel_body body, 
 
 void ck_name_current_thread(const char *name) {
     pthread_setname_np(pthread_self(), name);
+}
+
+int ck_usable_cores(void) {
+#ifdef __linux__
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+#endif
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    return online > 0 ? (int)online : 1;
 }

@@ -162,6 +162,10 @@ typedef void (*ck_parallel_body)(void *context, ptrdiff_t index);
 /// body) runs its items inline, so there is never more than one pool's worth of threads.
 void ck_parallel_for(ptrdiff_t count, ptrdiff_t threads, ck_parallel_body body, void *context);
 
+/// The cores this process may run on: its CPU affinity mask on Linux (mpirun's binding,
+/// taskset, a container's cpuset), else the online processors.
+int ck_usable_cores(void);
+
 /// Names the calling thread (at most 15 characters), as `top -H` and /proc show it.
 void ck_name_current_thread(const char *name);
 

@@ -5,10 +5,12 @@ import Foundation
 ///
 /// The library owns the threads: OpenBLAS is set single-threaded (`BLAS.swift`) and large
 /// products are split into row bands on this same pool, so no second pool competes for
-/// the cores. `DVIT_THREADS` sets it (`dvit-mpi` sets it to the cores per rank on a node,
-/// so that ranks sharing a machine do not oversubscribe it).
+/// the cores. One per core this process may run on (its CPU affinity: `mpirun` binds each
+/// rank to its cores, `taskset` and container limits restrict a process), unless
+/// `DVIT_THREADS` says otherwise (`dvit-mpi` sets it to the cores per rank on a node when
+/// ranks are not bound).
 package let parallelWorkerCount = max(1, ProcessInfo.processInfo.environment["DVIT_THREADS"].flatMap { Int($0) }
-    ?? ProcessInfo.processInfo.activeProcessorCount)
+    ?? Int(ck_usable_cores()))
 
 /// Runs `body(i)` for `i in 0..<count` on the calling thread and the library's worker
 /// threads (`ck_parallel_for`: one pool, its workers spinning briefly between loops), and

@@ -51,7 +51,8 @@ import Testing
     }
 
     /// What is exchanged: halo rows only where a strip border cuts a tile, and under v2 the
-    /// lattice keys and values (`2·dh` floats a point, to each other rank, every block).
+    /// keys and values (`2·dh` floats a point) of lattice rows that share a window with
+    /// another rank's, every block.
     @Test func exchangesHaloRowsAndLatticeKeysAndValues() {
         let (v1, config) = Self.model(version2: false)
         let aligned = ModelTests.grid(rows: 48, columns: 3, patchSize: config.patchSize, seed: 73)
@@ -65,9 +66,10 @@ import Testing
         let (v2, config2) = Self.model(version2: true)
         let grid = ModelTests.grid(rows: 16, columns: 16, patchSize: config2.patchSize, seed: 75)
         let results = Self.readByRanks(v2, grid, ranks: 2)
-        // Levels 8:4 and 16:8 of 16×16: 3 heads' lattices of 4×4 and 2×2 points, half of them each rank's.
-        let points = 3 * (16 + 4) / 2
-        #expect(results.allSatisfy { $0.haloBytes == 0 && $0.latticeBytes == 2 * points * 2 * 8 * 4 })
+        // 16×16 in two 8-row strips: level 8:4's windows (2 lattice rows = 8 grid rows) stay in
+        // one strip, nothing sent; level 16:8's one window row spans both, so each rank sends
+        // the other its lattice row: 2 points per head (3), 2·dh = 16 floats each, per block (2).
+        #expect(results.allSatisfy { $0.haloBytes == 0 && $0.latticeBytes == 2 * 3 * 2 * 16 * 4 })
     }
 
     @Test func layoutWidensStripsToWholeTiles() {

@@ -13,11 +13,13 @@ import Foundation
 /// a lattice's output with its own combine as two parts of that softmax.
 ///
 /// Read sequence-parallel (`StripLayout`), a rank computes q/k/v only for the lattice points
-/// in its own grid rows and the ranks all-gather the keys and values (LongNet's sparsified
-/// all-gather: `2·dh` floats per point, about `N/32` points for the shipped levels); each rank
-/// then attends the windows that hold its points, with its own queries (the other ranks'
-/// query rows of a shared window are zero, their outputs unused). One process is the case
-/// of one rank that owns every row.
+/// in its own grid rows, and receives from the other ranks the keys and values of the
+/// lattice rows that share a window with its own (LongNet's sparse exchange: `2·dh` floats a
+/// point; a window spans `s` grid rows, so at the finer of these levels only neighbouring
+/// ranks meet, and only the coarsest, smallest lattices reach every rank). It then attends
+/// the windows that hold its points, with its own queries (another rank's query rows in a
+/// shared window are zero, their outputs unused). One process is the case of one rank that
+/// owns every row.
 final class SpanningLevels {
     private struct Lattice {
         let windows: DilatedWindows
@@ -35,19 +37,20 @@ final class SpanningLevels {
     private let heads: Int
     private let headDimension: Int
     private let layout: StripLayout
-    /// Each rank's lattice rows per lattice, and where its keys and values of each lattice
-    /// start in the gathered floats.
+    /// Each rank's own lattice rows and window rows, per lattice (`Lattice.ownRows`, `.windowRows`).
     private let rankRows: [[Range<Int>]]
-    private let rankOffsets: [[Int]]
-    /// Floats each rank contributes to the all-gather.
-    private let counts: [Int]
+    private let rankWindowRows: [[Range<Int>]]
+    /// Where each lattice's received rows start in `received` (points): the window rows
+    /// above this rank's own, then those below.
+    private let receivedStarts: [Int]
     /// This rank's points: output (`dh` floats) and log-sum-exp per point, and queries.
     private let outputs: UnsafeMutablePointer<Float>
     private let logSumExp: UnsafeMutablePointer<Float>
     private let queries: UnsafeMutablePointer<Float>
-    /// This rank's keys and values (`[k | v]`, `2·dh` a point), then every rank's.
+    /// Keys and values (`[k | v]`, `2·dh` a point): this rank's points, and the other ranks'
+    /// points that share a window with them.
     private let keysAndValues: UnsafeMutablePointer<Float>
-    private let gathered: UnsafeMutablePointer<Float>
+    private let received: UnsafeMutablePointer<Float>
     /// The largest lattice part's gathered rows: LN1 (`D` wide), then q/k/v (`3D`).
     private let normalised: UnsafeMutablePointer<Float>
     private let qkv: UnsafeMutablePointer<Float>
@@ -61,18 +64,24 @@ final class SpanningLevels {
     init?(levels: [AttentionLevel], heads: Int, headDimension: Int, layout: StripLayout) {
         guard !levels.isEmpty else { return nil }
         let strips = layout.strips, dh = headDimension, d = heads * headDimension
-        var lattices: [Lattice] = [], total = 0
+        var lattices: [Lattice] = [], total = 0, receivedTotal = 0, receivedStarts: [Int] = []
         var rankRows = [[Range<Int>]](repeating: [], count: strips.ranks)
+        var rankWindowRows = rankRows
         for level in levels {
             for head in 0..<heads {
                 let windows = DilatedWindows(level: level, head: head, gridRows: strips.gridRows,
                                              gridColumns: strips.gridColumns)
                 guard windows.count > 0 else { continue }
-                for rank in 0..<strips.ranks { rankRows[rank].append(windows.latticeRows(in: strips.rows(of: rank))) }
-                let own = rankRows[layout.rank].last!, m = windows.side
-                let windowRows = own.isEmpty ? own : own.lowerBound / m * m ..< min((own.upperBound + m - 1) / m * m, windows.latticeRows)
+                for rank in 0..<strips.ranks {
+                    let own = windows.latticeRows(in: strips.rows(of: rank))
+                    rankRows[rank].append(own)
+                    rankWindowRows[rank].append(windows.windowRows(holding: own))
+                }
+                let own = rankRows[layout.rank].last!, windowRows = rankWindowRows[layout.rank].last!
                 lattices.append(Lattice(windows: windows, head: head, ownRows: own, windowRows: windowRows, start: total))
                 total += lattices.last!.ownCount
+                receivedStarts.append(receivedTotal)
+                receivedTotal += (windowRows.count - own.count) * windows.latticeColumns
             }
         }
         self.lattices = lattices
@@ -80,17 +89,15 @@ final class SpanningLevels {
         self.headDimension = headDimension
         self.layout = layout
         self.rankRows = rankRows
-        rankOffsets = rankRows.map { rows in
-            zip(rows, lattices).reduce(into: [0]) { $0.append($0.last! + $1.0.count * $1.1.windows.latticeColumns * 2 * dh) }
-        }
-        counts = rankOffsets.map { $0.last! }
+        self.rankWindowRows = rankWindowRows
+        self.receivedStarts = receivedStarts
         let largest = lattices.map(\.ownCount).max() ?? 0
         let largestBlock = lattices.map { $0.windowRows.count * $0.windows.latticeColumns }.max() ?? 0
         outputs = buffers.take(total * dh)
         logSumExp = buffers.take(total)
         queries = buffers.take(total * dh)
         keysAndValues = buffers.take(total * 2 * dh)
-        gathered = buffers.take(counts.reduce(0, +))
+        received = buffers.take(receivedTotal * 2 * dh)
         normalised = buffers.take(largest * d)
         qkv = buffers.take(largest * 3 * d)
         block = buffers.take(largestBlock * 3 * dh)
@@ -98,8 +105,9 @@ final class SpanningLevels {
         blockLogSumExp = buffers.take(largestBlock)
     }
 
-    /// Floats held for a whole grid on one process (the estimate of
-    /// `DilatedViTModel.estimatedForwardBytes`).
+    /// Floats held for a whole grid on one process, or at most for a strip of it (the
+    /// estimate of `DilatedViTModel.estimatedForwardBytes`: the received keys and values
+    /// are counted as if every point were received).
     static func floatCount(levels: [AttentionLevel], heads: Int, headDimension: Int, gridRows: Int,
                            gridColumns: Int) -> Int {
         var total = 0, largest = 0
@@ -118,7 +126,7 @@ final class SpanningLevels {
 
     /// Attends every lattice from `residual`, the block's input (this rank's `local` rows,
     /// `D` floats a token), through the block's LN1 and QKV; returns the bytes this rank
-    /// sends the others.
+    /// sent the others. Every rank calls it at once.
     @discardableResult
     func attend(residual: UnsafePointer<Float>, norm: NormWeights, qkv layer: Linear, epsilon: Float,
                 in group: any ProcessGroup) -> Int {
@@ -147,22 +155,19 @@ final class SpanningLevels {
                 (keysAndValues + point * 2 * dh + dh).update(from: source + 2 * d, count: dh)
             }
         }
-        let mine = counts[layout.rank]
-        group.gather(UnsafeBufferPointer(start: keysAndValues, count: mine), counts: counts,
-                     into: UnsafeMutableBufferPointer(start: gathered, count: counts.reduce(0, +)))
-        let rankStarts = counts.reduce(into: [0]) { $0.append($0.last! + $1) }
+        let sent = exchangeKeysAndValues(in: group)
         for (index, lattice) in lattices.enumerated() where !lattice.windowRows.isEmpty {
-            let w = lattice.windows, lc = w.latticeColumns
-            // The window rows' [q | k | v]: keys and values from their owners, queries ours.
+            let w = lattice.windows, lc = w.latticeColumns, own = lattice.ownRows
+            // The window rows' [q | k | v]: our queries, keys and values from whoever owns the row.
             for (i, a) in lattice.windowRows.enumerated() {
-                let owner = (0..<layout.strips.ranks).first { rankRows[$0][index].contains(a) }!
-                let first = rankRows[owner][index].lowerBound
-                let source = gathered + rankStarts[owner] + rankOffsets[owner][index] + (a - first) * lc * 2 * dh
+                let source = own.contains(a)
+                    ? keysAndValues + (lattice.start + (a - own.lowerBound) * lc) * 2 * dh
+                    : received + (receivedStarts[index] + receivedRow(a, of: lattice) * lc) * 2 * dh
                 for b in 0..<lc {
                     let target = block + (i * lc + b) * 3 * dh
                     (target + dh).update(from: source + b * 2 * dh, count: 2 * dh)
-                    if lattice.ownRows.contains(a) {
-                        target.update(from: queries + (lattice.start + (a - lattice.ownRows.lowerBound) * lc + b) * dh, count: dh)
+                    if own.contains(a) {
+                        target.update(from: queries + (lattice.start + (a - own.lowerBound) * lc + b) * dh, count: dh)
                     } else {
                         target.update(repeating: 0, count: dh)
                     }
@@ -177,7 +182,41 @@ final class SpanningLevels {
             (outputs + lattice.start * dh).update(from: blockOutputs + skipped * dh, count: lattice.ownCount * dh)
             (logSumExp + lattice.start).update(from: blockLogSumExp + skipped, count: lattice.ownCount)
         }
-        return mine * MemoryLayout<Float>.stride * (layout.strips.ranks - 1)
+        return sent
+    }
+
+    /// The index of lattice row `a` (a window row not this rank's) among the lattice's
+    /// received rows: those above the own rows first, then those below.
+    private func receivedRow(_ a: Int, of lattice: Lattice) -> Int {
+        a < lattice.ownRows.lowerBound ? a - lattice.windowRows.lowerBound
+            : lattice.ownRows.lowerBound - lattice.windowRows.lowerBound + a - lattice.ownRows.upperBound
+    }
+
+    /// Sends each other rank the keys and values of this rank's lattice rows inside that
+    /// rank's window rows, and receives theirs inside ours: one message per rank and
+    /// lattice, in lattice order on both sides. Returns the bytes sent.
+    private func exchangeKeysAndValues(in group: any ProcessGroup) -> Int {
+        let dh = headDimension
+        var sending: [RankMessage] = [], receiving: [RankBuffer] = []
+        for peer in 0..<layout.strips.ranks where peer != layout.rank {
+            for (index, lattice) in lattices.enumerated() {
+                let lc = lattice.windows.latticeColumns, own = lattice.ownRows
+                let outgoing = own.clamped(to: rankWindowRows[peer][index])
+                if !outgoing.isEmpty {
+                    sending.append(RankMessage(rank: peer, values: UnsafeBufferPointer(
+                        start: keysAndValues + (lattice.start + (outgoing.lowerBound - own.lowerBound) * lc) * 2 * dh,
+                        count: outgoing.count * lc * 2 * dh)))
+                }
+                let incoming = rankRows[peer][index].clamped(to: lattice.windowRows)
+                if !incoming.isEmpty {
+                    receiving.append(RankBuffer(rank: peer, values: UnsafeMutableBufferPointer(
+                        start: received + (receivedStarts[index] + receivedRow(incoming.lowerBound, of: lattice) * lc) * 2 * dh,
+                        count: incoming.count * lc * 2 * dh)))
+                }
+            }
+        }
+        group.exchange(sending: sending, receiving: receiving)
+        return sending.reduce(0) { $0 + $1.values.count * MemoryLayout<Float>.stride }
     }
 
     /// Merges the lattices' results into a band's attention output (`band × D`) given the
@@ -211,6 +250,12 @@ final class SpanningLevels {
 }
 
 extension DilatedWindows {
+    /// The lattice rows of the windows holding lattice rows `rows` (windows are `side` rows
+    /// tall, tiled from row 0).
+    func windowRows(holding rows: Range<Int>) -> Range<Int> {
+        rows.isEmpty ? rows : rows.lowerBound / side * side..<min((rows.upperBound + side - 1) / side * side, latticeRows)
+    }
+
     /// The lattice rows whose grid row `offsetY + r·a` lies in `rows`.
     func latticeRows(in rows: Range<Int>) -> Range<Int> {
         Self.indices(rows, offset: offsetY, dilation: dilation, limit: latticeRows)

@@ -18,12 +18,18 @@ extension DilatedViTModel {
         }
     }
 
+    /// The row unit of strips that share no attention tile (`GridStrips.rowAlignment`): the
+    /// tile side of the levels each band attends over itself (32 rows for the shipped models).
+    public func stripRowAlignment(rows: Int, columns: Int, attention: AttentionMode? = nil) -> Int {
+        let mode = attention ?? config.attention
+        return mode == .dilated ? windowTileSide(bandLevels(rows: rows, columns: columns, mode: mode).band, atMost: rows) : rows
+    }
+
     /// Peak bytes one rank's forward pass allocates for its strip (cf. `estimatedForwardBytes`).
     public func estimatedStripForwardBytes(_ strips: GridStrips, rank: Int, attention: AttentionMode? = nil) -> Int {
         let mode = attention ?? config.attention
-        let (levels, _) = bandLevels(rows: strips.gridRows, columns: strips.gridColumns, mode: mode)
-        let tileSide = mode == .dilated ? windowTileSide(levels, atMost: strips.gridRows) : strips.gridRows
-        let layout = StripLayout(strips: strips, rank: rank, tileSide: tileSide)
+        let layout = StripLayout(strips: strips, rank: rank,
+                                 tileSide: stripRowAlignment(rows: strips.gridRows, columns: strips.gridColumns, attention: mode))
         // The whole grid's lattices bound one strip's (its points, plus every rank's keys and values).
         let wholeGrid = estimatedForwardBytes(rows: strips.gridRows, columns: strips.gridColumns, attention: mode)
         let wholeResidual = strips.gridRows * strips.gridColumns * config.dimension * MemoryLayout<Float>.stride

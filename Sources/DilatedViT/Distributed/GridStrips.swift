@@ -1,21 +1,28 @@
 /// How a sequence-parallel read cuts one photo's patch grid over the ranks of a
 /// `ProcessGroup` (docs/DISTRIBUTED.md): rank `r` holds the whole rows `rows(of: r)`,
-/// contiguous parts whose heights differ by at most one (with more ranks than rows, the
-/// last ranks hold none).
+/// contiguous parts made of whole units of `rowAlignment` rows (the last unit may be
+/// partial) whose unit counts differ by at most one. Aligned to the model's attention tiles
+/// (`DilatedViTModel.stripRowAlignment`), no tile is shared and only the wide levels'
+/// lattices are exchanged; with more ranks than units, strips fall back to single rows.
 public struct GridStrips: Sendable, Equatable {
     public let gridRows: Int
     public let gridColumns: Int
     public let ranks: Int
+    public let rowAlignment: Int
 
-    public init(gridRows: Int, gridColumns: Int, ranks: Int) {
-        precondition(gridRows > 0 && gridColumns > 0 && ranks > 0)
+    public init(gridRows: Int, gridColumns: Int, ranks: Int, rowAlignment: Int = 1) {
+        precondition(gridRows > 0 && gridColumns > 0 && ranks > 0 && rowAlignment > 0)
         self.gridRows = gridRows
         self.gridColumns = gridColumns
         self.ranks = ranks
+        self.rowAlignment = (gridRows + rowAlignment - 1) / rowAlignment >= ranks ? rowAlignment : 1
     }
 
     /// The grid rows rank `rank` holds.
-    public func rows(of rank: Int) -> Range<Int> { shareRange(of: gridRows, rank: rank, size: ranks) }
+    public func rows(of rank: Int) -> Range<Int> {
+        let units = shareRange(of: (gridRows + rowAlignment - 1) / rowAlignment, rank: rank, size: ranks)
+        return min(units.lowerBound * rowAlignment, gridRows)..<min(units.upperBound * rowAlignment, gridRows)
+    }
 }
 
 /// One rank's view of the strips for one forward pass.

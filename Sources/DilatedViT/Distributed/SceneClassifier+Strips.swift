@@ -20,7 +20,10 @@ extension SceneClassifier {
             let bytes = try loader.readFile(path)
             let plan: LoadPlan
             do throws(ImageDecodingError) { plan = try loader.plan(for: bytes) } catch { throw ImageDecodingError(error.problem, file: path) }
-            let strips = GridStrips(gridRows: plan.resolution.rows, gridColumns: plan.resolution.columns, ranks: group.size)
+            let resolution = plan.resolution
+            let strips = GridStrips(gridRows: resolution.rows, gridColumns: resolution.columns, ranks: group.size,
+                                    rowAlignment: model.stripRowAlignment(rows: resolution.rows, columns: resolution.columns,
+                                                                          attention: options.attention))
             guard strips.ranks <= strips.gridRows else { throw StripReadError.tooFewRows(path: path, rows: strips.gridRows, ranks: group.size) }
             let rows = strips.rows(of: group.rank)
             let estimate = bytes.count.saturatingSum(max(loader.estimatedBytes(plan: plan, patchRows: rows),

@@ -160,8 +160,8 @@ public final class DilatedViTModel: Sendable {
         let mode = attention ?? config.attention
         let rows = strips.gridRows, columns = strips.gridColumns, d = config.dimension
         let (levels, spanningLevels) = bandLevels(rows: rows, columns: columns, mode: mode)
-        let tileSide = mode == .dilated ? windowTileSide(levels, atMost: rows) : rows
-        let layout = StripLayout(strips: strips, rank: group.rank, tileSide: tileSide)
+        let layout = StripLayout(strips: strips, rank: group.rank,
+                                 tileSide: stripRowAlignment(rows: rows, columns: columns, attention: mode))
         precondition(strip.rows == layout.own.count && strip.columns == columns,
                      "DilatedViTModel: rank \(group.rank)'s strip is \(strip.rows)×\(strip.columns) patches, not its rows \(layout.own) of \(columns) columns")
         let bands = AttentionBands(mode: mode, levels: levels, gridRows: layout.local.count, gridColumns: columns,

@@ -26,10 +26,7 @@ import Testing
         let groups = ThreadRanks.make(ranks)
         let results = ResultList<StripLogits>(count: ranks)
         let finished = ThreadRanks.onThreads(ranks) { rank in
-            let rows = strips.rows(of: rank), width = grid.columns * grid.featuresPerToken
-            let strip = PatchGrid(rows: rows.count, columns: grid.columns, patchSize: grid.patchSize,
-                                  values: Array(grid.values[rows.lowerBound * width..<rows.upperBound * width]))
-            results.set(rank, model.logits(forStrip: strip, of: strips, in: groups[rank]))
+            results.set(rank, model.logits(forStrip: grid.rows(strips.rows(of: rank)), of: strips, in: groups[rank]))
         }
         precondition(finished, "the ranks hung")
         return results.all
@@ -70,6 +67,29 @@ import Testing
         // one strip, nothing sent; level 16:8's one window row spans both, so each rank sends
         // the other its lattice row: 2 points per head (3), 2·dh = 16 floats each, per block (2).
         #expect(results.allSatisfy { $0.haloBytes == 0 && $0.latticeBytes == 2 * 3 * 2 * 16 * 4 })
+    }
+
+    /// Strips of whole tiles share none: logits unchanged, and nothing but lattices exchanged.
+    @Test func tileAlignedStripsExchangeNoHalo() {
+        let (v2, config) = Self.model(version2: true)  // 4-row tiles
+        let grid = ModelTests.grid(rows: 22, columns: 9, patchSize: config.patchSize, seed: 76)
+        let expected = v2.logits(for: grid)
+        for ranks in 2...4 {
+            let strips = GridStrips(gridRows: 22, gridColumns: 9, ranks: ranks,
+                                    rowAlignment: v2.stripRowAlignment(rows: 22, columns: 9))
+            #expect((0..<ranks).allSatisfy { strips.rows(of: $0).lowerBound % 4 == 0 })
+            #expect((0..<ranks).map { strips.rows(of: $0).count }.reduce(0, +) == 22)
+            let groups = ThreadRanks.make(ranks)
+            let results = ResultList<StripLogits>(count: ranks)
+            #expect(ThreadRanks.onThreads(ranks) { rank in
+                let strip = grid.rows(strips.rows(of: rank))
+                results.set(rank, v2.logits(forStrip: strip, of: strips, in: groups[rank]))
+            })
+            #expect(results.all.allSatisfy { maxAbsDifference($0.logits, expected) < 1e-5 && $0.haloBytes == 0 })
+        }
+        // 22 rows are 6 units of 4: 3 ranks take 2 each; 7 ranks would leave one without, so rows.
+        #expect(GridStrips(gridRows: 22, gridColumns: 9, ranks: 3, rowAlignment: 4).rows(of: 2) == 16..<22)
+        #expect(GridStrips(gridRows: 22, gridColumns: 9, ranks: 7, rowAlignment: 4).rowAlignment == 1)
     }
 
     @Test func layoutWidensStripsToWholeTiles() {

@@ -38,7 +38,7 @@ struct BenchTrain: ParsableCommand {
         if python != nil && patchEmbedding != .linear {
             throw ValidationError("--python times the linear patch embedding only; leave out --patch-embedding")
         }
-        let _: [MatmulPrecision] = try parseNamedList(precisions, option: "--precisions")
+        try requireTrainingPrecision(try parseNamedList(precisions, option: "--precisions"), option: "--precisions")
     }
 
     func run() throws {

@@ -7,7 +7,7 @@ struct ModelLocation: ParsableArguments {
     @Option(help: "Weights directory holding config.json and model.safetensors.")
     var weights = "weights"
 
-    @Option(help: "Linear-layer products in bf16 (the default where the CPU has AVX512-BF16: about twice as fast) or fp32 (exact; the default elsewhere). See dvit bench precision.")
+    @Option(help: "Linear-layer products in bf16 (the default where the CPU has AVX512-BF16: about twice as fast), fp32 (exact; the default elsewhere) or int8 (opt-in: weights per channel, inputs per token; AVX512-VNNI). See dvit bench precision.")
     var precision = MatmulPrecision.fastest
 
     /// The classifier, with the memory and file-size limits of `reading` when given.

@@ -17,9 +17,18 @@ where Value.RawValue == String {
     }
 }
 
-/// Says so when `precisions` include bf16 on a CPU without AVX512-BF16 (timings would mislead).
+/// Says so when `precisions` include bf16 on a CPU without AVX512-BF16, or int8 without
+/// AVX512-VNNI (timings would mislead).
 func noteSlowPrecisions(_ precisions: [MatmulPrecision]) {
-    if precisions.contains(where: { !$0.isAccelerated }) {
-        print("note: this CPU lacks AVX512-BF16; bf16 runs the slow portable kernel")
+    for precision in precisions where !precision.isAccelerated {
+        let feature = precision == .int8 ? "AVX512-VNNI" : "AVX512-BF16"
+        print("note: this CPU lacks \(feature); \(precision.rawValue) runs the slow portable kernel")
+    }
+}
+
+/// Training computes in fp32 or bf16 only.
+func requireTrainingPrecision(_ precisions: [MatmulPrecision], option: String) throws {
+    if precisions.contains(.int8) {
+        throw ValidationError("\(option) int8 is for reading photos only (classify, evaluate, bench forward); train in fp32 or bf16")
     }
 }

@@ -97,6 +97,7 @@ struct Train: ParsableCommand {
             throw ValidationError("--integer-zoom must lie in [0, 1], got \(integerZoom)")
         }
         _ = try parsedCanvasScale()
+        try requireTrainingPrecision([precision], option: "--precision")
         guard tokensPerBatch >= 0 && teacherTokens >= 0 else {
             throw ValidationError("--tokens-per-batch and --teacher-tokens must not be negative")
         }

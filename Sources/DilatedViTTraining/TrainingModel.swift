@@ -45,6 +45,7 @@ public final class TrainingModel {
     public init(config: ModelConfig, weights: ModelWeights, attention: AttentionMode? = nil,
                 labelSmoothing: Float = 0, precision: MatmulPrecision = .float32) {
         precondition((try? config.validate()) != nil, "TrainingModel: invalid config")
+        precondition(precision != .int8, "TrainingModel: int8 is for inference only")
         layout = weights.layout
         precondition(layout == ParameterLayout(config: config), "TrainingModel: weights were validated against another config")
         self.config = config

@@ -162,6 +162,24 @@ typedef void (*ck_parallel_body)(void *context, ptrdiff_t index);
 /// body) runs its items inline, so there is never more than one pool's worth of threads.
 void ck_parallel_for(ptrdiff_t count, ptrdiff_t threads, ck_parallel_body body, void *context);
 
+/// Int8 products for Linear layers (`--precision int8`): `y[i][j] = sx[i] · sw[j] ·
+/// Σₖ qx[i][k] · qw[j][k] + bias[j]` (`+ y` with `accumulate`), where `qw = round(w / sw)`,
+/// `sw[j] = max|w[j]| / 127` (per output channel, at packing) and `qx = round(x / sx)`,
+/// `sx[i] = max|x[i]| / 127` (per row, as the product runs), both clamped to ±127; the
+/// integer sums are exact. AVX512-VNNI where the CPU has it (`ck_int8_supported`), else a
+/// portable loop with the same results up to float rounding of the last step.
+/// Single-threaded, like the BF16 products.
+bool ck_int8_supported(void);
+/// Bytes of the packed weight of an `n × k` Linear.
+ptrdiff_t ck_int8_packed_count(ptrdiff_t n, ptrdiff_t k);
+/// Quantises `w` (`n × k`, row stride `ldw`) into `packed`, its per-output `scales` and the
+/// sums of each output's quantised weights (`sums`, which the kernel needs).
+void ck_int8_pack(ptrdiff_t n, ptrdiff_t k, const float *w, ptrdiff_t ldw, int8_t *packed, float *scales,
+                  int32_t *sums);
+void ck_int8_gemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x, ptrdiff_t ldx, const int8_t *packed,
+                  const float *scales, const int32_t *sums, const float *bias, float *y, ptrdiff_t ldy,
+                  bool accumulate);
+
 /// The cores this process may run on: its CPU affinity mask on Linux (mpirun's binding,
 /// taskset, a container's cpuset), else the online processors.
 int ck_usable_cores(void);

@@ -22,6 +22,8 @@ void ck_layer_norm_baseline(ptrdiff_t rows, ptrdiff_t columns, const float *inpu
 /// cover them on an AVX512-BF16 machine too. Same signatures, by construction.
 __typeof__(ck_bf16_gemm) ck_bf16_gemm_portable;
 __typeof__(ck_bf16_gemm_atb) ck_bf16_gemm_atb_portable;
+/// `ck_int8_gemm` without AVX512-VNNI, whatever the CPU.
+__typeof__(ck_int8_gemm) ck_int8_gemm_portable;
 
 /// `y[i] = exp(x[i])` through the attention softmax's vector exponential (`V16_EXP`,
 /// multiversioned like the kernels that use it), for `count` floats.

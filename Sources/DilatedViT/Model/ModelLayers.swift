@@ -10,8 +10,8 @@ typealias ModelLayers = ModelParameters<NormWeights, Linear>
 
 extension ModelWeights {
     /// The layers of `config` over this arena, computing at `precision`. In fp32 every
-    /// Linear reads its weight straight from the arena (no copy). For BF16 each weight is
-    /// packed once here and its pages of the arena are given back at once, so loading peaks
+    /// Linear reads its weight straight from the arena (no copy). For BF16 and int8 each
+    /// weight is packed once here and its pages of the arena are given back at once, so loading peaks
     /// at about the arena rather than the arena plus every packed weight; no layer keeps
     /// the arena. The head and the pooling scores stay fp32 either way: their few outputs
     /// cost nothing, and the logits keep their last digits.
@@ -40,12 +40,12 @@ extension ModelWeights {
                         return Linear(weight: Matrix(rows: o.outputs, columns: o.inputs,
                                                      values: slice(o.weight, weight.count)), bias: bias)
                     }
-                    let packed = PackedBF16Weight(outputs: o.outputs, inputs: o.inputs)
-                    packed.pack(base + o.weight)
+                    let packed = Linear(packing: base + o.weight, outputs: o.outputs, inputs: o.inputs, bias: bias,
+                                        for: precision)
                     // Only whole pages inside the weight go: its neighbours are still to be read.
                     let stride = MemoryLayout<Float>.stride
                     releasePages(UnsafeMutableRawPointer(base), bytes: weight.lowerBound * stride..<weight.upperBound * stride)
-                    return Linear(packed: packed, bias: bias)
+                    return packed
                 })
         }
     }

@@ -5,9 +5,9 @@ import Foundation
 struct BenchPrecision: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "precision",
-        abstract: "BF16 vs fp32 logits of one model on photos: max |Δlogit|, top-1 agreement, time.",
+        abstract: "BF16 (or int8) vs fp32 logits of one model on photos: max |Δlogit|, top-1 agreement, time.",
         discussion: """
-            Runs each photo through the model twice, with fp32 and with BF16 Linear products, \
+            Runs each photo through the model twice, with fp32 and with BF16 (or --precision int8) Linear products, \
             at the model's token budget (or --max-tokens). Reports the largest logit difference, \
             how often the top label agrees and, for photos in folders named after a label, the \
             accuracy of each. The two alternate photo by photo, so their model times compare \
@@ -15,7 +15,11 @@ struct BenchPrecision: ParsableCommand {
 
             Example:
               dvit bench precision images/ ../shared/datasets/intel-scenes/train --every 40
+              dvit bench precision --precision int8 images/
             """)
+
+    @Option(help: "The precision compared with fp32: bf16 or int8.")
+    var precision = MatmulPrecision.bfloat16
 
     @Option(help: "Weights directory holding config.json and model.safetensors.")
     var weights = "weights"
@@ -32,19 +36,20 @@ struct BenchPrecision: ParsableCommand {
     func validate() throws {
         guard every >= 1 else { throw ValidationError("--every must be at least 1") }
         if let maxTokens, maxTokens < 1 { throw ValidationError("--max-tokens must be positive") }
+        guard precision != .float32 else { throw ValidationError("--precision: compare bf16 or int8 with fp32") }
     }
 
     func run() throws {
         let float32 = try DilatedViTModel(contentsOf: URL(fileURLWithPath: weights))
-        let bfloat16 = DilatedViTModel(config: float32.config, weights: float32.weights, precision: .bfloat16)
-        noteSlowPrecisions([.bfloat16])
+        let other = DilatedViTModel(config: float32.config, weights: float32.weights, precision: precision)
+        noteSlowPrecisions([precision])
         let loader = SceneClassifier(model: float32).photoLoader(maxTokens: maxTokens)
         let labels = float32.config.labels
         let inputs = InputPaths.expand(photos)
         for skipped in inputs.skipped { printError("dvit: \(skipped)") }
         let paths = inputs.photos.enumerated().filter { $0.offset % every == 0 }.map(\.element)
 
-        var comparison = Comparison()
+        var comparison = Comparison(name: precision.rawValue)
         let clock = ContinuousClock()
         for path in paths {
             let grid: PatchGrid
@@ -54,7 +59,7 @@ struct BenchPrecision: ParsableCommand {
             }
             var exact = [Float](), rounded = [Float]()
             comparison.float32Seconds += clock.measure { exact = float32.logits(for: grid) }.inSeconds
-            comparison.bfloat16Seconds += clock.measure { rounded = bfloat16.logits(for: grid) }.inSeconds
+            comparison.otherSeconds += clock.measure { rounded = other.logits(for: grid) }.inSeconds
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent().lastPathComponent
             comparison.add(path: path, exact: exact, rounded: rounded, truth: labels.firstIndex(of: folder))
         }
@@ -63,26 +68,28 @@ struct BenchPrecision: ParsableCommand {
 
     /// Running totals over the photos.
     struct Comparison {
+        /// The precision compared with fp32.
+        let name: String
         var photos = 0
         var largest: (difference: Float, path: String) = (0, "")
         var differenceSum = 0.0
         var agreements = 0
         var labelled = 0
-        var correct = (float32: 0, bfloat16: 0)
+        var correct = (float32: 0, other: 0)
         var float32Seconds = 0.0
-        var bfloat16Seconds = 0.0
+        var otherSeconds = 0.0
 
         mutating func add(path: String, exact: [Float], rounded: [Float], truth: Int?) {
             let difference = zip(exact, rounded).map { abs($0 - $1) }.max() ?? 0
             photos += 1
             differenceSum += Double(difference)
             if difference > largest.difference { largest = (difference, path) }
-            let top = (float32: Self.argmax(exact), bfloat16: Self.argmax(rounded))
-            if top.float32 == top.bfloat16 { agreements += 1 }
+            let top = (float32: Self.argmax(exact), other: Self.argmax(rounded))
+            if top.float32 == top.other { agreements += 1 }
             if let truth {
                 labelled += 1
                 if top.float32 == truth { correct.float32 += 1 }
-                if top.bfloat16 == truth { correct.bfloat16 += 1 }
+                if top.other == truth { correct.other += 1 }
             }
         }
 
@@ -97,10 +104,10 @@ struct BenchPrecision: ParsableCommand {
             ]
             if labelled > 0 {
                 lines.append("accuracy fp32     \(percent(correct.float32, labelled))")
-                lines.append("accuracy bf16     \(percent(correct.bfloat16, labelled))")
+                lines.append("accuracy \(name.padding(toLength: 9, withPad: " ", startingAt: 0))\(percent(correct.other, labelled))")
             }
-            lines.append(String(format: "model time        fp32 %.2f s, bf16 %.2f s: bf16 %.2f× faster",
-                                float32Seconds, bfloat16Seconds, float32Seconds / bfloat16Seconds))
+            lines.append(String(format: "model time        fp32 %.2f s, %@ %.2f s: %@ %.2f× faster",
+                                float32Seconds, name, otherSeconds, name, float32Seconds / otherSeconds))
             return lines.joined(separator: "\n")
         }
 

@@ -90,59 +90,30 @@ static void cmyk_to_rgb(const uint8_t *cmyk, uint8_t *rgb, size_t pixels, int in
     }
 }
 
+struct row_copy {
+    uint8_t *rgb_out;
+};
+
+static void copy_row(void *context, const uint8_t *rgb_row, int y, int width) {
+    memcpy(((struct row_copy *)context)->rgb_out + (size_t)y * (size_t)width * 3, rgb_row, (size_t)width * 3);
+}
+
 ccodecs_status ccodecs_jpeg_decode(const uint8_t *data, size_t size, int scale_denom,
                                    uint8_t *rgb_out, size_t out_capacity, int *out_width,
                                    int *out_height, ccodecs_diag_t *diag) {
-    ccodecs_diag_reset(diag);
     *out_width = 0;
     *out_height = 0;
-    if (!valid_scale(scale_denom, diag)) return CCODECS_FAILURE;
-    struct jpeg_decompress_struct cinfo;
-    memset(&cinfo, 0, sizeof cinfo);
-    ccodecs_jpeg_guard guard;
-    uint8_t *volatile cmyk_row = NULL;
-    cinfo.err = ccodecs_jpeg_guard_install(&guard, diag, CCODECS_CORRUPT);
-    if (setjmp(guard.jump)) {
-        free(cmyk_row);
-        jpeg_destroy_decompress(&cinfo);
-        return guard.status;
-    }
-    jpeg_create_decompress(&cinfo);
-    ccodecs_status status = read_header(&cinfo, data, size, scale_denom, diag);
-    if (status != CCODECS_OK) {
-        jpeg_destroy_decompress(&cinfo);
-        return status;
-    }
-    size_t width = cinfo.output_width, height = cinfo.output_height;
-    if (out_capacity / 3 / width < height) {
+    ccodecs_jpeg_info_t info;
+    ccodecs_status status = ccodecs_jpeg_info(data, size, scale_denom, &info, diag);
+    if (status != CCODECS_OK) return status;
+    if (out_capacity / 3 / (size_t)info.output_width < (size_t)info.output_height) {
         ccodecs_diag_error(diag, "output buffer too small for the decoded JPEG");
-        jpeg_destroy_decompress(&cinfo);
         return CCODECS_CAPACITY;
     }
-    int cmyk = cinfo.out_color_space == JCS_CMYK;
-    int inverted = cinfo.saw_Adobe_marker;
-    jpeg_start_decompress(&cinfo);
-    if (cmyk) {
-        cmyk_row = malloc(width * 4);
-        if (cmyk_row == NULL) {
-            ccodecs_diag_error(diag, "out of memory");
-            jpeg_destroy_decompress(&cinfo);
-            return CCODECS_FAILURE;
-        }
-    }
-    while (cinfo.output_scanline < cinfo.output_height) {
-        uint8_t *rgb_row = rgb_out + (size_t)cinfo.output_scanline * width * 3;
-        JSAMPROW row = cmyk ? cmyk_row : rgb_row;
-        if (jpeg_read_scanlines(&cinfo, &row, 1) != 1) break;
-        if (cmyk) cmyk_to_rgb(cmyk_row, rgb_row, width, inverted);
-    }
-    // Reads on to EOI, so data cut after the last scanline still counts as truncated.
-    jpeg_finish_decompress(&cinfo);
-    free(cmyk_row);
-    jpeg_destroy_decompress(&cinfo);
-    *out_width = (int)width;
-    *out_height = (int)height;
-    return CCODECS_OK;
+    // Every row, read on to EOI, so data cut after the last scanline still counts as truncated.
+    struct row_copy sink = { rgb_out };
+    return ccodecs_jpeg_decode_rows(data, size, scale_denom, 0, info.output_height, copy_row, &sink,
+                                    out_width, out_height, diag);
 }
 
 ccodecs_status ccodecs_jpeg_decode_rows(const uint8_t *data, size_t size, int scale_denom, int first_row,

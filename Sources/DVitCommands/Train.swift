@@ -72,6 +72,8 @@ struct Train: ParsableCommand {
     @Option(help: "Share of each label held out for validation.") var validationFraction = 0.1
     @Option(help: "Seed of the validation split.") var splitSeed: UInt64 = 0
     @Option(help: "Background threads decoding and augmenting photos.") var loaderThreads = 1
+    @Option(help: "Worker threads of the products and attention (default: one per core this process may use; DVIT_THREADS).")
+    var threads: Int?
     @Flag(help: "Do not keep decoded photos in memory between epochs.") var noCache = false
     @Option(help: "Start from this weights folder (same model size and labels) instead of random weights.")
     var initWeights: String?
@@ -98,6 +100,7 @@ struct Train: ParsableCommand {
         }
         _ = try parsedCanvasScale()
         try requireTrainingPrecision([precision], option: "--precision")
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard tokensPerBatch >= 0 && teacherTokens >= 0 else {
             throw ValidationError("--tokens-per-batch and --teacher-tokens must not be negative")
         }
@@ -112,6 +115,9 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        // The library sizes its one worker pool from DVIT_THREADS at its first parallel loop,
+        // which has not run yet.
+        if let threads { setenv("DVIT_THREADS", String(threads), 1) }
         let dataset = try ImageFolderDataset(root: data)
         for skipped in dataset.skipped { printError("dvit: warning: skipped \(skipped)") }
         let config = try ModelConfig(

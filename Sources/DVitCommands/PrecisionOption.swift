@@ -1,5 +1,6 @@
 import ArgumentParser
 import DilatedViT
+import DilatedViTTraining
 
 extension MatmulPrecision: ExpressibleByArgument {}
 extension AttentionMode: ExpressibleByArgument {}
@@ -26,9 +27,9 @@ func noteSlowPrecisions(_ precisions: [MatmulPrecision]) {
     }
 }
 
-/// Training computes in fp32 or bf16 only.
+/// Training computes in fp32 or bf16 only (`MatmulPrecision.trainable`).
 func requireTrainingPrecision(_ precisions: [MatmulPrecision], option: String) throws {
-    if precisions.contains(.int8) {
+    if !precisions.allSatisfy(MatmulPrecision.trainable.contains) {
         throw ValidationError("\(option) int8 is for reading photos only (classify, evaluate, bench forward); train in fp32 or bf16")
     }
 }

@@ -96,5 +96,12 @@ public struct TrainingRecipe: Sendable, Equatable, Codable {
         try require(validationFraction > 0 && validationFraction < 1, "the validation fraction must be in (0, 1)")
         try require((0...1).contains(distillationWeight), "the distillation weight must be in [0, 1]")
         try require(teacherTokens.map { $0 > 0 } ?? true, "the teachers' token budget must be positive")
+        try require(MatmulPrecision.trainable.contains(precision),
+                    "products train in fp32 or bf16, not \(precision.rawValue) (int8 is for reading photos)")
     }
+}
+
+extension MatmulPrecision {
+    /// The precisions training computes in (int8 is inference only).
+    public static let trainable: [MatmulPrecision] = [.float32, .bfloat16]
 }

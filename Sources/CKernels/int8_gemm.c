@@ -46,6 +46,11 @@ void ck_int8_pack(ptrdiff_t n, ptrdiff_t k, const float *w, ptrdiff_t ldw, int8_
     }
 }
 
+void ck_int8_unpack(ptrdiff_t n, ptrdiff_t k, const int8_t *packed, const float *scales, float *w) {
+    for (ptrdiff_t j = 0; j < n; j++)
+        for (ptrdiff_t kk = 0; kk < k; kk++) w[j * k + kk] = (float)packed[packed_index(j, kk, k)] * scales[j];
+}
+
 // The scale of a row whose largest magnitude is `largest`, and its reciprocal: one rule for
 // both paths, so they quantise alike.
 static inline float row_scale(float largest, float *inverse) {

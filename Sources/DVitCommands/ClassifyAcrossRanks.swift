@@ -16,10 +16,9 @@ extension Classify {
         let classifier = try model.loadClassifier(reading: inference)
         try requireSameWeights(in: group)
         let options = inference.classificationOptions(topK: top)
-        let expanded = InputPaths.expand(batch.paths)
-        var failures = expanded.skipped.count
-        for skipped in expanded.skipped { printError("dvit: \(skipped)") }
-        for path in batch.shard.map({ expanded.photos.filter($0.contains) }) ?? expanded.photos {
+        let (photos, skipped) = batch.photos()
+        var failures = skipped
+        for path in photos {
             do {
                 let result = try classifier.classify(contentsOf: path, options: options, across: group)
                 var bytes = [Double(result.exchange.bytesSent)]

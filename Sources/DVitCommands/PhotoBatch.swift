@@ -25,14 +25,8 @@ struct PhotoBatchOptions: ParsableArguments {
     /// already computed is still written, whole, before the process ends by that signal.
     func run<Output: Sendable>(_ compute: @escaping @Sendable (String) throws -> Output,
                                emit: (String, Output) throws -> String) throws {
-        let expanded = InputPaths.expand(paths)
-        var failures = expanded.skipped.count
-        for skipped in expanded.skipped { printError("dvit: \(skipped)") }
-        let inputs = shard.map { expanded.photos.filter($0.contains) } ?? expanded.photos
-        // Not a failure: a job array may have more jobs than photos.
-        if let shard, inputs.isEmpty, !expanded.photos.isEmpty {
-            printError("dvit: note: shard \(shard.index)/\(shard.count) holds none of the \(expanded.photos.count) photos")
-        }
+        let (inputs, skipped) = photos()
+        var failures = skipped
         let work = OrderedWork(count: inputs.count, workers: threads ?? ProcessInfo.processInfo.activeProcessorCount) { index in
             Result<Output, any Error> { try compute(inputs[index]) }
         }
@@ -60,6 +54,19 @@ struct PhotoBatchOptions: ParsableArguments {
             try report(index, result)
         }
         if failures > 0 { throw ExitCode(1) }
+    }
+
+    /// This job's photos (its shard of the expanded inputs) and how many inputs were skipped,
+    /// each already reported with one line.
+    func photos() -> (photos: [String], skipped: Int) {
+        let expanded = InputPaths.expand(paths)
+        for skipped in expanded.skipped { printError("dvit: \(skipped)") }
+        let inputs = shard.map { expanded.photos.filter($0.contains) } ?? expanded.photos
+        // Not a failure: a job array may have more jobs than photos.
+        if let shard, inputs.isEmpty, !expanded.photos.isEmpty {
+            printError("dvit: note: shard \(shard.index)/\(shard.count) holds none of the \(expanded.photos.count) photos")
+        }
+        return (inputs, expanded.skipped.count)
     }
 
     /// `run` for commands whose whole output per photo is one line.

@@ -176,6 +176,9 @@ ptrdiff_t ck_int8_packed_count(ptrdiff_t n, ptrdiff_t k);
 /// sums of each output's quantised weights (`sums`, which the kernel needs).
 void ck_int8_pack(ptrdiff_t n, ptrdiff_t k, const float *w, ptrdiff_t ldw, int8_t *packed, float *scales,
                   int32_t *sums);
+/// The `n × k` weight (row-major) that `ck_int8_pack`'s output stands for: each int8 level
+/// times its output's scale.
+void ck_int8_unpack(ptrdiff_t n, ptrdiff_t k, const int8_t *packed, const float *scales, float *w);
 void ck_int8_gemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x, ptrdiff_t ldx, const int8_t *packed,
                   const float *scales, const int32_t *sums, const float *bias, float *y, ptrdiff_t ldy,
                   bool accumulate);

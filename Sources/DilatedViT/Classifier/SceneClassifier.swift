@@ -85,12 +85,17 @@ public final class SceneClassifier: Sendable {
                           loadMilliseconds: Double) -> Classification {
         let clock = ContinuousClock()
         let start = clock.now
-        let ranked = zip(config.labels, probabilities(for: photo.grid, options: options))
+        return Classification(top: top(probabilities(for: photo.grid, options: options), options: options),
+                              photo: photo.summary, decodeMilliseconds: loadMilliseconds,
+                              modelMilliseconds: (clock.now - start).inMilliseconds)
+    }
+
+    /// The `options.topK` most probable labels (at least one), most probable first.
+    func top(_ probabilities: [Float], options: ClassificationOptions) -> [LabelProbability] {
+        let ranked = zip(config.labels, probabilities)
             .map { LabelProbability(label: $0, probability: $1) }
             .sorted { $0.probability > $1.probability }
-        return Classification(top: Array(ranked.prefix(max(1, options.topK))), photo: photo.summary,
-                              decodeMilliseconds: loadMilliseconds,
-                              modelMilliseconds: (clock.now - start).inMilliseconds)
+        return Array(ranked.prefix(max(1, options.topK)))
     }
 
     /// Reads the photo file at `path` and runs `body` on it within the memory budget;

@@ -53,11 +53,8 @@ extension SceneClassifier {
         let loadMilliseconds = (ContinuousClock.now - start).inMilliseconds
         let modelStart = ContinuousClock.now
         let result = model.logits(forStrip: strip, of: strips, in: group, attention: options.attention)
-        let ranked = zip(config.labels, softmax(result.logits))
-            .map { LabelProbability(label: $0, probability: $1) }
-            .sorted { $0.probability > $1.probability }
         return StripClassification(
-            classification: Classification(top: Array(ranked.prefix(max(1, options.topK))), photo: photo.summary,
+            classification: Classification(top: top(softmax(result.logits), options: options), photo: photo.summary,
                                            decodeMilliseconds: loadMilliseconds,
                                            modelMilliseconds: (ContinuousClock.now - modelStart).inMilliseconds),
             strips: strips, exchange: result)

@@ -65,19 +65,15 @@ enum JPEGCodec {
                                            extent: extent, keptRows: keptRows)
         let needed = resampler.neededRows
         resampler.skip(toRow: needed.lowerBound)
-        final class Sink {
-            let resampler: StreamingResampler
-            init(_ resampler: StreamingResampler) { self.resampler = resampler }
-        }
-        let sink = Sink(resampler)
+        let sink = RowSink { resampler.consume($0) }
         var diag = ccodecs_diag_t()
         var decodedWidth: Int32 = 0, decodedHeight: Int32 = 0
         let status = withExtendedLifetime(sink) {
             bytes.withUnsafeBufferPointer { data in
                 ccodecs_jpeg_decode_rows(data.baseAddress, data.count, Int32(scaleDenominator), Int32(needed.lowerBound),
                                          Int32(needed.upperBound), { context, row, _, _ in
-                    Unmanaged<Sink>.fromOpaque(context!).takeUnretainedValue().resampler.consume(row!)
-                }, Unmanaged.passUnretained(sink).toOpaque(), &decodedWidth, &decodedHeight, &diag)
+                    RowSink.deliver(row, to: context)
+                }, sink.context, &decodedWidth, &decodedHeight, &diag)
             }
         }
         guard status == CCODECS_OK, resampler.isComplete else {

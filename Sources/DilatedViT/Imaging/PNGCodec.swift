@@ -54,8 +54,8 @@ enum PNGCodec {
             return withExtendedLifetime(sink) {
                 bytes.withUnsafeBufferPointer { data in
                     ccodecs_png_decode_rows(data.baseAddress, data.count, backgroundBytes, { context, row, _, _ in
-                        Unmanaged<RowSink>.fromOpaque(context!).takeUnretainedValue().consume(row!)
-                    }, Unmanaged.passUnretained(sink).toOpaque(), &width, &height, &diag)
+                        RowSink.deliver(row, to: context)
+                    }, sink.context, &width, &height, &diag)
                 }
             }
         }
@@ -80,8 +80,4 @@ enum PNGCodec {
         return (resampler.result(), warnings)
     }
 
-    private final class RowSink {
-        let consume: (UnsafePointer<UInt8>) -> Void
-        init(_ consume: @escaping (UnsafePointer<UInt8>) -> Void) { self.consume = consume }
-    }
 }

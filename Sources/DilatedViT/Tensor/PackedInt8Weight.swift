@@ -35,13 +35,7 @@ final class PackedInt8Weight: @unchecked Sendable {
     /// output's scale.
     var unpacked: Matrix {
         var values = [Float](repeating: 0, count: outputs * inputs)
-        let quads = (inputs + 3) / 4
-        for j in 0..<outputs {
-            for k in 0..<inputs {
-                let index = ((j / 32 * quads + k / 4) * 32 + j % 32) * 4 + k % 4
-                values[j * inputs + k] = Float(packed[index]) * scales[j]
-            }
-        }
+        values.withUnsafeMutableBufferPointer { if let w = $0.baseAddress { ck_int8_unpack(outputs, inputs, packed, scales, w) } }
         return Matrix(rows: outputs, columns: inputs, values: values)
     }
 

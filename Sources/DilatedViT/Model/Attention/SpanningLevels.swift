@@ -160,14 +160,14 @@ final class SpanningLevels {
             let w = lattice.windows, lc = w.latticeColumns, own = lattice.ownRows
             // The window rows' [q | k | v]: our queries, keys and values from whoever owns the row.
             for (i, a) in lattice.windowRows.enumerated() {
-                let source = own.contains(a)
-                    ? keysAndValues + (lattice.start + (a - own.lowerBound) * lc) * 2 * dh
+                let ours = own.contains(a), point = lattice.start + (a - own.lowerBound) * lc
+                let source = ours ? keysAndValues + point * 2 * dh
                     : received + (receivedStarts[index] + receivedRow(a, of: lattice) * lc) * 2 * dh
                 for b in 0..<lc {
                     let target = block + (i * lc + b) * 3 * dh
                     (target + dh).update(from: source + b * 2 * dh, count: 2 * dh)
-                    if own.contains(a) {
-                        target.update(from: queries + (lattice.start + (a - own.lowerBound) * lc + b) * dh, count: dh)
+                    if ours {
+                        target.update(from: queries + (point + b) * dh, count: dh)
                     } else {
                         target.update(repeating: 0, count: dh)
                     }

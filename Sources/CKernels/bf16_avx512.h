@@ -44,8 +44,15 @@ BF16_TARGET static inline __attribute__((always_inline))
 void micro_tile(const int rows, ptrdiff_t pairs, const uint32_t *a, ptrdiff_t row_stride, ptrdiff_t pair_stride,
                 const uint16_t *w, const float *bias, float *y, ptrdiff_t ldy, __mmask16 low, __mmask16 high,
                 bool accumulate) {
+    // The sums start at the bias (a zero start is compiled to a memset of spilled
+    // accumulators and reloads: ~4% of a tile at k = 192).
+    const __m512 bias0 = bias ? _mm512_maskz_loadu_ps(low, bias) : _mm512_setzero_ps();
+    const __m512 bias1 = bias ? _mm512_maskz_loadu_ps(high, bias + 16) : _mm512_setzero_ps();
     __m512 sums[BF16_ROWS][2];
-    for (int r = 0; r < rows; r++) sums[r][0] = sums[r][1] = _mm512_setzero_ps();
+    for (int r = 0; r < rows; r++) {
+        sums[r][0] = bias0;
+        sums[r][1] = bias1;
+    }
     for (ptrdiff_t p = 0; p < pairs; p++, a += pair_stride, w += 2 * BF16_PANEL) {
         const __m512bh w0 = (__m512bh)_mm512_loadu_si512(w);
         const __m512bh w1 = (__m512bh)_mm512_loadu_si512(w + BF16_PANEL);
@@ -55,11 +62,9 @@ void micro_tile(const int rows, ptrdiff_t pairs, const uint32_t *a, ptrdiff_t ro
             sums[r][1] = _mm512_dpbf16_ps(sums[r][1], input, w1);
         }
     }
-    const __m512 bias0 = bias ? _mm512_maskz_loadu_ps(low, bias) : _mm512_setzero_ps();
-    const __m512 bias1 = bias ? _mm512_maskz_loadu_ps(high, bias + 16) : _mm512_setzero_ps();
     for (int r = 0; r < rows; r++) {
         float *out = y + r * ldy;
-        __m512 v0 = _mm512_add_ps(sums[r][0], bias0), v1 = _mm512_add_ps(sums[r][1], bias1);
+        __m512 v0 = sums[r][0], v1 = sums[r][1];
         if (accumulate) {
             v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(low, out));
             v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(high, out + 16));

@@ -126,8 +126,17 @@ VNNI_TARGET static inline __attribute__((always_inline))
 void micro_tile(const int rows, ptrdiff_t q4, const uint8_t *a, ptrdiff_t stride, const int8_t *w,
                 const float *row_scales, const float *scales, const int32_t *sums, const float *bias,
                 float *y, ptrdiff_t ldy, __mmask16 low, __mmask16 high, bool accumulate) {
+    // The sums start at −128·Σw, the unsigned inputs' offset (exact in int32; a zero start
+    // is compiled to a memset of spilled accumulators).
+    const __m512i start0 = _mm512_sub_epi32(_mm512_setzero_si512(),
+                                            _mm512_slli_epi32(_mm512_maskz_loadu_epi32(low, sums), 7));
+    const __m512i start1 = _mm512_sub_epi32(_mm512_setzero_si512(),
+                                            _mm512_slli_epi32(_mm512_maskz_loadu_epi32(high, sums + 16), 7));
     __m512i acc[ROWS][2];
-    for (int r = 0; r < rows; r++) acc[r][0] = acc[r][1] = _mm512_setzero_si512();
+    for (int r = 0; r < rows; r++) {
+        acc[r][0] = start0;
+        acc[r][1] = start1;
+    }
     for (ptrdiff_t p = 0; p < q4; p++, w += PANEL * QUAD) {
         const __m512i w0 = _mm512_loadu_si512(w), w1 = _mm512_loadu_si512(w + 64);
         for (int r = 0; r < rows; r++) {
@@ -138,8 +147,6 @@ void micro_tile(const int rows, ptrdiff_t q4, const uint8_t *a, ptrdiff_t stride
             acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], input, w1);
         }
     }
-    const __m512i offset0 = _mm512_slli_epi32(_mm512_maskz_loadu_epi32(low, sums), 7);
-    const __m512i offset1 = _mm512_slli_epi32(_mm512_maskz_loadu_epi32(high, sums + 16), 7);
     const __m512 scale0 = _mm512_maskz_loadu_ps(low, scales), scale1 = _mm512_maskz_loadu_ps(high, scales + 16);
     const __m512 bias0 = bias ? _mm512_maskz_loadu_ps(low, bias) : _mm512_setzero_ps();
     const __m512 bias1 = bias ? _mm512_maskz_loadu_ps(high, bias + 16) : _mm512_setzero_ps();
@@ -147,9 +154,9 @@ void micro_tile(const int rows, ptrdiff_t q4, const uint8_t *a, ptrdiff_t stride
         float *out = y + r * ldy;
         const __m512 row = _mm512_set1_ps(row_scales[r]);
         // (sum − 128·Σw) · (row scale · column scale) + bias, as the portable loop rounds it.
-        __m512 v0 = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc[r][0], offset0)),
+        __m512 v0 = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(acc[r][0]),
                                                 _mm512_mul_ps(row, scale0)), bias0);
-        __m512 v1 = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc[r][1], offset1)),
+        __m512 v1 = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(acc[r][1]),
                                                 _mm512_mul_ps(row, scale1)), bias1);
         if (accumulate) {
             v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(low, out), v0);

@@ -73,4 +73,29 @@ typedef float v16f_unaligned __attribute__((vector_size(64), aligned(4)));
     V16_SELECT(in_range_, polynomial_ * (v16f)exponent_, V16_SPLAT(0));                  \
 })
 
+// One round of `V16_TRANSPOSE`: rows i and i + b (i without bit b) trade the lanes where
+// their bit b differs from the lane's, so bit b of the row and lane indices swaps.
+#define V16_TRANSPOSE_ROUND_(r, b, low, high)                                                  \
+    _Pragma("clang loop unroll(full)")                                                         \
+    for (int i_ = 0; i_ < 16; i_++) {                                                          \
+        if (i_ & (b)) continue;                                                                \
+        const v16f a_ = r[i_], c_ = r[i_ + (b)];                                               \
+        r[i_] = __builtin_shufflevector(a_, c_, V16_UNPACK_ low);                               \
+        r[i_ + (b)] = __builtin_shufflevector(a_, c_, V16_UNPACK_ high);                        \
+    }
+#define V16_UNPACK_(...) __VA_ARGS__
+
+// Transposes the 16 × 16 block held in `r[0..16)` (row i = r[i]) in place: four rounds of
+// two-source shuffles, 64 in all, instead of 256 scalar moves or a scatter.
+#define V16_TRANSPOSE(r) do {                                                                  \
+    V16_TRANSPOSE_ROUND_(r, 8, (0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23),       \
+                               (8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31))  \
+    V16_TRANSPOSE_ROUND_(r, 4, (0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27),      \
+                               (4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31))    \
+    V16_TRANSPOSE_ROUND_(r, 2, (0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29),      \
+                               (2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31))    \
+    V16_TRANSPOSE_ROUND_(r, 1, (0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30),     \
+                               (1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31))    \
+} while (0)
+
 #endif

@@ -91,13 +91,24 @@ void window_attention(const ck_attention_forward *head, const ck_window *window,
     const ptrdiff_t *tokens = window->queries, *key_tokens = window->keys;
     float *kt = scratch, *scores = scratch + dh * stride;
 
-    // Keys transposed once per call, zero past the last key.
-    for (ptrdiff_t j = 0; j < count; j++) {
-        const float *k = rows.keys + key_tokens[j] * row_stride;
-        for (ptrdiff_t d = 0; d < dh; d++) kt[d * stride + j] = k[d];
+    // Keys transposed once per call, 16 × 16 blocks in registers, zero past the last key.
+    const ptrdiff_t vector_end = dh / 16 * 16;
+    for (ptrdiff_t j = 0; j < stride; j += 16) {
+        for (ptrdiff_t d = 0; d < vector_end; d += 16) {
+            v16f block[16];
+            _Pragma("clang loop unroll(full)")
+            for (int r = 0; r < 16; r++) {
+                block[r] = j + r < count ? V16_LOAD(rows.keys + key_tokens[j + r] * row_stride + d) : V16_SPLAT(0);
+            }
+            V16_TRANSPOSE(block);
+            _Pragma("clang loop unroll(full)")
+            for (int r = 0; r < 16; r++) V16_STORE(kt + (d + r) * stride + j, block[r]);
+        }
     }
-    for (ptrdiff_t d = 0; d < dh; d++) {
-        for (ptrdiff_t j = count; j < stride; j++) kt[d * stride + j] = 0;
+    // The features past the last whole vector, one at a time (not vectorised: a scatter).
+    for (ptrdiff_t d = vector_end; d < dh; d++) {
+        _Pragma("clang loop vectorize(disable)")
+        for (ptrdiff_t j = 0; j < stride; j++) kt[d * stride + j] = j < count ? rows.keys[key_tokens[j] * row_stride + d] : 0;
     }
     ptrdiff_t i = 0;
     for (; i + QUERY_BLOCK <= query_count; i += QUERY_BLOCK) {

@@ -65,7 +65,7 @@ import Testing
                             bias: randomValues(outputs, seed: 82))
         let x = randomValues(rows * inputs, seed: 83)
         let bf16 = linear.with(.bfloat16)
-        #expect(bf16.bf16 != nil && bf16.with(.float32).bf16 == nil)
+        #expect(bf16.precision == .bfloat16 && bf16.with(.float32).precision == .float32)
         for accumulate in [false, true] {
             let start = randomValues(rows * outputs, seed: 84)
             var exact = start, rounded = start

@@ -183,6 +183,19 @@ void ck_int8_gemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x, ptrdiff
                   const float *scales, const int32_t *sums, const float *bias, float *y, ptrdiff_t ldy,
                   bool accumulate);
 
+/// fp32 products for the inference model's Linear layers on AVX-512 CPUs
+/// (`ck_f32_supported`; elsewhere the library calls OpenBLAS): `y[i][j] = Σₖ x[i][k] ·
+/// w[j][k] + bias[j]` (`+ y` with `accumulate`) from panels packed once by `ck_f32_pack`
+/// (`ck_f32_packed_count(n, k)` floats, 64-byte aligned); `bias` may be NULL.
+/// Single-threaded; calling `ck_f32_gemm` where it is unsupported aborts.
+bool ck_f32_supported(void);
+ptrdiff_t ck_f32_packed_count(ptrdiff_t n, ptrdiff_t k);
+void ck_f32_pack(ptrdiff_t n, ptrdiff_t k, const float *w, ptrdiff_t ldw, float *packed);
+/// The `n × k` weight (row-major) that `ck_f32_pack`'s panels hold.
+void ck_f32_unpack(ptrdiff_t n, ptrdiff_t k, const float *packed, float *w);
+void ck_f32_gemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x, ptrdiff_t ldx, const float *packed,
+                 const float *bias, float *y, ptrdiff_t ldy, bool accumulate);
+
 /// The cores this process may run on: its CPU affinity mask on Linux (mpirun's binding,
 /// taskset, a container's cpuset), else the online processors.
 int ck_usable_cores(void);

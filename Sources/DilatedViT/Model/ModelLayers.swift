@@ -9,15 +9,15 @@ struct NormWeights: Sendable {
 typealias ModelLayers = ModelParameters<NormWeights, Linear>
 
 extension ModelWeights {
-    /// The layers of `config` over this arena, computing at `precision`. In fp32 every
-    /// Linear reads its weight straight from the arena (no copy). For BF16 and int8 each
-    /// weight is packed once here and its pages of the arena are given back at once, so loading peaks
-    /// at about the arena rather than the arena plus every packed weight; no layer keeps
-    /// the arena. The head and the pooling scores stay fp32 either way: their few outputs
-    /// cost nothing, and the logits keep their last digits.
+    /// The layers of `config` over this arena, computing at `precision`. Each weight is
+    /// packed once here for its kernel and its pages of the arena are given back at once, so
+    /// loading peaks at about the arena rather than the arena plus every packed weight; no
+    /// layer keeps the arena. (In fp32 without AVX-512, the layers read their weights from
+    /// the arena itself: no copy.) The head and the pooling scores stay fp32 either way:
+    /// their few outputs cost nothing, and the logits keep their last digits.
     consuming func layers(config: ModelConfig, precision: MatmulPrecision) -> ModelLayers {
         let offsets = layout.layerOffsets(config: config)
-        guard precision != .float32 else {
+        guard precision != .float32 || PackedFloat32Weight.isAccelerated else {
             let values = self.values
             func slice(_ offset: Int, _ count: Int) -> [Float] { Array(values[offset..<(offset + count)]) }
             return offsets.map(

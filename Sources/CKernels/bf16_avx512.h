@@ -15,6 +15,7 @@
 #include <stdlib.h>
 
 #include "bf16_format.h"
+#include "product_output.h"
 
 #define BF16_TARGET __attribute__((target("avx512f,avx512bf16")))
 
@@ -43,7 +44,7 @@ BF16_TARGET static inline __m512i bf16_interleave(__m512 even, __m512 odd) {
 BF16_TARGET static inline __attribute__((always_inline))
 void micro_tile(const int rows, ptrdiff_t pairs, const uint32_t *a, ptrdiff_t row_stride, ptrdiff_t pair_stride,
                 const uint16_t *w, const float *bias, float *y, ptrdiff_t ldy, __mmask16 low, __mmask16 high,
-                bool accumulate) {
+                ck_output output) {
     // The sums start at the bias (a zero start is compiled to a memset of spilled
     // accumulators and reloads: ~4% of a tile at k = 192).
     const __m512 bias0 = bias ? _mm512_maskz_loadu_ps(low, bias) : _mm512_setzero_ps();
@@ -62,16 +63,7 @@ void micro_tile(const int rows, ptrdiff_t pairs, const uint32_t *a, ptrdiff_t ro
             sums[r][1] = _mm512_dpbf16_ps(sums[r][1], input, w1);
         }
     }
-    for (int r = 0; r < rows; r++) {
-        float *out = y + r * ldy;
-        __m512 v0 = sums[r][0], v1 = sums[r][1];
-        if (accumulate) {
-            v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(low, out));
-            v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(high, out + 16));
-        }
-        _mm512_mask_storeu_ps(out, low, v0);
-        _mm512_mask_storeu_ps(out + 16, high, v1);
-    }
+    for (int r = 0; r < rows; r++) ck_store_output32(y + r * ldy, sums[r][0], sums[r][1], low, high, output);
 }
 
 // One block of up to BF16_ROWS rows against every panel of `packed` (`pairs` pairs each),
@@ -79,14 +71,14 @@ void micro_tile(const int rows, ptrdiff_t pairs, const uint32_t *a, ptrdiff_t ro
 BF16_TARGET static inline __attribute__((always_inline))
 void row_block(int rows, ptrdiff_t n, ptrdiff_t pairs, const uint32_t *a, ptrdiff_t row_stride,
                ptrdiff_t pair_stride, const uint16_t *packed, const float *bias, float *y, ptrdiff_t ldy,
-               bool accumulate) {
+               ck_output output) {
     for (ptrdiff_t panel = 0; panel < bf16_panels(n); panel++) {
         const ptrdiff_t column = panel * BF16_PANEL, left = n - column;
         const __mmask16 low = first_lanes(left), high = first_lanes(left - 16);
         const uint16_t *w = packed + panel * pairs * 2 * BF16_PANEL;
         const float *b = bias ? bias + column : NULL;
         switch (rows) {
-#define TILE(R) case R: micro_tile(R, pairs, a, row_stride, pair_stride, w, b, y + column, ldy, low, high, accumulate); break;
+#define TILE(R) case R: micro_tile(R, pairs, a, row_stride, pair_stride, w, b, y + column, ldy, low, high, output); break;
             TILE(1) TILE(2) TILE(3) TILE(4) TILE(5) TILE(6) TILE(7) TILE(8)
             TILE(9) TILE(10) TILE(11) TILE(12)
 #undef TILE

@@ -36,7 +36,7 @@ BF16_TARGET static void gemm_atb_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
             const int rows = m - i < BF16_ROWS ? (int)(m - i) : BF16_ROWS;
             pack_columns(rows, tokens, a + start * lda + i, lda, columns);
             row_block(rows, n, pairs, columns, 1, BF16_ROWS, panels, NULL, c + i * ldc, ldc,
-                      accumulate || start > 0);
+                      accumulate || start > 0 ? CK_ADD : CK_STORE);
         }
     }
     free(columns);

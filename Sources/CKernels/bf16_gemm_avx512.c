@@ -30,7 +30,7 @@ BF16_TARGET static void pack_rows(int rows, ptrdiff_t k, const float *x, ptrdiff
 
 BF16_TARGET static void gemm_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                                     const float *x, ptrdiff_t ldx, const uint16_t *packed,
-                                    const float *bias, float *y, ptrdiff_t ldy, bool accumulate) {
+                                    const float *bias, float *y, ptrdiff_t ldy, ck_output output) {
     const ptrdiff_t pairs = bf16_pairs(k);
     // One row block of inputs (18 KiB at k = 768) stays in L1 while the panels stream
     // from L2; blocking K as well measured no faster for k up to 3072.
@@ -38,19 +38,19 @@ BF16_TARGET static void gemm_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
     for (ptrdiff_t i = 0; i < m; i += BF16_ROWS) {
         const int rows = m - i < BF16_ROWS ? (int)(m - i) : BF16_ROWS;
         pack_rows(rows, k, x + i * ldx, ldx, a, pairs);
-        row_block(rows, n, pairs, a, pairs, 1, packed, bias, y + i * ldy, ldy, accumulate);
+        row_block(rows, n, pairs, a, pairs, 1, packed, bias, y + i * ldy, ldy, output);
     }
     free(a);
 }
 
 void ck_bf16_gemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                   const float *x, ptrdiff_t ldx, const uint16_t *packed,
-                  const float *bias, float *y, ptrdiff_t ldy, bool accumulate) {
+                  const float *bias, float *y, ptrdiff_t ldy, ck_output output) {
     if (m <= 0 || n <= 0) return;
     if (ck_bf16_supported()) {
-        gemm_avx512(m, n, k, x, ldx, packed, bias, y, ldy, accumulate);
+        gemm_avx512(m, n, k, x, ldx, packed, bias, y, ldy, output);
     } else {
-        ck_bf16_gemm_portable(m, n, k, x, ldx, packed, bias, y, ldy, accumulate);
+        ck_bf16_gemm_portable(m, n, k, x, ldx, packed, bias, y, ldy, output);
     }
 }
 
@@ -60,8 +60,8 @@ bool ck_bf16_supported(void) { return false; }
 
 void ck_bf16_gemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                   const float *x, ptrdiff_t ldx, const uint16_t *packed,
-                  const float *bias, float *y, ptrdiff_t ldy, bool accumulate) {
-    ck_bf16_gemm_portable(m, n, k, x, ldx, packed, bias, y, ldy, accumulate);
+                  const float *bias, float *y, ptrdiff_t ldy, ck_output output) {
+    ck_bf16_gemm_portable(m, n, k, x, ldx, packed, bias, y, ldy, output);
 }
 
 #endif

@@ -3,12 +3,13 @@
 #include "ckernels.h"
 #include "ckernels_testing.h"
 #include "bf16_format.h"
+#include "product_output.h"
 
 // The same sums as the AVX512-BF16 kernel in plain C: bf16 × bf16 products are exact
 // in fp32, so only the order of the fp32 additions can differ.
 void ck_bf16_gemm_portable(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                            const float *x, ptrdiff_t ldx, const uint16_t *packed,
-                           const float *bias, float *y, ptrdiff_t ldy, bool accumulate) {
+                           const float *bias, float *y, ptrdiff_t ldy, ck_output output) {
     if (m <= 0 || n <= 0) return;
     const ptrdiff_t pairs = bf16_pairs(k);
     float *row = malloc(sizeof(float) * (size_t)(2 * pairs + 1));
@@ -27,9 +28,7 @@ void ck_bf16_gemm_portable(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
             }
             for (int c = 0; c < BF16_PANEL && panel * BF16_PANEL + c < n; c++) {
                 const ptrdiff_t column = panel * BF16_PANEL + c;
-                float value = sums[c] + (bias ? bias[column] : 0);
-                float *out = &y[i * ldy + column];
-                *out = accumulate ? *out + value : value;
+                ck_store_output(&y[i * ldy + column], sums[c] + (bias ? bias[column] : 0), output);
             }
         }
     }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ckernels.h"
+#include "product_output.h"
 
 enum { PANEL = 32, ROWS = 12 };
 
@@ -47,7 +48,7 @@ static inline __mmask16 lanes(ptrdiff_t count) {
 // in the 32 zmm registers; `rows` is a constant at every call site.
 F32_TARGET static inline __attribute__((always_inline))
 void micro_tile(const int rows, ptrdiff_t k, const float *x, ptrdiff_t ldx, const float *w, const float *bias,
-                float *y, ptrdiff_t ldy, __mmask16 low, __mmask16 high, bool accumulate) {
+                float *y, ptrdiff_t ldy, __mmask16 low, __mmask16 high, ck_output output) {
     const __m512 bias0 = bias ? _mm512_maskz_loadu_ps(low, bias) : _mm512_setzero_ps();
     const __m512 bias1 = bias ? _mm512_maskz_loadu_ps(high, bias + 16) : _mm512_setzero_ps();
     __m512 sums[ROWS][2];
@@ -63,20 +64,11 @@ void micro_tile(const int rows, ptrdiff_t k, const float *x, ptrdiff_t ldx, cons
             sums[r][1] = _mm512_fmadd_ps(value, w1, sums[r][1]);
         }
     }
-    for (int r = 0; r < rows; r++) {
-        float *out = y + r * ldy;
-        __m512 v0 = sums[r][0], v1 = sums[r][1];
-        if (accumulate) {
-            v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(low, out));
-            v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(high, out + 16));
-        }
-        _mm512_mask_storeu_ps(out, low, v0);
-        _mm512_mask_storeu_ps(out + 16, high, v1);
-    }
+    for (int r = 0; r < rows; r++) ck_store_output32(y + r * ldy, sums[r][0], sums[r][1], low, high, output);
 }
 
 F32_TARGET static void gemm_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x, ptrdiff_t ldx,
-                                   const float *packed, const float *bias, float *y, ptrdiff_t ldy, bool accumulate) {
+                                   const float *packed, const float *bias, float *y, ptrdiff_t ldy, ck_output output) {
     for (ptrdiff_t i = 0; i < m; i += ROWS) {
         const int rows = m - i < ROWS ? (int)(m - i) : ROWS;
         for (ptrdiff_t panel = 0; panel < panel_count(n); panel++) {
@@ -86,7 +78,7 @@ F32_TARGET static void gemm_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const 
             const float *in = x + i * ldx;
             const __mmask16 low = lanes(left), high = lanes(left - 16);
             switch (rows) {
-#define TILE(R) case R: micro_tile(R, k, in, ldx, w, b, out, ldy, low, high, accumulate); break;
+#define TILE(R) case R: micro_tile(R, k, in, ldx, w, b, out, ldy, low, high, output); break;
                 TILE(1) TILE(2) TILE(3) TILE(4) TILE(5) TILE(6) TILE(7) TILE(8)
                 TILE(9) TILE(10) TILE(11) TILE(12)
 #undef TILE
@@ -96,10 +88,10 @@ F32_TARGET static void gemm_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const 
 }
 
 void ck_f32_gemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x, ptrdiff_t ldx, const float *packed,
-                 const float *bias, float *y, ptrdiff_t ldy, bool accumulate) {
+                 const float *bias, float *y, ptrdiff_t ldy, ck_output output) {
     if (m <= 0 || n <= 0) return;
     if (!ck_f32_supported()) abort();  // callers check ck_f32_supported first
-    gemm_avx512(m, n, k, x, ldx, packed, bias, y, ldy, accumulate);
+    gemm_avx512(m, n, k, x, ldx, packed, bias, y, ldy, output);
 }
 
 #else
@@ -107,7 +99,7 @@ void ck_f32_gemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x, ptrdiff_
 bool ck_f32_supported(void) { return false; }
 
 void ck_f32_gemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x, ptrdiff_t ldx, const float *packed,
-                 const float *bias, float *y, ptrdiff_t ldy, bool accumulate) {
+                 const float *bias, float *y, ptrdiff_t ldy, ck_output output) {
     abort();  // callers check ck_f32_supported first
 }
 

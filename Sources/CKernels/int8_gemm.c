@@ -12,6 +12,7 @@
 
 #include "ckernels.h"
 #include "ckernels_testing.h"
+#include "product_output.h"
 
 enum { PANEL = 32, QUAD = 4, ROWS = 12 };
 
@@ -66,7 +67,7 @@ static inline uint8_t quantise(float x, float inverse) {
 
 void ck_int8_gemm_portable(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x, ptrdiff_t ldx,
                            const int8_t *packed, const float *scales, const int32_t *sums, const float *bias,
-                           float *y, ptrdiff_t ldy, bool accumulate) {
+                           float *y, ptrdiff_t ldy, ck_output output) {
     uint8_t *a = malloc((size_t)(quads(k) * QUAD));
     for (ptrdiff_t i = 0; i < m; i++) {
         const float *row = x + i * ldx;
@@ -77,8 +78,8 @@ void ck_int8_gemm_portable(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x
         for (ptrdiff_t j = 0; j < n; j++) {
             int32_t sum = 0;
             for (ptrdiff_t kk = 0; kk < k; kk++) sum += (int32_t)a[kk] * packed[packed_index(j, kk, k)];
-            float value = (float)(sum - 128 * sums[j]) * (scale * scales[j]) + (bias ? bias[j] : 0);
-            y[i * ldy + j] = accumulate ? y[i * ldy + j] + value : value;
+            ck_store_output(&y[i * ldy + j], (float)(sum - 128 * sums[j]) * (scale * scales[j]) + (bias ? bias[j] : 0),
+                            output);
         }
     }
     free(a);
@@ -125,7 +126,7 @@ VNNI_TARGET static void pack_rows(int rows, ptrdiff_t k, const float *x, ptrdiff
 VNNI_TARGET static inline __attribute__((always_inline))
 void micro_tile(const int rows, ptrdiff_t q4, const uint8_t *a, ptrdiff_t stride, const int8_t *w,
                 const float *row_scales, const float *scales, const int32_t *sums, const float *bias,
-                float *y, ptrdiff_t ldy, __mmask16 low, __mmask16 high, bool accumulate) {
+                float *y, ptrdiff_t ldy, __mmask16 low, __mmask16 high, ck_output output) {
     // The sums start at −128·Σw, the unsigned inputs' offset (exact in int32; a zero start
     // is compiled to a memset of spilled accumulators).
     const __m512i start0 = _mm512_sub_epi32(_mm512_setzero_si512(),
@@ -151,32 +152,24 @@ void micro_tile(const int rows, ptrdiff_t q4, const uint8_t *a, ptrdiff_t stride
     const __m512 bias0 = bias ? _mm512_maskz_loadu_ps(low, bias) : _mm512_setzero_ps();
     const __m512 bias1 = bias ? _mm512_maskz_loadu_ps(high, bias + 16) : _mm512_setzero_ps();
     for (int r = 0; r < rows; r++) {
-        float *out = y + r * ldy;
         const __m512 row = _mm512_set1_ps(row_scales[r]);
-        // (sum − 128·Σw) · (row scale · column scale) + bias, as the portable loop rounds it.
-        __m512 v0 = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(acc[r][0]),
-                                                _mm512_mul_ps(row, scale0)), bias0);
-        __m512 v1 = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(acc[r][1]),
-                                                _mm512_mul_ps(row, scale1)), bias1);
-        if (accumulate) {
-            v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(low, out), v0);
-            v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(high, out + 16), v1);
-        }
-        _mm512_mask_storeu_ps(out, low, v0);
-        _mm512_mask_storeu_ps(out + 16, high, v1);
+        // sum · (row scale · column scale) + bias, as the portable loop rounds it.
+        const __m512 v0 = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(acc[r][0]), _mm512_mul_ps(row, scale0)), bias0);
+        const __m512 v1 = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(acc[r][1]), _mm512_mul_ps(row, scale1)), bias1);
+        ck_store_output32(y + r * ldy, v0, v1, low, high, output);
     }
 }
 
 VNNI_TARGET static inline __attribute__((always_inline))
 void row_block(int rows, ptrdiff_t n, ptrdiff_t k, const uint8_t *a, ptrdiff_t stride, const float *row_scales,
                const int8_t *packed, const float *scales, const int32_t *sums, const float *bias, float *y,
-               ptrdiff_t ldy, bool accumulate) {
+               ptrdiff_t ldy, ck_output output) {
     for (ptrdiff_t panel = 0; panel < panel_count(n); panel++) {
         const ptrdiff_t column = panel * PANEL, left = n - column;
         const int8_t *w = packed + panel * quads(k) * PANEL * QUAD;
         const float *b = bias ? bias + column : NULL;
 #define TILE(R) micro_tile(R, quads(k), a, stride, w, row_scales, scales + column, sums + column, b, \
-                           y + column, ldy, lanes(left), lanes(left - 16), accumulate)
+                           y + column, ldy, lanes(left), lanes(left - 16), output)
         switch (rows) {
         case 12: TILE(12); break; case 11: TILE(11); break; case 10: TILE(10); break;
         case 9: TILE(9); break; case 8: TILE(8); break; case 7: TILE(7); break;
@@ -189,7 +182,7 @@ void row_block(int rows, ptrdiff_t n, ptrdiff_t k, const uint8_t *a, ptrdiff_t s
 
 VNNI_TARGET static void gemm_vnni(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x, ptrdiff_t ldx,
                                   const int8_t *packed, const float *scales, const int32_t *sums,
-                                  const float *bias, float *y, ptrdiff_t ldy, bool accumulate) {
+                                  const float *bias, float *y, ptrdiff_t ldy, ck_output output) {
     // Rows padded to whole 16-byte stores (the padding quantises zeros: 128).
     const ptrdiff_t stride = (quads(k) * QUAD + 15) / 16 * 16;
     uint8_t *a = aligned_alloc(64, (size_t)(ROWS * stride + 64) / 64 * 64);
@@ -197,19 +190,19 @@ VNNI_TARGET static void gemm_vnni(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const f
     for (ptrdiff_t i = 0; i < m; i += ROWS) {
         const int rows = m - i < ROWS ? (int)(m - i) : ROWS;
         pack_rows(rows, k, x + i * ldx, ldx, a, stride, row_scales);
-        row_block(rows, n, k, a, stride, row_scales, packed, scales, sums, bias, y + i * ldy, ldy, accumulate);
+        row_block(rows, n, k, a, stride, row_scales, packed, scales, sums, bias, y + i * ldy, ldy, output);
     }
     free(a);
 }
 
 void ck_int8_gemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x, ptrdiff_t ldx, const int8_t *packed,
                   const float *scales, const int32_t *sums, const float *bias, float *y, ptrdiff_t ldy,
-                  bool accumulate) {
+                  ck_output output) {
     if (m <= 0 || n <= 0) return;
     if (ck_int8_supported()) {
-        gemm_vnni(m, n, k, x, ldx, packed, scales, sums, bias, y, ldy, accumulate);
+        gemm_vnni(m, n, k, x, ldx, packed, scales, sums, bias, y, ldy, output);
     } else {
-        ck_int8_gemm_portable(m, n, k, x, ldx, packed, scales, sums, bias, y, ldy, accumulate);
+        ck_int8_gemm_portable(m, n, k, x, ldx, packed, scales, sums, bias, y, ldy, output);
     }
 }
 
@@ -219,8 +212,8 @@ bool ck_int8_supported(void) { return false; }
 
 void ck_int8_gemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x, ptrdiff_t ldx, const int8_t *packed,
                   const float *scales, const int32_t *sums, const float *bias, float *y, ptrdiff_t ldy,
-                  bool accumulate) {
-    ck_int8_gemm_portable(m, n, k, x, ldx, packed, scales, sums, bias, y, ldy, accumulate);
+                  ck_output output) {
+    ck_int8_gemm_portable(m, n, k, x, ldx, packed, scales, sums, bias, y, ldy, output);
 }
 
 #endif

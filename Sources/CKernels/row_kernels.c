@@ -4,31 +4,6 @@
 #include "ckernels_testing.h"
 #include "vector16.h"
 
-// erf(x): the odd/even rational fit of Eigen and XLA for float (inputs clamped to ±4,
-// where erf is ±1 in float; absolute error ≤ 4.2e-7), as the Swift `errorFunction`.
-#define V16_ERF(input) ({                                                      \
-    const v16f four_ = V16_SPLAT(4.0f);                                        \
-    v16f x_ = (input);                                                         \
-    x_ = V16_SELECT(x_ > four_, four_, V16_SELECT(x_ < -four_, -four_, x_));   \
-    const v16f x2_ = x_ * x_;                                                  \
-    v16f p_ = x2_ * -2.72614225801306e-10f + 2.77068142495902e-08f;            \
-    p_ = p_ * x2_ - 2.10102402082508e-06f;                                     \
-    p_ = p_ * x2_ - 5.69250639462346e-05f;                                     \
-    p_ = p_ * x2_ - 7.34990630326855e-04f;                                     \
-    p_ = p_ * x2_ - 2.95459980854025e-03f;                                     \
-    p_ = p_ * x2_ - 1.60960333262415e-02f;                                     \
-    p_ = p_ * x_;                                                              \
-    v16f q_ = x2_ * -1.45660718464996e-05f - 2.13374055278905e-04f;            \
-    q_ = q_ * x2_ - 1.68282697438203e-03f;                                     \
-    q_ = q_ * x2_ - 7.37332916720468e-03f;                                     \
-    q_ = q_ * x2_ - 1.42647390514189e-02f;                                     \
-    p_ / q_;                                                                   \
-})
-
-// Φ(x), the standard normal CDF, so GELU(x) = x·Φ(x) exactly (not the tanh approximation).
-#define V16_NORMAL_CDF(x) (0.5f * (1.0f + V16_ERF((x) * 0.70710678118654752f)))
-#define V16_GELU(input) ({ const v16f u_ = (input); u_ * V16_NORMAL_CDF(u_); })
-
 static inline __attribute__((always_inline))
 void add_bias_gelu(ptrdiff_t rows, ptrdiff_t columns, const float *bias, float *matrix) {
     const ptrdiff_t vector_end = columns / 16 * 16;

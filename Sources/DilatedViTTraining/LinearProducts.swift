@@ -33,7 +33,7 @@ final class LinearProducts {
         }
         let packed = panels(outputs: outputs, inputs: inputs)
         packed.pack(weight)
-        packed.apply(input, rows: rows, bias: bias, into: output, accumulate: accumulate)
+        packed.apply(input, rows: rows, bias: bias, into: output, as: accumulate ? .add : .store)
     }
 
     /// A Linear layer's backward: `dW += dYᵀ·X`, `db += Σ_rows dY`, and, when
@@ -55,7 +55,7 @@ final class LinearProducts {
         // dY·W = dY·(Wᵀ)ᵀ: the kernel's product with Wᵀ packed as the weight.
         let packed = panels(outputs: inputs, inputs: outputs)
         packed.pack(weight, transposed: true)
-        packed.apply(dy, rows: rows, bias: nil, into: inputGradient, accumulate: accumulateInput)
+        packed.apply(dy, rows: rows, bias: nil, into: inputGradient, as: accumulateInput ? .add : .store)
     }
 
     /// The reusable panels of an `outputs × inputs` weight.

@@ -21,13 +21,13 @@ enum BF16Kernel: CustomStringConvertible {
                 let bias = bias == nil ? nil : b.baseAddress
                 switch self {
                 case .dispatched:
-                    PackedBF16Weight(w).apply(x, rows: rows, bias: bias, into: out.baseAddress!, accumulate: accumulate)
+                    PackedBF16Weight(w).apply(x, rows: rows, bias: bias, into: out.baseAddress!, as: accumulate ? .add : .store)
                 case .portable:
                     // Packed again in a plain array: the portable loop needs no alignment.
                     var panels = [UInt16](repeating: 0, count: ck_bf16_packed_count(w.rows, w.columns))
                     ck_bf16_pack(w.rows, w.columns, w.values, w.columns, &panels)
                     ck_bf16_gemm_portable(rows, w.rows, w.columns, x, w.columns, panels, bias, out.baseAddress!,
-                                          w.rows, accumulate)
+                                          w.rows, accumulate ? CK_ADD : CK_STORE)
                 }
             }
         }

@@ -25,8 +25,8 @@ struct Float32GemmTests {
                 for accumulate in [false, true] {
                     let start = randomValues(m * n, seed: 94)
                     var y = accumulate ? start : [Float](repeating: .nan, count: m * n)
-                    withBias ? ck_f32_gemm(m, n, k, x, k, aligned, bias, &y, n, accumulate)
-                             : ck_f32_gemm(m, n, k, x, k, aligned, nil, &y, n, accumulate)
+                    withBias ? ck_f32_gemm(m, n, k, x, k, aligned, bias, &y, n, accumulate ? CK_ADD : CK_STORE)
+                             : ck_f32_gemm(m, n, k, x, k, aligned, nil, &y, n, accumulate ? CK_ADD : CK_STORE)
                     var error = 0.0, scale = 1.0
                     for i in 0..<m {
                         for j in 0..<n {

@@ -31,7 +31,7 @@ import Testing
     }
 
     typealias Kernel = (Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Int8>, UnsafePointer<Float>,
-                        UnsafePointer<Int32>, UnsafePointer<Float>?, UnsafeMutablePointer<Float>, Int, Bool) -> Void
+                        UnsafePointer<Int32>, UnsafePointer<Float>?, UnsafeMutablePointer<Float>, Int, ck_output) -> Void
 
     static func run(_ kernel: Kernel, x: [Float], w: [Float], bias: [Float], m: Int, n: Int, k: Int,
                     onto start: [Float]? = nil) -> [Float] {
@@ -39,7 +39,7 @@ import Testing
         var scales = [Float](repeating: 0, count: n), sums = [Int32](repeating: 0, count: n)
         ck_int8_pack(n, k, w, k, &packed, &scales, &sums)
         var y = start ?? [Float](repeating: .nan, count: m * n)
-        kernel(m, n, k, x, k, packed, scales, sums, bias, &y, n, start != nil)
+        kernel(m, n, k, x, k, packed, scales, sums, bias, &y, n, start != nil ? CK_ADD : CK_STORE)
         return y
     }
 

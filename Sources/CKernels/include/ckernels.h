@@ -15,6 +15,11 @@
 /// zero, as `vcvtne2ps2bf16` does) on the fly. Every function is single-threaded:
 /// callers split `m` into row bands.
 
+/// What a Linear product kernel does with each result `v` (the bias included): store it,
+/// add it onto the output (a residual connection), or store GELU(v) (an MLP's hidden layer,
+/// the exact erf form).
+typedef enum { CK_STORE, CK_ADD, CK_GELU } ck_output;
+
 /// Whether this CPU runs the AVX512-BF16 kernel; otherwise `ck_bf16_gemm` falls back to
 /// a portable loop with the same rounding (correct but slow).
 bool ck_bf16_supported(void);
@@ -35,11 +40,10 @@ void ck_bf16_unpack(ptrdiff_t n, ptrdiff_t k, const uint16_t *packed, float *w);
 void ck_bf16_pack_transposed(ptrdiff_t n, ptrdiff_t k, const float *b, ptrdiff_t ldb, uint16_t *packed);
 
 /// `y[i][j] = Σₖ bf16(x[i][k]) · bf16(w[j][k]) + bias[j]` for `m` rows of `x` (row stride
-/// `ldx`) into `y` (row stride `ldy`); with `accumulate`, adds onto `y` instead. `bias`
-/// may be NULL. `packed` comes from `ck_bf16_pack` with the same `n` and `k`.
+/// `ldx`) into `y` (row stride `ldy`), as `output` says. `bias` may be NULL. `packed` comes from `ck_bf16_pack` with the same `n` and `k`.
 void ck_bf16_gemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                   const float *x, ptrdiff_t ldx, const uint16_t *packed,
-                  const float *bias, float *y, ptrdiff_t ldy, bool accumulate);
+                  const float *bias, float *y, ptrdiff_t ldy, ck_output output);
 
 /// `c[i][j] = Σₜ bf16(a[t][i]) · bf16(b[t][j])` for `m` columns of `a` (`k × m`, row stride
 /// `lda`) and `n` columns of `b` (`k × n`, row stride `ldb`): `C = Aᵀ · B`, a weight gradient
@@ -163,7 +167,7 @@ typedef void (*ck_parallel_body)(void *context, ptrdiff_t index);
 void ck_parallel_for(ptrdiff_t count, ptrdiff_t threads, ck_parallel_body body, void *context);
 
 /// Int8 products for Linear layers (`--precision int8`): `y[i][j] = sx[i] · sw[j] ·
-/// Σₖ qx[i][k] · qw[j][k] + bias[j]` (`+ y` with `accumulate`), where `qw = round(w / sw)`,
+/// Σₖ qx[i][k] · qw[j][k] + bias[j]` (stored as `output` says), where `qw = round(w / sw)`,
 /// `sw[j] = max|w[j]| / 127` (per output channel, at packing) and `qx = round(x / sx)`,
 /// `sx[i] = max|x[i]| / 127` (per row, as the product runs), both clamped to ±127; the
 /// integer sums are exact. AVX512-VNNI where the CPU has it (`ck_int8_supported`), else a
@@ -181,11 +185,11 @@ void ck_int8_pack(ptrdiff_t n, ptrdiff_t k, const float *w, ptrdiff_t ldw, int8_
 void ck_int8_unpack(ptrdiff_t n, ptrdiff_t k, const int8_t *packed, const float *scales, float *w);
 void ck_int8_gemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x, ptrdiff_t ldx, const int8_t *packed,
                   const float *scales, const int32_t *sums, const float *bias, float *y, ptrdiff_t ldy,
-                  bool accumulate);
+                  ck_output output);
 
 /// fp32 products for the inference model's Linear layers on AVX-512 CPUs
 /// (`ck_f32_supported`; elsewhere the library calls OpenBLAS): `y[i][j] = Σₖ x[i][k] ·
-/// w[j][k] + bias[j]` (`+ y` with `accumulate`) from panels packed once by `ck_f32_pack`
+/// w[j][k] + bias[j]` (stored as `output` says) from panels packed once by `ck_f32_pack`
 /// (`ck_f32_packed_count(n, k)` floats, 64-byte aligned); `bias` may be NULL.
 /// Single-threaded; calling `ck_f32_gemm` where it is unsupported aborts.
 bool ck_f32_supported(void);
@@ -194,7 +198,7 @@ void ck_f32_pack(ptrdiff_t n, ptrdiff_t k, const float *w, ptrdiff_t ldw, float 
 /// The `n × k` weight (row-major) that `ck_f32_pack`'s panels hold.
 void ck_f32_unpack(ptrdiff_t n, ptrdiff_t k, const float *packed, float *w);
 void ck_f32_gemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x, ptrdiff_t ldx, const float *packed,
-                 const float *bias, float *y, ptrdiff_t ldy, bool accumulate);
+                 const float *bias, float *y, ptrdiff_t ldy, ck_output output);
 
 /// The cores this process may run on: its CPU affinity mask on Linux (mpirun's binding,
 /// taskset, a container's cpuset), else the online processors.

@@ -92,11 +92,7 @@ struct InferenceBlockPass: BlockForwardPass {
     }
 
     func fc1GELU(_ input: UnsafeMutablePointer<Float>, _ block: TokenBlock, _ layer: Linear) -> UnsafeMutablePointer<Float> {
-        // FC1 without its bias: the bias add is fused into the GELU pass.
-        layer.applyWithoutBias(input, rows: block.count, into: workspace.blockHidden)
-        layer.bias.withUnsafeBufferPointer { bias in
-            addBiasAndGELU(bias.baseAddress!, to: workspace.blockHidden, rows: block.count, columns: layer.outputs)
-        }
+        layer.applyGELU(input, rows: block.count, into: workspace.blockHidden)
         return workspace.blockHidden
     }
 

@@ -1,3 +1,5 @@
+import CKernels
+
 /// A PyTorch `nn.Linear`: `weight` is `(out, in)`, `bias` has `out` entries.
 ///
 /// The weight is kept in the form its products read (`Weight`): fp32 in the parameter
@@ -98,40 +100,49 @@ struct Linear: Sendable {
     /// With `accumulate`, adds the result onto `output` instead (a residual connection).
     package func apply(_ input: UnsafePointer<Float>, rows: Int,
                        into output: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
-        guard case .arena = storage else {
-            // The packed kernels add the bias as they store.
-            bias.withUnsafeBufferPointer { b in
-                applyPacked(input, rows: rows, bias: b.baseAddress, into: output, accumulate: accumulate)
-            }
-            return
-        }
-        applyWithoutBias(input, rows: rows, into: output, accumulate: accumulate)
+        apply(input, rows: rows, into: output, as: accumulate ? .add : .store)
+    }
+
+    /// `output[i] = GELU(input[i] · Wᵀ + b)`: an MLP's hidden layer. The packed kernels apply
+    /// the GELU to each result before it leaves the register.
+    func applyGELU(_ input: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>) {
+        apply(input, rows: rows, into: output, as: .gelu)
+    }
+
+    private func apply(_ input: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>,
+                       as result: ProductOutput) {
         bias.withUnsafeBufferPointer { b in
-            addRowVector(b.baseAddress!, to: output, rows: rows, columns: outputs)
+            let bias = b.baseAddress!
+            switch storage {
+            case .arena(let values, let offset):
+                values.withUnsafeBufferPointer { w in
+                    sgemm(transposeB: true, m: rows, n: outputs, k: inputs,
+                          a: input, lda: inputs, b: w.baseAddress! + offset, ldb: inputs,
+                          beta: result == .add ? 1 : 0, c: output, ldc: outputs)
+                }
+                if result == .gelu {
+                    addBiasAndGELU(bias, to: output, rows: rows, columns: outputs)
+                } else {
+                    addRowVector(bias, to: output, rows: rows, columns: outputs)
+                }
+            case .float32(let packed): packed.apply(input, rows: rows, bias: bias, into: output, as: result)
+            case .bfloat16(let packed): packed.apply(input, rows: rows, bias: bias, into: output, as: result)
+            case .int8(let packed): packed.apply(input, rows: rows, bias: bias, into: output, as: result)
+            }
         }
     }
+}
 
-    /// `output[i] (+)= input[i] · Wᵀ`, the bias left for the caller to fuse into what follows.
-    func applyWithoutBias(_ input: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>,
-                          accumulate: Bool = false) {
-        guard case .arena(let values, let offset) = storage else {
-            applyPacked(input, rows: rows, bias: nil, into: output, accumulate: accumulate)
-            return
-        }
-        values.withUnsafeBufferPointer { w in
-            sgemm(transposeB: true, m: rows, n: outputs, k: inputs,
-                  a: input, lda: inputs, b: w.baseAddress! + offset, ldb: inputs,
-                  beta: accumulate ? 1 : 0, c: output, ldc: outputs)
-        }
-    }
+/// What a product does with each result (the bias included): store it, add it onto the
+/// output (a residual connection), or store its GELU (the exact erf form).
+package enum ProductOutput {
+    case store, add, gelu
 
-    private func applyPacked(_ input: UnsafePointer<Float>, rows: Int, bias: UnsafePointer<Float>?,
-                             into output: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        switch storage {
-        case .arena: preconditionFailure("Linear: an arena weight is not packed")
-        case .float32(let packed): packed.apply(input, rows: rows, bias: bias, into: output, accumulate: accumulate)
-        case .bfloat16(let packed): packed.apply(input, rows: rows, bias: bias, into: output, accumulate: accumulate)
-        case .int8(let packed): packed.apply(input, rows: rows, bias: bias, into: output, accumulate: accumulate)
+    var kernelValue: ck_output {
+        switch self {
+        case .store: CK_STORE
+        case .add: CK_ADD
+        case .gelu: CK_GELU
         }
     }
 }

@@ -51,13 +51,13 @@ package final class PackedBF16Weight: @unchecked Sendable {
     }
 
     /// `output[i] = bf16(input[i]) · bf16(W)ᵀ + bias` for `rows` rows (row strides = widths),
-    /// or added onto `output` with `accumulate`, in row bands (`forEachRowBand`).
+    /// stored as `result` says, in row bands (`forEachRowBand`).
     package func apply(_ input: UnsafePointer<Float>, rows: Int, bias: UnsafePointer<Float>?,
-                       into output: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
+                       into output: UnsafeMutablePointer<Float>, as result: ProductOutput = .store) {
         guard rows > 0, outputs > 0 else { return }
         forEachRowBand(rows) { start, end in
             ck_bf16_gemm(end - start, outputs, inputs, input + start * inputs, inputs, panels,
-                         bias, output + start * outputs, outputs, accumulate)
+                         bias, output + start * outputs, outputs, result.kernelValue)
         }
     }
 }

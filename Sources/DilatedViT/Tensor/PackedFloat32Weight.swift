@@ -32,13 +32,13 @@ final class PackedFloat32Weight: @unchecked Sendable {
         return Matrix(rows: outputs, columns: inputs, values: values)
     }
 
-    /// `output[i] = input[i] · Wᵀ + bias` (or added onto `output`), in row bands (`forEachRowBand`).
+    /// `output[i] = input[i] · Wᵀ + bias`, stored as `result` says, in row bands (`forEachRowBand`).
     func apply(_ input: UnsafePointer<Float>, rows: Int, bias: UnsafePointer<Float>?,
-               into output: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
+               into output: UnsafeMutablePointer<Float>, as result: ProductOutput = .store) {
         guard rows > 0, outputs > 0 else { return }
         forEachRowBand(rows) { start, end in
             ck_f32_gemm(end - start, outputs, inputs, input + start * inputs, inputs, panels,
-                        bias, output + start * outputs, outputs, accumulate)
+                        bias, output + start * outputs, outputs, result.kernelValue)
         }
     }
 }

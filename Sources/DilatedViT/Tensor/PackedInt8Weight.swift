@@ -39,14 +39,14 @@ final class PackedInt8Weight: @unchecked Sendable {
         return Matrix(rows: outputs, columns: inputs, values: values)
     }
 
-    /// `output[i] = x̂[i] · Ŵᵀ + bias` (or added onto `output`), `x̂` each input row
+    /// `output[i] = x̂[i] · Ŵᵀ + bias`, stored as `result` says, `x̂` each input row
     /// quantised to int8, in row bands (`forEachRowBand`).
     func apply(_ input: UnsafePointer<Float>, rows: Int, bias: UnsafePointer<Float>?,
-               into output: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
+               into output: UnsafeMutablePointer<Float>, as result: ProductOutput = .store) {
         guard rows > 0, outputs > 0 else { return }
         forEachRowBand(rows) { start, end in
             ck_int8_gemm(end - start, outputs, inputs, input + start * inputs, inputs, packed, scales, sums,
-                         bias, output + start * outputs, outputs, accumulate)
+                         bias, output + start * outputs, outputs, result.kernelValue)
         }
     }
 }

@@ -78,7 +78,7 @@ void ck_int8_gemm_portable(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x
         for (ptrdiff_t j = 0; j < n; j++) {
             int32_t sum = 0;
             for (ptrdiff_t kk = 0; kk < k; kk++) sum += (int32_t)a[kk] * packed[packed_index(j, kk, k)];
-            ck_store_output(&y[i * ldy + j], (float)(sum - 128 * sums[j]) * (scale * scales[j]) + (bias ? bias[j] : 0),
+            ck_store_output(&y[i * ldy + j], fmaf((float)(sum - 128 * sums[j]), scale * scales[j], bias ? bias[j] : 0),
                             output);
         }
     }
@@ -111,13 +111,14 @@ VNNI_TARGET static void pack_rows(int rows, ptrdiff_t k, const float *x, ptrdiff
         float inverse;
         scales[r] = row_scale(_mm512_reduce_max_ps(largest), &inverse);
         const __m512 factor = _mm512_set1_ps(inverse);
-        const __m512i low = _mm512_set1_epi32(-127), high = _mm512_set1_epi32(127), offset = _mm512_set1_epi32(128);
+        const __m128i offset = _mm_set1_epi8((char)0x80);
         uint8_t *target = a + r * stride;
         for (ptrdiff_t s = 0; s < stride; s += 16) {
-            // Rounds to nearest even, as lrintf does in the default rounding mode.
-            __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(lanes(k - s), row + s), factor));
-            q = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(q, low), high), offset);
-            _mm_storeu_si128((__m128i *)(target + s), _mm512_cvtepi32_epi8(q));
+            // Rounds to nearest even, as lrintf does in the default rounding mode. |x · 127 /
+            // largest| < 127.5, so the values are already within ±127 and the saturating
+            // narrowing clamps nothing (for finite x); flipping the top bit adds 128.
+            const __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(lanes(k - s), row + s), factor));
+            _mm_storeu_si128((__m128i *)(target + s), _mm_xor_si128(_mm512_cvtsepi32_epi8(q), offset));
         }
     }
 }
@@ -153,9 +154,9 @@ void micro_tile(const int rows, ptrdiff_t q4, const uint8_t *a, ptrdiff_t stride
     const __m512 bias1 = bias ? _mm512_maskz_loadu_ps(high, bias + 16) : _mm512_setzero_ps();
     for (int r = 0; r < rows; r++) {
         const __m512 row = _mm512_set1_ps(row_scales[r]);
-        // sum · (row scale · column scale) + bias, as the portable loop rounds it.
-        const __m512 v0 = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(acc[r][0]), _mm512_mul_ps(row, scale0)), bias0);
-        const __m512 v1 = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(acc[r][1]), _mm512_mul_ps(row, scale1)), bias1);
+        // sum · (row scale · column scale) + bias in one rounding, as the portable loop's fmaf.
+        const __m512 v0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[r][0]), _mm512_mul_ps(row, scale0), bias0);
+        const __m512 v1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[r][1]), _mm512_mul_ps(row, scale1), bias1);
         ck_store_output32(y + r * ldy, v0, v1, low, high, output);
     }
 }

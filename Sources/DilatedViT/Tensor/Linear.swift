@@ -6,7 +6,7 @@ import CKernels
 /// arena for OpenBLAS `sgemm` (training, and CPUs without AVX-512), or packed once for the
 /// library's own kernels — fp32 panels, BF16 panels (products in BF16 with fp32 sums) or
 /// int8 levels. A packed layer keeps only its packed weight; `weight` unpacks it when asked.
-struct Linear: Sendable {
+package struct Linear: Sendable {
     enum Weight: Sendable {
         /// `outputs × inputs` floats of `values` (the model's parameter arena, shared rather
         /// than copied) from `offset`, multiplied by OpenBLAS.
@@ -27,14 +27,14 @@ struct Linear: Sendable {
     }
 
     /// A layer whose weight is `outputs × inputs` floats of `arena` from `offset`.
-    init(arena: [Float], offset: Int, outputs: Int, inputs: Int, bias: [Float]) {
+    package init(arena: [Float], offset: Int, outputs: Int, inputs: Int, bias: [Float]) {
         precondition(offset >= 0 && offset + outputs * inputs <= arena.count, "Linear: weight outside the arena")
         self.init(.arena(values: arena, offset: offset), bias: bias, outputs: outputs, inputs: inputs)
     }
 
     /// A layer computing at `precision` from `weight` (`outputs × inputs` floats), packed here
     /// (fp32 into the library's panels where the CPU runs that kernel, else copied as it is).
-    init(packing weight: UnsafePointer<Float>, outputs: Int, inputs: Int, bias: [Float], for precision: MatmulPrecision) {
+    package init(packing weight: UnsafePointer<Float>, outputs: Int, inputs: Int, bias: [Float], for precision: MatmulPrecision) {
         let storage: Weight = switch precision {
         case .float32 where PackedFloat32Weight.isAccelerated:
             .float32(PackedFloat32Weight(outputs: outputs, inputs: inputs, weight: weight))

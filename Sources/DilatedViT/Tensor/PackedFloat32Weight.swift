@@ -5,13 +5,13 @@ import CKernels
 /// about a fifth faster than OpenBLAS at the model's shapes (docs/PERFORMANCE.md). Packed
 /// once at load and only read after, so it is shared across threads; the class owns the
 /// 64-byte-aligned buffer.
-final class PackedFloat32Weight: @unchecked Sendable {
+package final class PackedFloat32Weight: @unchecked Sendable {
     let outputs: Int
     let inputs: Int
     private let panels: UnsafeMutablePointer<Float>
 
     /// Whether this CPU runs the kernel (elsewhere fp32 layers call OpenBLAS).
-    static var isAccelerated: Bool { ck_f32_supported() }
+    package static var isAccelerated: Bool { ck_f32_supported() }
 
     /// `weight` (`outputs × inputs` floats) packed.
     init(outputs: Int, inputs: Int, weight: UnsafePointer<Float>) {

@@ -8,9 +8,121 @@
 // chain alone is latency-bound), and each key and value vector loaded serves all of them.
 #define QUERY_BLOCK 4
 
+// A window of at most this many tokens, all of them both its queries and its keys — every
+// window of the band levels — takes `small_window`: one vector lane per query.
+#define SMALL_WINDOW 16
+
 ptrdiff_t ck_window_attention_scratch_count(ptrdiff_t key_count, ptrdiff_t head_dimension) {
-    // Transposed keys (head_dimension × padded key count) and a score row per blocked query.
-    return (head_dimension + QUERY_BLOCK) * round_up_16(key_count);
+    // Transposed keys (head_dimension × padded key count) and a score row per blocked query;
+    // for a small window, transposed queries, the 16 × 16 weights and the rescale factors.
+    const ptrdiff_t general = (head_dimension + QUERY_BLOCK) * round_up_16(key_count);
+    const ptrdiff_t small = (head_dimension + SMALL_WINDOW + 1) * SMALL_WINDOW;
+    return general > small ? general : small;
+}
+
+// A small window with queries and keys the same `n` tokens, `dh` a multiple of 16. The
+// general path holds one query's 16 scores in a vector, so each query pays horizontal
+// reductions and a scalar exponential for its running softmax; here the scores are laid out
+// key by key with one query per lane (from the queries transposed), so the softmax and the
+// merge into the running states are plain vector arithmetic for all the queries at once.
+static inline __attribute__((always_inline))
+void small_window(const ck_attention_forward *head, ptrdiff_t n, const ptrdiff_t *tokens, float *scratch) {
+    const ck_head_rows rows = head->rows;
+    const ptrdiff_t dh = rows.head_dimension, row_stride = rows.row_stride;
+    float *qt = scratch, *weights = qt + dh * SMALL_WINDOW, *rescale = weights + SMALL_WINDOW * SMALL_WINDOW;
+
+    // Queries transposed, 16 × 16 blocks in registers: qt[d · 16 + u] is query u's feature d.
+    for (ptrdiff_t d = 0; d < dh; d += 16) {
+        v16f block[16];
+        _Pragma("clang loop unroll(full)")
+        for (int u = 0; u < 16; u++) {
+            block[u] = u < n ? V16_LOAD(rows.queries + tokens[u] * row_stride + d) : V16_SPLAT(0);
+        }
+        V16_TRANSPOSE(block);
+        _Pragma("clang loop unroll(full)")
+        for (int r = 0; r < 16; r++) V16_STORE(qt + (d + r) * SMALL_WINDOW, block[r]);
+    }
+
+    // Key j's scores, one query per lane: Σ_d qt[d] · k_j[d], four keys at a time.
+    v16f best = V16_SPLAT(-INFINITY);
+    ptrdiff_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+        const float *k0 = rows.keys + tokens[j] * row_stride, *k1 = rows.keys + tokens[j + 1] * row_stride;
+        const float *k2 = rows.keys + tokens[j + 2] * row_stride, *k3 = rows.keys + tokens[j + 3] * row_stride;
+        v16f s0 = V16_SPLAT(0), s1 = s0, s2 = s0, s3 = s0;
+        for (ptrdiff_t d = 0; d < dh; d++) {
+            const v16f q = V16_LOAD(qt + d * SMALL_WINDOW);
+            s0 += q * k0[d];
+            s1 += q * k1[d];
+            s2 += q * k2[d];
+            s3 += q * k3[d];
+        }
+        s0 *= rows.scale, s1 *= rows.scale, s2 *= rows.scale, s3 *= rows.scale;
+        best = V16_MAX(V16_MAX(best, s0), V16_MAX(V16_MAX(s1, s2), s3));
+        V16_STORE(weights + j * SMALL_WINDOW, s0);
+        V16_STORE(weights + (j + 1) * SMALL_WINDOW, s1);
+        V16_STORE(weights + (j + 2) * SMALL_WINDOW, s2);
+        V16_STORE(weights + (j + 3) * SMALL_WINDOW, s3);
+    }
+    for (; j < n; j++) {
+        const float *k = rows.keys + tokens[j] * row_stride;
+        v16f s = V16_SPLAT(0);
+        for (ptrdiff_t d = 0; d < dh; d++) s += V16_LOAD(qt + d * SMALL_WINDOW) * k[d];
+        s *= rows.scale;
+        best = V16_MAX(best, s);
+        V16_STORE(weights + j * SMALL_WINDOW, s);
+    }
+
+    // The running softmax of every query at once: μ' = max(μ, best), σ' = σ·e^(μ−μ') + Σ_j
+    // e^(s_j−μ'); the weights become e^(s_j−μ') and the outputs are rescaled by e^(μ−μ').
+    float old_max[SMALL_WINDOW], old_sum[SMALL_WINDOW];
+    for (ptrdiff_t u = 0; u < SMALL_WINDOW; u++) {
+        old_max[u] = u < n ? head->maxima[tokens[u] * head->state_stride] : 0;
+        old_sum[u] = u < n ? head->sums[tokens[u] * head->state_stride] : 0;
+    }
+    const v16f new_max = V16_MAX(V16_LOAD(old_max), best);
+    v16f total = V16_SPLAT(0);
+    for (j = 0; j < n; j++) {
+        const v16f p = V16_EXP(V16_LOAD(weights + j * SMALL_WINDOW) - new_max);
+        V16_STORE(weights + j * SMALL_WINDOW, p);
+        total += p;
+    }
+    // exp(−∞) = 0: a token's first window simply starts its sums.
+    const v16f factor = V16_EXP(V16_LOAD(old_max) - new_max);
+    V16_STORE(rescale, factor);
+    float new_sum[SMALL_WINDOW], maxima[SMALL_WINDOW];
+    V16_STORE(new_sum, V16_LOAD(old_sum) * factor + total);
+    V16_STORE(maxima, new_max);
+    for (ptrdiff_t u = 0; u < n; u++) {
+        head->maxima[tokens[u] * head->state_stride] = maxima[u];
+        head->sums[tokens[u] * head->state_stride] = new_sum[u];
+    }
+
+    // o_u ← o_u·e^(μ−μ') + Σ_j w[j][u] · v_j, row by row as the output is laid out, four
+    // queries at a time so each value vector loaded serves four.
+    ptrdiff_t u = 0;
+    for (; u + QUERY_BLOCK <= n; u += QUERY_BLOCK) {
+        float *o[QUERY_BLOCK];
+        for (int b = 0; b < QUERY_BLOCK; b++) o[b] = head->output + tokens[u + b] * head->output_stride;
+        for (ptrdiff_t c = 0; c < dh; c += 16) {
+            v16f a[QUERY_BLOCK];
+            for (int b = 0; b < QUERY_BLOCK; b++) a[b] = V16_LOAD(o[b] + c) * rescale[u + b];
+            for (j = 0; j < n; j++) {
+                const v16f v = V16_LOAD(rows.values + tokens[j] * row_stride + c);
+                const float *w = weights + j * SMALL_WINDOW + u;
+                for (int b = 0; b < QUERY_BLOCK; b++) a[b] += w[b] * v;
+            }
+            for (int b = 0; b < QUERY_BLOCK; b++) V16_STORE(o[b] + c, a[b]);
+        }
+    }
+    for (; u < n; u++) {
+        float *o = head->output + tokens[u] * head->output_stride;
+        for (ptrdiff_t c = 0; c < dh; c += 16) {
+            v16f a = V16_LOAD(o + c) * rescale[u];
+            for (j = 0; j < n; j++) a += weights[j * SMALL_WINDOW + u] * V16_LOAD(rows.values + tokens[j] * row_stride + c);
+            V16_STORE(o + c, a);
+        }
+    }
 }
 
 // `block` queries (`tokens[0 ..< block]`) absorb the `count` keys `key_tokens`. A plain inline function
@@ -86,6 +198,11 @@ static inline __attribute__((always_inline))
 void window_attention(const ck_attention_forward *head, const ck_window *window, float *scratch) {
     const ptrdiff_t count = window->key_count, query_count = window->query_count;
     if (count <= 0 || query_count <= 0) return;
+    if (count <= SMALL_WINDOW && query_count == count && window->queries == window->keys
+        && head->rows.head_dimension % 16 == 0) {
+        small_window(head, count, window->keys, scratch);
+        return;
+    }
     const ck_head_rows rows = head->rows;
     const ptrdiff_t dh = rows.head_dimension, row_stride = rows.row_stride, stride = round_up_16(count);
     const ptrdiff_t *tokens = window->queries, *key_tokens = window->keys;

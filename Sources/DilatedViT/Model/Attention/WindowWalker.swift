@@ -222,7 +222,10 @@ package struct WindowWalker {
                 maxima[t * heads + item.head] = -.infinity
                 sums[t * heads + item.head] = 0
                 let row = output + t * d + column
-                for c in 0..<dh { row[c] = 0 }
+                // Vector stores: a loop of floats becomes a memset call per row, ~8% of attention.
+                var c = 0
+                while c + floatVectorWidth <= dh { row.storeVector(.zero, at: c); c += floatVectorWidth }
+                while c < dh { row[c] = 0; c += 1 }
             }
             withUnsafePointer(to: &head) { head in
                 forEachWindow(of: item, plan, tokens: tokens) { count, queries in

@@ -1,3 +1,5 @@
+import CKernels
+import CKernelsTesting
 import Testing
 @testable import DilatedViT
 
@@ -28,6 +30,30 @@ import Testing
             // Only where the bias is added differs (first or last): a few fp32 roundings.
             #expect(maxAbsDifference(activated, expected) < 1e-5, "\(name)")
             #expect(stored.contains { $0 < -1 } && activated.allSatisfy { $0 > -0.18 }, "\(name): GELU ≥ −0.17")
+        }
+    }
+
+    /// The portable fallbacks (what CPUs without AVX512-BF16 or VNNI run) apply the same GELU.
+    @Test func portableKernelsApplyTheGELU() {
+        let (m, n, k) = (Self.rows, Self.outputs, Self.inputs)
+        let x = randomValues(m * k, seed: 106, scale: 2), w = randomValues(n * k, seed: 107, scale: 0.3)
+        let bias = randomValues(n, seed: 108)
+        var panels = [UInt16](repeating: 0, count: ck_bf16_packed_count(n, k))
+        ck_bf16_pack(n, k, w, k, &panels)
+        var levels = [Int8](repeating: 0, count: ck_int8_packed_count(n, k))
+        var scales = [Float](repeating: 0, count: n), sums = [Int32](repeating: 0, count: n)
+        ck_int8_pack(n, k, w, k, &levels, &scales, &sums)
+        let kernels: [(String, (ck_output, inout [Float]) -> Void)] = [
+            ("bf16", { ck_bf16_gemm_portable(m, n, k, x, k, panels, bias, &$1, n, $0) }),
+            ("int8", { ck_int8_gemm_portable(m, n, k, x, k, levels, scales, sums, bias, &$1, n, $0) }),
+        ]
+        for (name, kernel) in kernels {
+            var stored = [Float](repeating: .nan, count: m * n), activated = stored
+            kernel(CK_STORE, &stored)
+            kernel(CK_GELU, &activated)
+            var expected = stored
+            expected.withUnsafeMutableBufferPointer { gelu($0.baseAddress!, into: $0.baseAddress!, count: m * n) }
+            #expect(maxAbsDifference(activated, expected) < 1e-5, "\(name)")
         }
     }
 

@@ -24,11 +24,6 @@
 // slower and 14 spilled).
 #define BF16_ROWS 12
 
-// The first `count` of 16 lanes (none when count ≤ 0, all when count ≥ 16).
-static inline __mmask16 first_lanes(ptrdiff_t count) {
-    return count >= 16 ? 0xffff : count <= 0 ? 0 : (__mmask16)((1u << count) - 1);
-}
-
 // (even[i], odd[i]) rounded to bf16 (nearest-even) as one 32-bit lane each, even in the
 // low half: the pair `vdpbf16ps` multiplies, in both the panels and the broadcast inputs.
 BF16_TARGET static inline __m512i bf16_interleave(__m512 even, __m512 odd) {

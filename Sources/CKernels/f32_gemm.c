@@ -40,10 +40,6 @@ void ck_f32_unpack(ptrdiff_t n, ptrdiff_t k, const float *packed, float *w) {
 
 bool ck_f32_supported(void) { return __builtin_cpu_supports("avx512f"); }
 
-static inline __mmask16 lanes(ptrdiff_t count) {
-    return count >= 16 ? 0xffff : count <= 0 ? 0 : (__mmask16)((1u << count) - 1);
-}
-
 // y[0..rows) × 32 columns of one panel: 24 accumulators, two weight vectors and a broadcast
 // in the 32 zmm registers; `rows` is a constant at every call site.
 F32_TARGET static inline __attribute__((always_inline))
@@ -76,7 +72,7 @@ F32_TARGET static void gemm_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const 
             const float *w = packed + panel * k * PANEL, *b = bias ? bias + column : NULL;
             float *out = y + i * ldy + column;
             const float *in = x + i * ldx;
-            const __mmask16 low = lanes(left), high = lanes(left - 16);
+            const __mmask16 low = first_lanes(left), high = first_lanes(left - 16);
             switch (rows) {
 #define TILE(R) case R: micro_tile(R, k, in, ldx, w, b, out, ldy, low, high, output); break;
                 TILE(1) TILE(2) TILE(3) TILE(4) TILE(5) TILE(6) TILE(7) TILE(8)

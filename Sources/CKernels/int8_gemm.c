@@ -95,10 +95,6 @@ bool ck_int8_supported(void) {
         && __builtin_cpu_supports("avx512vnni");
 }
 
-static inline __mmask16 lanes(ptrdiff_t count) {
-    return count >= 16 ? 0xffff : count <= 0 ? 0 : (__mmask16)((1u << count) - 1);
-}
-
 // Quantises `rows` rows of x into `a` (row r at `a + r · stride`, padded with 128) and
 // their scales.
 VNNI_TARGET static void pack_rows(int rows, ptrdiff_t k, const float *x, ptrdiff_t ldx, uint8_t *a,
@@ -107,7 +103,7 @@ VNNI_TARGET static void pack_rows(int rows, ptrdiff_t k, const float *x, ptrdiff
         const float *row = x + r * ldx;
         __m512 largest = _mm512_setzero_ps();
         for (ptrdiff_t s = 0; s < k; s += 16)
-            largest = _mm512_max_ps(largest, _mm512_abs_ps(_mm512_maskz_loadu_ps(lanes(k - s), row + s)));
+            largest = _mm512_max_ps(largest, _mm512_abs_ps(_mm512_maskz_loadu_ps(first_lanes(k - s), row + s)));
         float inverse;
         scales[r] = row_scale(_mm512_reduce_max_ps(largest), &inverse);
         const __m512 factor = _mm512_set1_ps(inverse);
@@ -117,7 +113,7 @@ VNNI_TARGET static void pack_rows(int rows, ptrdiff_t k, const float *x, ptrdiff
             // Rounds to nearest even, as lrintf does in the default rounding mode. |x · 127 /
             // largest| < 127.5, so the values are already within ±127 and the saturating
             // narrowing clamps nothing (for finite x); flipping the top bit adds 128.
-            const __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(lanes(k - s), row + s), factor));
+            const __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(first_lanes(k - s), row + s), factor));
             _mm_storeu_si128((__m128i *)(target + s), _mm_xor_si128(_mm512_cvtsepi32_epi8(q), offset));
         }
     }
@@ -170,7 +166,7 @@ void row_block(int rows, ptrdiff_t n, ptrdiff_t k, const uint8_t *a, ptrdiff_t s
         const int8_t *w = packed + panel * quads(k) * PANEL * QUAD;
         const float *b = bias ? bias + column : NULL;
 #define TILE(R) micro_tile(R, quads(k), a, stride, w, row_scales, scales + column, sums + column, b, \
-                           y + column, ldy, lanes(left), lanes(left - 16), output)
+                           y + column, ldy, first_lanes(left), first_lanes(left - 16), output)
         switch (rows) {
         case 12: TILE(12); break; case 11: TILE(11); break; case 10: TILE(10); break;
         case 9: TILE(9); break; case 8: TILE(8); break; case 7: TILE(7); break;

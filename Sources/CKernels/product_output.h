@@ -21,6 +21,12 @@ static inline void ck_store_output(float *out, float value, ck_output output) {
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
 
+// The first `count` of 16 lanes (none when count ≤ 0, all when count ≥ 16): a panel's
+// `low` and `high` halves where fewer than 32 outputs are left.
+static inline __mmask16 first_lanes(ptrdiff_t count) {
+    return count >= 16 ? 0xffff : count <= 0 ? 0 : (__mmask16)((1u << count) - 1);
+}
+
 // One row's 32 results of a panel, `v0` then `v1`, through the lanes `low` and `high`.
 __attribute__((target("avx512f"))) static inline __attribute__((always_inline))
 void ck_store_output32(float *out, __m512 v0, __m512 v1, __mmask16 low, __mmask16 high, ck_output output) {

@@ -20,6 +20,27 @@ ptrdiff_t ck_window_attention_scratch_count(ptrdiff_t key_count, ptrdiff_t head_
     return general > small ? general : small;
 }
 
+// Rows `tokens[0 ..< count]` of `source` (row stride `row_stride`), features
+// `0 ..< features` (a multiple of 16), transposed into `out`: feature d of row j at
+// `out[d · out_stride + j]`, zero for j from `count` up to a whole 16. 16 × 16 blocks go
+// through registers (`V16_TRANSPOSE`); a scalar loop here is compiled to a scatter.
+static inline __attribute__((always_inline))
+void gather_transposed(const float *source, const ptrdiff_t *tokens, ptrdiff_t count, ptrdiff_t row_stride,
+                       ptrdiff_t features, float *out, ptrdiff_t out_stride) {
+    for (ptrdiff_t j = 0; j < count; j += 16) {
+        for (ptrdiff_t d = 0; d < features; d += 16) {
+            v16f block[16];
+            _Pragma("clang loop unroll(full)")
+            for (int r = 0; r < 16; r++) {
+                block[r] = j + r < count ? V16_LOAD(source + tokens[j + r] * row_stride + d) : V16_SPLAT(0);
+            }
+            V16_TRANSPOSE(block);
+            _Pragma("clang loop unroll(full)")
+            for (int r = 0; r < 16; r++) V16_STORE(out + (d + r) * out_stride + j, block[r]);
+        }
+    }
+}
+
 // A small window with queries and keys the same `n` tokens, `dh` a multiple of 16. The
 // general path holds one query's 16 scores in a vector, so each query pays horizontal
 // reductions and a scalar exponential for its running softmax; here the scores are laid out
@@ -31,17 +52,8 @@ void small_window(const ck_attention_forward *head, ptrdiff_t n, const ptrdiff_t
     const ptrdiff_t dh = rows.head_dimension, row_stride = rows.row_stride;
     float *qt = scratch, *weights = qt + dh * SMALL_WINDOW, *rescale = weights + SMALL_WINDOW * SMALL_WINDOW;
 
-    // Queries transposed, 16 × 16 blocks in registers: qt[d · 16 + u] is query u's feature d.
-    for (ptrdiff_t d = 0; d < dh; d += 16) {
-        v16f block[16];
-        _Pragma("clang loop unroll(full)")
-        for (int u = 0; u < 16; u++) {
-            block[u] = u < n ? V16_LOAD(rows.queries + tokens[u] * row_stride + d) : V16_SPLAT(0);
-        }
-        V16_TRANSPOSE(block);
-        _Pragma("clang loop unroll(full)")
-        for (int r = 0; r < 16; r++) V16_STORE(qt + (d + r) * SMALL_WINDOW, block[r]);
-    }
+    // Queries transposed: qt[d · 16 + u] is query u's feature d.
+    gather_transposed(rows.queries, tokens, n, row_stride, dh, qt, SMALL_WINDOW);
 
     // Key j's scores, one query per lane: Σ_d qt[d] · k_j[d], four keys at a time.
     v16f best = V16_SPLAT(-INFINITY);
@@ -208,20 +220,9 @@ void window_attention(const ck_attention_forward *head, const ck_window *window,
     const ptrdiff_t *tokens = window->queries, *key_tokens = window->keys;
     float *kt = scratch, *scores = scratch + dh * stride;
 
-    // Keys transposed once per call, 16 × 16 blocks in registers, zero past the last key.
+    // Keys transposed once per call, zero past the last key.
     const ptrdiff_t vector_end = dh / 16 * 16;
-    for (ptrdiff_t j = 0; j < stride; j += 16) {
-        for (ptrdiff_t d = 0; d < vector_end; d += 16) {
-            v16f block[16];
-            _Pragma("clang loop unroll(full)")
-            for (int r = 0; r < 16; r++) {
-                block[r] = j + r < count ? V16_LOAD(rows.keys + key_tokens[j + r] * row_stride + d) : V16_SPLAT(0);
-            }
-            V16_TRANSPOSE(block);
-            _Pragma("clang loop unroll(full)")
-            for (int r = 0; r < 16; r++) V16_STORE(kt + (d + r) * stride + j, block[r]);
-        }
-    }
+    gather_transposed(rows.keys, key_tokens, count, row_stride, vector_end, kt, stride);
     // The features past the last whole vector, one at a time (not vectorised: a scatter).
     for (ptrdiff_t d = vector_end; d < dh; d++) {
         _Pragma("clang loop vectorize(disable)")

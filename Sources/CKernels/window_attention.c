@@ -47,7 +47,8 @@ void gather_transposed(const float *source, const ptrdiff_t *tokens, ptrdiff_t c
 // key by key with one query per lane (from the queries transposed), so the softmax and the
 // merge into the running states are plain vector arithmetic for all the queries at once.
 static inline __attribute__((always_inline))
-void small_window(const ck_attention_forward *head, ptrdiff_t n, const ptrdiff_t *tokens, float *scratch) {
+void small_window(const ck_attention_forward *head, ptrdiff_t n, const ptrdiff_t *tokens, bool starts,
+                  float *scratch) {
     const ck_head_rows rows = head->rows;
     const ptrdiff_t dh = rows.head_dimension, row_stride = rows.row_stride;
     float *qt = scratch, *weights = qt + dh * SMALL_WINDOW, *rescale = weights + SMALL_WINDOW * SMALL_WINDOW;
@@ -89,8 +90,8 @@ void small_window(const ck_attention_forward *head, ptrdiff_t n, const ptrdiff_t
     // e^(s_j−μ'); the weights become e^(s_j−μ') and the outputs are rescaled by e^(μ−μ').
     float old_max[SMALL_WINDOW], old_sum[SMALL_WINDOW];
     for (ptrdiff_t u = 0; u < SMALL_WINDOW; u++) {
-        old_max[u] = u < n ? head->maxima[tokens[u] * head->state_stride] : 0;
-        old_sum[u] = u < n ? head->sums[tokens[u] * head->state_stride] : 0;
+        old_max[u] = u < n && !starts ? head->maxima[tokens[u] * head->state_stride] : -INFINITY;
+        old_sum[u] = u < n && !starts ? head->sums[tokens[u] * head->state_stride] : 0;
     }
     const v16f new_max = V16_MAX(V16_LOAD(old_max), best);
     v16f total = V16_SPLAT(0);
@@ -118,7 +119,7 @@ void small_window(const ck_attention_forward *head, ptrdiff_t n, const ptrdiff_t
         for (int b = 0; b < QUERY_BLOCK; b++) o[b] = head->output + tokens[u + b] * head->output_stride;
         for (ptrdiff_t c = 0; c < dh; c += 16) {
             v16f a[QUERY_BLOCK];
-            for (int b = 0; b < QUERY_BLOCK; b++) a[b] = V16_LOAD(o[b] + c) * rescale[u + b];
+            for (int b = 0; b < QUERY_BLOCK; b++) a[b] = starts ? V16_SPLAT(0) : V16_LOAD(o[b] + c) * rescale[u + b];
             for (j = 0; j < n; j++) {
                 const v16f v = V16_LOAD(rows.values + tokens[j] * row_stride + c);
                 const float *w = weights + j * SMALL_WINDOW + u;
@@ -130,7 +131,7 @@ void small_window(const ck_attention_forward *head, ptrdiff_t n, const ptrdiff_t
     for (; u < n; u++) {
         float *o = head->output + tokens[u] * head->output_stride;
         for (ptrdiff_t c = 0; c < dh; c += 16) {
-            v16f a = V16_LOAD(o + c) * rescale[u];
+            v16f a = starts ? V16_SPLAT(0) : V16_LOAD(o + c) * rescale[u];
             for (j = 0; j < n; j++) a += weights[j * SMALL_WINDOW + u] * V16_LOAD(rows.values + tokens[j] * row_stride + c);
             V16_STORE(o + c, a);
         }
@@ -142,7 +143,7 @@ void small_window(const ck_attention_forward *head, ptrdiff_t n, const ptrdiff_t
 static inline __attribute__((always_inline))
 void attend_queries(int block, ptrdiff_t count, const ptrdiff_t *tokens, const ptrdiff_t *key_tokens,
                     const float *queries, const float *values, ptrdiff_t row_stride, ptrdiff_t dh,
-                    float scale, float *maxima, float *sums, ptrdiff_t state_stride,
+                    float scale, float *maxima, float *sums, ptrdiff_t state_stride, bool starts,
                     float *output, ptrdiff_t output_stride, const float *kt, float *scores) {
     const ptrdiff_t stride = round_up_16(count), vector_end = dh / 16 * 16;
     const v16i lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
@@ -174,7 +175,7 @@ void attend_queries(int block, ptrdiff_t count, const ptrdiff_t *tokens, const p
     }
     for (int u = 0; u < block; u++) {
         float *maximum = maxima + tokens[u] * state_stride, *sum = sums + tokens[u] * state_stride;
-        const float old_max = *maximum;
+        const float old_max = starts ? -INFINITY : *maximum;
         const float new_max = fmaxf(old_max, V16_REDUCE_MAX(block_max[u]));
         for (ptrdiff_t j = 0; j < stride; j += 16) {
             const v16f p = V16_EXP(V16_LOAD(scores + u * stride + j) - new_max);
@@ -183,14 +184,14 @@ void attend_queries(int block, ptrdiff_t count, const ptrdiff_t *tokens, const p
         }
         // exp(−∞) = 0: a token's first window simply starts its sums.
         rescale[u] = V16_EXP(V16_SPLAT(old_max - new_max))[0];
-        *sum = *sum * rescale[u] + V16_REDUCE_ADD(block_sum[u]);
+        *sum = (starts ? 0 : *sum * rescale[u]) + V16_REDUCE_ADD(block_sum[u]);
         *maximum = new_max;
     }
 
     // o ← o·rescale + Σ_j p_j · v_j, unnormalised: the caller divides by the sums.
     for (ptrdiff_t c = 0; c < vector_end; c += 16) {
         v16f a[QUERY_BLOCK];
-        for (int u = 0; u < block; u++) a[u] = V16_LOAD(o[u] + c) * rescale[u];
+        for (int u = 0; u < block; u++) a[u] = starts ? V16_SPLAT(0) : V16_LOAD(o[u] + c) * rescale[u];
         for (ptrdiff_t j = 0; j < count; j++) {
             const v16f v = V16_LOAD(values + key_tokens[j] * row_stride + c);
             for (int u = 0; u < block; u++) a[u] += scores[u * stride + j] * v;
@@ -199,7 +200,7 @@ void attend_queries(int block, ptrdiff_t count, const ptrdiff_t *tokens, const p
     }
     for (ptrdiff_t c = vector_end; c < dh; c++) {
         for (int u = 0; u < block; u++) {
-            float sum = o[u][c] * rescale[u];
+            float sum = starts ? 0 : o[u][c] * rescale[u];
             for (ptrdiff_t j = 0; j < count; j++) sum += scores[u * stride + j] * values[key_tokens[j] * row_stride + c];
             o[u][c] = sum;
         }
@@ -212,7 +213,10 @@ void window_attention(const ck_attention_forward *head, const ck_window *window,
     if (count <= 0 || query_count <= 0) return;
     if (count <= SMALL_WINDOW && query_count == count && window->queries == window->keys
         && head->rows.head_dimension % 16 == 0) {
-        small_window(head, count, window->keys, scratch);
+        // A whole window (every level's but at the far border) gets its own copy with `n`
+        // constant: no bounds tests in the gather, the state loads or the key loop.
+        if (count == SMALL_WINDOW) small_window(head, SMALL_WINDOW, window->keys, window->starts, scratch);
+        else small_window(head, count, window->keys, window->starts, scratch);
         return;
     }
     const ck_head_rows rows = head->rows;
@@ -231,12 +235,12 @@ void window_attention(const ck_attention_forward *head, const ck_window *window,
     ptrdiff_t i = 0;
     for (; i + QUERY_BLOCK <= query_count; i += QUERY_BLOCK) {
         attend_queries(QUERY_BLOCK, count, tokens + i, key_tokens, rows.queries, rows.values, row_stride, dh,
-                       rows.scale, head->maxima, head->sums, head->state_stride, head->output,
+                       rows.scale, head->maxima, head->sums, head->state_stride, window->starts, head->output,
                        head->output_stride, kt, scores);
     }
     for (; i < query_count; i++) {
         attend_queries(1, count, tokens + i, key_tokens, rows.queries, rows.values, row_stride, dh,
-                       rows.scale, head->maxima, head->sums, head->state_stride, head->output,
+                       rows.scale, head->maxima, head->sums, head->state_stride, window->starts, head->output,
                        head->output_stride, kt, scores);
     }
 }

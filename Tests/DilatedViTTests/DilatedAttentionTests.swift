@@ -25,6 +25,8 @@ import Testing
         Case(rows: 16, columns: 16, heads: 6, headDimension: 32, levels: .pairs((5, 1))),
         // A window larger than one key chunk (33 × 33 > 512 keys).
         Case(rows: 33, columns: 33, heads: 1, headDimension: 16, levels: .pairs((33, 1), (6, 3))),
+        // A dilated first level: the states are set before any window (no call starts them).
+        Case(rows: 9, columns: 10, heads: 4, headDimension: 16, levels: .pairs((6, 3), (3, 1))),
     ]
 
     @Test(arguments: cases)

@@ -75,12 +75,15 @@ typedef struct ck_head_rows {
 /// the `key_count` tokens `keys[j]`. A dilated window passes its token list as both (every
 /// token of the window attends to all of them); the caller may instead pass a part of a
 /// window's queries, or absorb a large window's keys in chunks over several calls. Tokens
-/// within each list must be distinct.
+/// within each list must be distinct. `starts` (forward only): the call is the first for
+/// every one of its queries, whose states it writes without reading them, so the caller
+/// need not store `μ = −∞`, `σ = 0`, `a = 0` first.
 typedef struct ck_window {
     ptrdiff_t query_count;
     const ptrdiff_t *queries;
     ptrdiff_t key_count;
     const ptrdiff_t *keys;
+    bool starts;
 } ck_window;
 
 /// The forward's state for one head: per token `t`, the running softmax maximum and sum at

@@ -152,16 +152,16 @@ package struct WindowWalker {
         }
     }
 
-    /// Calls `body(count, queries)` for each window of the item's head in its tile, level by
-    /// level, with the window's `count` (stacked) token rows in `tokens` and the index range
-    /// of those that are the item's queries. Window tokens are row-major, so the queries of
-    /// a band of rows are a contiguous run.
+    /// Calls `body(count, queries, level)` for each window of the item's head in its tile,
+    /// level by level, with the window's `count` (stacked) token rows in `tokens` and the
+    /// index range of those that are the item's queries. Window tokens are row-major, so the
+    /// queries of a band of rows are a contiguous run.
     @inline(__always)
     private func forEachWindow(of item: Item, _ plan: Plan, tokens: UnsafeMutablePointer<Int>,
-                               _ body: (_ count: Int, _ queries: Range<Int>) -> Void) {
+                               _ body: (_ count: Int, _ queries: Range<Int>, _ level: Int) -> Void) {
         let offset = item.image * tokensPerImage
         let wholeTile = item.queryRows == item.rows
-        for (level, windows) in zip(levels, plan.windows) {
+        for (index, (level, windows)) in zip(levels, plan.windows).enumerated() {
             let s = level.segment
             for segmentRow in item.rows.lowerBound / s..<(item.rows.upperBound + s - 1) / s {
                 for segmentColumn in item.columns.lowerBound / s..<(item.columns.upperBound + s - 1) / s {
@@ -175,7 +175,7 @@ package struct WindowWalker {
                         queries = lower..<upper
                     }
                     if offset != 0 { for i in 0..<count { tokens[i] += offset } }
-                    body(count, queries)
+                    body(count, queries, index)
                 }
             }
         }
@@ -210,6 +210,9 @@ package struct WindowWalker {
         let rows = ck_head_rows(queries: queries, keys: keys, values: values, row_stride: rowStride,
                                 head_dimension: dh, scale: scale)
         let kernel = kernels.forward
+        // An undilated first level puts every token of a tile in exactly one of its windows:
+        // those calls start the states (`ck_window.starts`) instead of a pass setting them.
+        let firstLevelStarts = levels.first?.dilation == 1
         forEachItem(plan, scratchCount: ck_window_attention_scratch_count(chunk, dh)) { item, tokens, scratch in
             let column = item.head * dh
             var head = ck_attention_forward(
@@ -218,20 +221,23 @@ package struct WindowWalker {
                                    scale: rows.scale),
                 maxima: maxima + item.head, sums: sums + item.head, state_stride: heads,
                 output: output + column, output_stride: d)
-            forEachQuery(of: item) { t in
-                maxima[t * heads + item.head] = -.infinity
-                sums[t * heads + item.head] = 0
-                let row = output + t * d + column
-                // Vector stores: a loop of floats becomes a memset call per row, ~8% of attention.
-                var c = 0
-                while c + floatVectorWidth <= dh { row.storeVector(.zero, at: c); c += floatVectorWidth }
-                while c < dh { row[c] = 0; c += 1 }
+            if !firstLevelStarts {
+                forEachQuery(of: item) { t in
+                    maxima[t * heads + item.head] = -.infinity
+                    sums[t * heads + item.head] = 0
+                    let row = output + t * d + column
+                    // Vector stores: a loop of floats becomes a memset call per row.
+                    var c = 0
+                    while c + floatVectorWidth <= dh { row.storeVector(.zero, at: c); c += floatVectorWidth }
+                    while c < dh { row[c] = 0; c += 1 }
+                }
             }
             withUnsafePointer(to: &head) { head in
-                forEachWindow(of: item, plan, tokens: tokens) { count, queries in
+                forEachWindow(of: item, plan, tokens: tokens) { count, queries, level in
+                    let starts = firstLevelStarts && level == 0
                     if count <= Self.keyChunk {
                         var window = ck_window(query_count: queries.count, queries: tokens + queries.lowerBound,
-                                               key_count: count, keys: tokens)
+                                               key_count: count, keys: tokens, starts: starts)
                         kernel(head, &window, scratch)
                         return
                     }
@@ -240,7 +246,7 @@ package struct WindowWalker {
                         for keyStart in stride(from: 0, to: count, by: Self.keyChunk) {
                             var window = ck_window(query_count: blockCount, queries: tokens + blockStart,
                                                    key_count: min(Self.keyChunk, count - keyStart),
-                                                   keys: tokens + keyStart)
+                                                   keys: tokens + keyStart, starts: starts && keyStart == 0)
                             kernel(head, &window, scratch)
                         }
                     }
@@ -296,8 +302,9 @@ package struct WindowWalker {
                 for c in 0..<dh { dq[c] = 0; dk[c] = 0; dv[c] = 0 }
             }
             withUnsafePointer(to: &head) { head in
-                forEachWindow(of: item, plan, tokens: tokens) { count, _ in
-                    var window = ck_window(query_count: count, queries: tokens, key_count: count, keys: tokens)
+                forEachWindow(of: item, plan, tokens: tokens) { count, _, _ in
+                    var window = ck_window(query_count: count, queries: tokens, key_count: count, keys: tokens,
+                                           starts: false)
                     kernel(head, &window, scratch)
                 }
             }

@@ -89,6 +89,9 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Teachers read each crop resized to at most this many tokens (0: the student's grid).",
                                discussion: "A v1 teacher is best at its own budget (256): it can then teach a student reading large grids."))
     var teacherTokens = 0
+    @Option(help: ArgumentHelp("Keep an exponential moving average of the weights with this decay (e.g. 0.999; 0: off).",
+                               discussion: "Validation reads the average and the checkpoints publish it; it spans about 1/(1 − decay) steps."))
+    var emaDecay: Float = 0
 
     func validate() throws {
         guard minCropArea > 0 && minCropArea <= 1 else {
@@ -100,6 +103,7 @@ struct Train: ParsableCommand {
         }
         _ = try parsedCanvasScale()
         try requireTrainingPrecision([precision], option: "--precision")
+        guard emaDecay >= 0 && emaDecay < 1 else { throw ValidationError("--ema-decay must lie in [0, 1), got \(emaDecay)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard tokensPerBatch >= 0 && teacherTokens >= 0 else {
             throw ValidationError("--tokens-per-batch and --teacher-tokens must not be negative")
@@ -135,7 +139,7 @@ struct Train: ParsableCommand {
                                                integerZoom: integerZoom > 0 ? IntegerZoom(probability: integerZoom) : nil),
             initialWeights: initWeights, precision: precision, teachers: teacher,
             distillationWeight: distillationWeight, teachersAverageMirroredView: teacherMirrorAverage,
-            teacherTokens: teacherTokens > 0 ? teacherTokens : nil)
+            teacherTokens: teacherTokens > 0 ? teacherTokens : nil, weightAverageDecay: emaDecay > 0 ? emaDecay : nil)
         let trainer = try Trainer(dataRoot: data, output: URL(fileURLWithPath: output), config: config,
                                   recipe: recipe, resume: resume, cachesImages: !noCache, loaderThreads: loaderThreads)
         print(trainer.data.split.summary(unreadable: Set(trainer.unreadablePhotos.map(\.path))))
@@ -152,6 +156,9 @@ struct Train: ParsableCommand {
             print("distilling from \(teacher.joined(separator: ", ")) (weight \(distillationWeight)"
                   + (teacherMirrorAverage ? ", each also reading the mirrored crop" : "")
                   + (teacherTokens > 0 ? ", each crop read at ≤ \(teacherTokens) tokens)" : ")"))
+        }
+        if emaDecay > 0 {
+            print("validating and publishing an average of the weights (decay \(emaDecay), about \(Int((1 / (1 - emaDecay)).rounded())) steps)")
         }
         if trainer.epochsCompleted > 0 { print("resuming after epoch \(trainer.epochsCompleted) of \(epochs)") }
         var display = TrainingDisplay()

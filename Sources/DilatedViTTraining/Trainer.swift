@@ -26,6 +26,8 @@ public final class Trainer {
 
     private let model: TrainingModel
     private var optimizer: AdamW
+    /// With `recipe.weightAverageDecay`: the average that validation reads and checkpoints publish.
+    private var average: WeightAverage?
     private var state: TrainingCheckpoint.State
     private let schedule: LearningRateSchedule
     private let teachers: TeacherEnsemble?
@@ -81,8 +83,13 @@ public final class Trainer {
         guard !checkpoint.isOldFormat else { throw CheckpointError.oldFormat(output.path) }
         if checkpoint.exists {
             guard resume else { throw TrainerError.runExists(output.path) }
-            let (folder, saved, weights) = try Self.verifiedRun(in: checkpoint, recipe: recipe, config: config,
-                                                                data: fingerprint, dataRoot: dataRoot, split: data.split)
+            let (folder, saved, published) = try Self.verifiedRun(in: checkpoint, recipe: recipe, config: config,
+                                                                  data: fingerprint, dataRoot: dataRoot, split: data.split)
+            var weights = published
+            if let decay = recipe.weightAverageDecay {
+                average = WeightAverage(decay: decay, values: published.values)
+                weights = try TrainingCheckpoint.loadTrainingWeights(in: folder, config: config)
+            }
             model = TrainingModel(config: config, weights: weights, labelSmoothing: recipe.labelSmoothing,
                                   precision: recipe.precision)
             optimizer = try TrainingCheckpoint.loadOptimizer(in: folder, layout: model.layout)
@@ -95,6 +102,7 @@ public final class Trainer {
             model = TrainingModel(config: config, weights: weights, labelSmoothing: recipe.labelSmoothing,
                                   precision: recipe.precision)
             optimizer = AdamW(layout: model.layout, weightDecay: recipe.weightDecay)
+            average = recipe.weightAverageDecay.map { WeightAverage(decay: $0, values: weights.values) }
             state = .init(recipe: recipe, epochsCompleted: 0, history: [])
         }
         model.loss.distillationWeight = recipe.distillationWeight
@@ -130,6 +138,7 @@ public final class Trainer {
         sum.add(optimizer.firstMoment)
         sum.add(optimizer.secondMoment)
         sum.add(optimizer.step)
+        sum.add(average?.values ?? [])
         sum.add(epochs)
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
@@ -227,6 +236,7 @@ public final class Trainer {
                 if recipe.gradientClip > 0 { _ = clipGradientNorm(&model.gradients, maxNorm: recipe.gradientClip) }
                 learningRate = schedule.learningRate(atStep: optimizer.step)
                 optimizer.update(&model.parameters, gradients: model.gradients, learningRate: learningRate)
+                average?.update(toward: model.parameters)
                 images += result.images
                 correct += result.correct
                 lossSum += result.lossSum
@@ -254,19 +264,25 @@ public final class Trainer {
             }
             try checkRanksAgree(after: epoch + 1, starting: false)
             if group.rank == 0 {
-                try checkpoint.save(config: config, weights: model.weights, optimizer: optimizer, state: state,
-                                    isBest: isBest, data: fingerprint)
+                try checkpoint.save(config: config, weights: publishedWeights,
+                                    trainingWeights: average == nil ? nil : model.weights, optimizer: optimizer,
+                                    state: state, isBest: isBest, data: fingerprint)
             }
             try report(.epochFinished(record, confusion, isBest: isBest))
         }
     }
 
-    /// Accuracy of the current weights on the validation split, through the inference path
+    /// The weights the run publishes: the average when the recipe keeps one, else the raw weights.
+    public var publishedWeights: ModelWeights {
+        average.map { ModelWeights(layout: model.layout, values: $0.values) } ?? model.weights
+    }
+
+    /// Accuracy of the published weights on the validation split, through the inference path
     /// (in fp32 whatever the training precision: the weights themselves are fp32). With
     /// several ranks each reads its share of every validation batch and the counts are
     /// summed: every rank returns the whole split's matrix.
     public func validate() -> ConfusionMatrix {
-        let inference = DilatedViTModel(config: config, weights: model.weights)
+        let inference = DilatedViTModel(config: config, weights: publishedWeights)
         var confusion = ConfusionMatrix(classCount: config.classCount)
         let classes = config.classCount
         let plans = data.validationPlans(gridSide: recipe.validationGridSide)

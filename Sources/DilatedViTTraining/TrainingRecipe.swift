@@ -45,6 +45,9 @@ public struct TrainingRecipe: Sendable, Equatable, Codable {
     /// Teachers read each crop resized to at most this many tokens (`TeacherEnsemble.maxTokens`);
     /// `nil`: at the student's grid.
     public var teacherTokens: Int?
+    /// Decay of an exponential moving average of the weights (`WeightAverage`), which is then
+    /// what validation reads and the checkpoints publish; `nil`: the raw weights.
+    public var weightAverageDecay: Float?
 
     public init(epochs: Int = 30, batchSize: Int = 64, learningRate: Float = 1e-3,
                 minimumLearningRate: Float = 1e-5, warmupEpochs: Double = 2, weightDecay: Float = 0.05,
@@ -53,7 +56,8 @@ public struct TrainingRecipe: Sendable, Equatable, Codable {
                 validationFraction: Double = 0.1, splitSeed: UInt64 = 0,
                 augmentation: TrainingAugmentation = TrainingAugmentation(), initialWeights: String? = nil,
                 precision: MatmulPrecision = .float32, teachers: [String] = [], distillationWeight: Float = 0.5,
-                teachersAverageMirroredView: Bool = false, teacherTokens: Int? = nil) {
+                teachersAverageMirroredView: Bool = false, teacherTokens: Int? = nil,
+                weightAverageDecay: Float? = nil) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.learningRate = learningRate
@@ -75,6 +79,7 @@ public struct TrainingRecipe: Sendable, Equatable, Codable {
         self.distillationWeight = distillationWeight
         self.teachersAverageMirroredView = teachersAverageMirroredView
         self.teacherTokens = teacherTokens
+        self.weightAverageDecay = weightAverageDecay
     }
 
     /// Checks the settings that would otherwise stop the run part-way.
@@ -96,6 +101,8 @@ public struct TrainingRecipe: Sendable, Equatable, Codable {
         try require(validationFraction > 0 && validationFraction < 1, "the validation fraction must be in (0, 1)")
         try require((0...1).contains(distillationWeight), "the distillation weight must be in [0, 1]")
         try require(teacherTokens.map { $0 > 0 } ?? true, "the teachers' token budget must be positive")
+        try require(weightAverageDecay.map { $0 > 0 && $0 < 1 } ?? true,
+                    "the weight average's decay must lie in (0, 1), got \(weightAverageDecay ?? 0)")
         try require(MatmulPrecision.trainable.contains(precision),
                     "products train in fp32 or bf16, not \(precision.rawValue) (int8 is for reading photos)")
     }

@@ -5,8 +5,10 @@ import DilatedViT
 /// everything needed to resume exactly where the run stopped, and the best weights so far:
 ///
 ///     current -> epoch-0007            the one pointer that moves: the latest finished epoch
-///     epoch-0007/config.json  model.safetensors      latest weights
+///     epoch-0007/config.json  model.safetensors      latest weights (the average, with one)
 ///                optimizer.safetensors               AdamW moments and step
+///                training.safetensors                the optimizer's own weights, only when
+///                                                    model.safetensors is their average
 ///                state.json                          recipe, epochs done, per-epoch history
 ///                best/config.json  best/model.safetensors
 ///                checkpoint.json                     sizes and checksums of all the above
@@ -109,6 +111,13 @@ public struct TrainingCheckpoint {
         return (config, weights)
     }
 
+    /// The optimizer's own weights of a run that publishes their average (`training.safetensors`).
+    static func loadTrainingWeights(in folder: String, config: ModelConfig) throws -> ModelWeights {
+        try ModelWeights(contentsOf: URL(fileURLWithPath: folder).appendingPathComponent(trainingWeightsName), config: config)
+    }
+
+    static let trainingWeightsName = "training.safetensors"
+
     static func loadOptimizer(in folder: String, layout: ParameterLayout) throws -> AdamW {
         try AdamW(state: SafeTensors(contentsOf: URL(fileURLWithPath: folder).appendingPathComponent("optimizer.safetensors")),
                   layout: layout)
@@ -116,8 +125,9 @@ public struct TrainingCheckpoint {
 
     /// Saves the epoch as a new set (see the type's comment); `best/` gets the weights when
     /// `isBest`, and keeps the previous epoch's best weights (hard links) otherwise.
-    func save(config: ModelConfig, weights: ModelWeights, optimizer: AdamW, state: State, isBest: Bool,
-              data: DataFingerprint) throws {
+    /// `trainingWeights`: the optimizer's own weights when `weights` is their average.
+    func save(config: ModelConfig, weights: ModelWeights, trainingWeights: ModelWeights? = nil, optimizer: AdamW,
+              state: State, isBest: Bool, data: DataFingerprint) throws {
         let name = String(format: "epoch-%04d", state.epochsCompleted)
         let final = path(name), partial = final + ".partial"
         DurableFiles.remove(partial)
@@ -134,6 +144,9 @@ public struct TrainingCheckpoint {
             try put(configData, "config.json")
             try put(model, "model.safetensors")
             try put(optimizer.stateFile().encoded(), "optimizer.safetensors")
+            if let trainingWeights {
+                try put(SafeTensors(tensors: trainingWeights.tensors).encoded(), Self.trainingWeightsName)
+            }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try put(encoder.encode(state), "state.json")

@@ -25,6 +25,27 @@ import Testing
         #expect(abs(gradients[0] - 0.6) < 1e-6 && abs(gradients[1] - 0.8) < 1e-6)
     }
 
+    @Test func weightAverageFollowsItsRecurrence() {
+        // Against the recurrence in double, and the closed form a_n = θ + dⁿ·(a₀ − θ) for fixed θ.
+        let start = randomValues(64, seed: 7)
+        var average = WeightAverage(decay: 0.9, values: start)
+        var expected = start.map(Double.init)
+        var parameters: [Float] = []
+        for step in 0..<20 {
+            parameters = randomValues(64, seed: UInt64(10 + step))
+            average.update(toward: parameters)
+            for i in expected.indices { expected[i] = 0.9 * expected[i] + 0.1 * Double(parameters[i]) }
+        }
+        #expect(zip(average.values, expected).allSatisfy { abs(Double($0) - $1) < 1e-5 })
+        let fixed = parameters
+        for _ in 0..<30 { average.update(toward: fixed) }
+        let remaining = pow(0.9, 30.0)
+        for i in expected.indices {
+            let closedForm = Double(fixed[i]) + remaining * (expected[i] - Double(fixed[i]))
+            #expect(abs(Double(average.values[i]) - closedForm) < 1e-5)
+        }
+    }
+
     @Test func adamWFirstStepMatchesHandComputation() {
         let config = tinyConfig(dimension: 8, depth: 1, heads: 2)
         let layout = ParameterLayout(config: config)

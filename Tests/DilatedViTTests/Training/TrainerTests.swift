@@ -105,6 +105,45 @@ import Testing
         #expect("\(refused.map { $0 } as Any)".contains("different model size"))
     }
 
+    /// With a weight average the run trains exactly as without one, publishes (validates,
+    /// saves as model and best) the average, and resumes both bit for bit.
+    @Test func aWeightAverageIsPublishedWithoutChangingTraining() throws {
+        let folder = try SyntheticImageFolder(counts: ["a": 12, "b": 12, "c": 12])
+        defer { folder.remove() }
+        let plain = temporaryRun(), straight = temporaryRun(), resumed = temporaryRun()
+        defer { for url in [plain, straight, resumed] { try? FileManager.default.removeItem(at: url) } }
+        var averaged = recipe(epochs: 2)
+        averaged.weightAverageDecay = 0.8
+        try Trainer(dataRoot: folder.root, output: plain, config: tinyConfig(), recipe: recipe(epochs: 2),
+                    resume: false, loaderThreads: 0).run { _ in }
+        let full = try Trainer(dataRoot: folder.root, output: straight, config: tinyConfig(), recipe: averaged,
+                               resume: false, loaderThreads: 0)
+        try full.run { _ in }
+        let first = try Trainer(dataRoot: folder.root, output: resumed, config: tinyConfig(), recipe: averaged,
+                                resume: false, loaderThreads: 0)
+        do {
+            try first.run { event in if case .epochFinished = event { throw StopAfterFirstEpoch() } }
+        } catch is StopAfterFirstEpoch {}
+        let second = try Trainer(dataRoot: folder.root, output: resumed, config: tinyConfig(), recipe: averaged,
+                                 resume: true, loaderThreads: 0)
+        try second.run { _ in }
+
+        func tensors(_ run: URL, _ file: String) throws -> [String: Tensor] {
+            try SafeTensors(contentsOf: run.appendingPathComponent("current/" + file)).tensors
+        }
+        let raw = try tensors(straight, "training.safetensors"), published = try tensors(straight, "model.safetensors")
+        #expect(raw == (try tensors(plain, "model.safetensors")), "the average must not change the training")
+        #expect(published != raw)
+        #expect(try tensors(resumed, "training.safetensors") == raw)
+        #expect(try tensors(resumed, "model.safetensors") == published)
+        #expect(!FileManager.default.fileExists(atPath: plain.appendingPathComponent("current/training.safetensors").path))
+        // Validation read the published weights: the last epoch's accuracy is theirs.
+        #expect(second.validate().accuracy == second.history.last!.validationAccuracy)
+        #expect(second.publishedWeights.tensors == published)
+        let best = try SafeTensors(contentsOf: straight.appendingPathComponent("best/model.safetensors")).tensors
+        #expect(best == published || full.history.last!.validationAccuracy <= full.history.first!.validationAccuracy)
+    }
+
     @Test func aStudentLearnsFromItsTeachersAlone() throws {
         // The teacher learns the easy task from labels; the student sees only the teacher's
         // probabilities (weight 1), on its own crops, and must learn the task from them.

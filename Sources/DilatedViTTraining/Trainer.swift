@@ -97,7 +97,7 @@ public final class Trainer {
             if writes { try checkpoint.makeLinks() }
         } else {
             guard !resume else { throw CheckpointError.noRun(output.path) }
-            let weights = try recipe.initialWeights.map { try Self.loadInitialWeights($0, config: config) }
+            let weights = try recipe.initialWeights.map { try Self.loadInitialWeights($0, config: config, seed: recipe.seed) }
                 ?? ModelWeights(trainingInitFor: config, seed: recipe.seed)
             model = TrainingModel(config: config, weights: weights, labelSmoothing: recipe.labelSmoothing,
                                   precision: recipe.precision)
@@ -180,8 +180,9 @@ public final class Trainer {
     /// Weights of an earlier run, checked against this run's architecture. The reading
     /// policy may differ, and so may the Model v2 options (level rule, position code,
     /// pooling): a v1 model starts a v2 run with every tensor the two share, and attention
-    /// pooling's scores at zero.
-    private static func loadInitialWeights(_ path: String, config: ModelConfig) throws -> ModelWeights {
+    /// pooling's scores at zero. The run may also be deeper: the blocks past the saved depth
+    /// start as identities (below), so the grown model's first logits are the saved model's.
+    private static func loadInitialWeights(_ path: String, config: ModelConfig, seed: UInt64) throws -> ModelWeights {
         let directory = URL(fileURLWithPath: path)
         var saved = try ModelConfig(contentsOf: directory.appendingPathComponent("config.json"))
         let url = directory.appendingPathComponent("model.safetensors")
@@ -191,13 +192,21 @@ public final class Trainer {
         saved.positionCode = config.positionCode
         saved.positionSpan = config.positionSpan
         saved.pooling = config.pooling
+        if saved.depth < config.depth { saved.depth = config.depth }
         guard saved.architecture == config.architecture else { throw TrainerError.initialWeightsDiffer(path) }
         saved.architecture = savedArchitecture
         let source = try ModelWeights(contentsOf: url, config: saved)
-        // Only attention pooling's scores are new: zero scores start it as the mean pooling
-        // the v1 model was trained with (as its training initialisation does).
+        // A new block is a fresh run's block with its two residual branches' output
+        // projections zero: it adds nothing until training moves them, and since its other
+        // tensors are not zero, their gradients are not either (an all-zero block would stay
+        // zero). Only attention pooling's scores are new otherwise: zero scores start it as
+        // the mean pooling the v1 model was trained with (as its training initialisation does).
+        let fresh = ModelWeights(trainingInitFor: config, seed: seed)
         return ModelWeights(config: config) { entry, _ in
-            source.layout[entry.name].map { Array(source.values[$0.range]) } ?? [Float](repeating: 0, count: entry.count)
+            if let saved = source.layout[entry.name] { return Array(source.values[saved.range]) }
+            let isResidualOutput = entry.name.contains(".attn.proj.") || entry.name.contains(".mlp.fc2.")
+            guard entry.name.hasPrefix("blocks."), !isResidualOutput else { return [Float](repeating: 0, count: entry.count) }
+            return Array(fresh.values[fresh.layout[entry.name]!.range])
         }
     }
 
@@ -356,7 +365,7 @@ public enum TrainerError: Error, CustomStringConvertible {
         case .configDiffers(let path):
             "the run in \(path) was started with a different model size; resume it with the same one"
         case .initialWeightsDiffer(let path):
-            "the weights in \(path) belong to a different model size or label set than this run"
+            "the weights in \(path) belong to a different model size or label set than this run (only a greater --depth may differ)"
         case .teacherMismatch(let path, let reason):
             "the teacher in \(path) does not fit this run: \(reason)"
         case .invalidRecipe(let reason):

@@ -105,6 +105,47 @@ import Testing
         #expect("\(refused.map { $0 } as Any)".contains("different model size"))
     }
 
+    /// A deeper run grows from a shallower run's weights: the saved blocks are copied, the
+    /// new block starts as an identity (the grown model's logits are the saved model's, bit
+    /// for bit), and training moves its residual outputs away from zero.
+    @Test func aDeeperRunStartsFromShallowerWeightsAsTheSameFunction() throws {
+        let folder = try SyntheticImageFolder(counts: ["a": 8, "b": 8, "c": 8])
+        defer { folder.remove() }
+        let shallowRun = temporaryRun(), deepRun = temporaryRun()
+        defer { for url in [shallowRun, deepRun] { try? FileManager.default.removeItem(at: url) } }
+        let shallow = try Trainer(dataRoot: folder.root, output: shallowRun, config: tinyConfig(),
+                                  recipe: recipe(epochs: 1), resume: false, loaderThreads: 0)
+        try shallow.run { _ in }
+        var config = try tinyConfig()
+        config.depth = 2
+        var settings = recipe(epochs: 1)
+        settings.initialWeights = shallowRun.appendingPathComponent("best").path
+        let deep = try Trainer(dataRoot: folder.root, output: deepRun, config: config, recipe: settings, resume: false,
+                               loaderThreads: 0)
+        // A 4 × 4 grid of 4-pixel patches.
+        let grid = PatchGrid(rows: 4, columns: 4, patchSize: 4,
+                             values: (0..<16 * 48).map { Float(($0 * 37) % 101) / 50 - 1 })
+        let shallowLogits = DilatedViTModel(config: try tinyConfig(), weights: shallow.publishedWeights)
+            .logits(for: grid)
+        #expect(DilatedViTModel(config: config, weights: deep.publishedWeights).logits(for: grid) == shallowLogits)
+        let layout = deep.publishedWeights.layout
+        for name in ["blocks.1.attn.proj.weight", "blocks.1.mlp.fc2.weight"] {
+            #expect(deep.publishedWeights.values[layout[name]!.range].allSatisfy { $0 == 0 }, "\(name) starts at zero")
+        }
+        #expect(deep.publishedWeights.values[layout["blocks.1.attn.qkv.weight"]!.range].contains { $0 != 0 })
+        try deep.run { _ in }
+        for name in ["blocks.1.attn.proj.weight", "blocks.1.mlp.fc2.weight"] {
+            #expect(deep.publishedWeights.values[layout[name]!.range].contains { $0 != 0 }, "\(name) learns")
+        }
+        // Shallower than the saved weights is still refused.
+        var shallower = settings
+        shallower.initialWeights = deepRun.appendingPathComponent("best").path
+        #expect(throws: TrainerError.self) {
+            try Trainer(dataRoot: folder.root, output: self.temporaryRun(), config: try self.tinyConfig(),
+                        recipe: shallower, resume: false, loaderThreads: 0)
+        }
+    }
+
     /// With a weight average the run trains exactly as without one, publishes (validates,
     /// saves as model and best) the average, and resumes both bit for bit.
     @Test func aWeightAverageIsPublishedWithoutChangingTraining() throws {

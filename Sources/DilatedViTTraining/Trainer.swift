@@ -97,7 +97,8 @@ public final class Trainer {
             if writes { try checkpoint.makeLinks() }
         } else {
             guard !resume else { throw CheckpointError.noRun(output.path) }
-            let weights = try recipe.initialWeights.map { try Self.loadInitialWeights($0, config: config, seed: recipe.seed) }
+            let weights = try recipe.initialWeights
+                .map { try Self.loadInitialWeights($0, config: config, seed: recipe.seed) }
                 ?? ModelWeights(trainingInitFor: config, seed: recipe.seed)
             model = TrainingModel(config: config, weights: weights, labelSmoothing: recipe.labelSmoothing,
                                   precision: recipe.precision)
@@ -205,8 +206,10 @@ public final class Trainer {
         return ModelWeights(config: config) { entry, _ in
             if let saved = source.layout[entry.name] { return Array(source.values[saved.range]) }
             let isResidualOutput = entry.name.contains(".attn.proj.") || entry.name.contains(".mlp.fc2.")
-            guard entry.name.hasPrefix("blocks."), !isResidualOutput else { return [Float](repeating: 0, count: entry.count) }
-            return Array(fresh.values[fresh.layout[entry.name]!.range])
+            guard entry.name.hasPrefix("blocks."), !isResidualOutput, let new = fresh.layout[entry.name] else {
+                return [Float](repeating: 0, count: entry.count)
+            }
+            return Array(fresh.values[new.range])
         }
     }
 

@@ -150,7 +150,7 @@ struct Train: ParsableCommand {
         let batchText = tokensPerBatch > 0 ? "of about \(tokensPerBatch) tokens" : "of \(batch)"
         print("model: dim \(dim), depth \(depth), heads \(heads), patch \(patch) (\(patchEmbedding.rawValue)), levels \(levels) "
               + "(\(levelRule.rawValue)), \(positionCode.rawValue), \(pooling.rawValue) pooling, \(recipe.precision.rawValue) "
-              + "products; \(trainer.data.sampler.batchesPerEpoch) batches \(batchText) per epoch")
+              + "products; \(tokensPerBatch > 0 ? "about " : "")\(trainer.data.sampler.batchesPerEpoch) batches \(batchText) per epoch")
         noteSlowPrecisions([recipe.precision])
         if !teacher.isEmpty {
             print("distilling from \(teacher.joined(separator: ", ")) (weight \(distillationWeight)"

@@ -221,7 +221,6 @@ public final class Trainer {
     public func run(report: (TrainingEvent) throws -> Void) throws {
         if lock == nil && group.rank == 0 { lock = try OutputLock(folder: checkpoint.directory.path) }
         defer { lock = nil }
-        let batchesPerEpoch = data.sampler.batchesPerEpoch
         for epoch in state.epochsCompleted..<recipe.epochs {
             let clock = ContinuousClock()
             let start = clock.now
@@ -255,7 +254,7 @@ public final class Trainer {
                 batchIndex += 1
                 let elapsed = (clock.now - start).inSeconds
                 try report(.batch(TrainingProgress(
-                    epoch: epoch, epochs: recipe.epochs, batch: batchIndex, batchesPerEpoch: batchesPerEpoch,
+                    epoch: epoch, epochs: recipe.epochs, batch: batchIndex, batchesPerEpoch: plans.count,
                     loss: lossSum / Double(images), accuracy: Double(correct) / Double(images),
                     imagesPerSecond: Double(images) / elapsed, learningRate: learningRate,
                     epochSeconds: elapsed)))
@@ -330,6 +329,7 @@ public struct TrainingProgress: Sendable {
     public var epoch: Int
     public var epochs: Int
     public var batch: Int
+    /// This epoch's batches (token-balanced epochs differ in length).
     public var batchesPerEpoch: Int
     /// Running means over the epoch so far.
     public var loss: Double

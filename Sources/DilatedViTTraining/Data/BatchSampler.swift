@@ -67,7 +67,8 @@ public struct MultiResolutionBatchSampler: Sendable, Equatable {
         self.seed = seed
     }
 
-    /// Batches in an epoch (token-balanced: in the first epoch; others differ by a few).
+    /// Batches in an epoch (token-balanced: in the first epoch; each epoch draws its own grids,
+    /// so others differ, by up to a tenth with grids of 16–128 patches a side).
     public var batchesPerEpoch: Int {
         guard tokensPerBatch == nil else { return batches(epoch: 0).count }
         return dropsLastPartialBatch ? sampleCount / batchSize : (sampleCount + batchSize - 1) / batchSize

@@ -105,6 +105,27 @@ import Testing
         #expect("\(refused.map { $0 } as Any)".contains("different model size"))
     }
 
+    /// With token-balanced batches each epoch draws its own grids, so its batch count differs
+    /// from the first epoch's: the progress reports count to the epoch's own last batch.
+    @Test func progressCountsEachEpochsOwnBatches() throws {
+        let folder = try SyntheticImageFolder(counts: ["a": 16, "b": 16, "c": 16])
+        defer { folder.remove() }
+        let run = temporaryRun()
+        defer { try? FileManager.default.removeItem(at: run) }
+        var settings = recipe(epochs: 4)
+        settings.gridSides = [2, 8]
+        settings.tokensPerBatch = 64
+        let trainer = try Trainer(dataRoot: folder.root, output: run, config: tinyConfig(), recipe: settings,
+                                  resume: false, loaderThreads: 0)
+        var last: [Int: TrainingProgress] = [:]
+        try trainer.run { event in if case .batch(let progress) = event { last[progress.epoch] = progress } }
+        let counts = (0..<4).map { trainer.data.sampler.batches(epoch: $0).count }
+        #expect(Set(counts).count > 1, "the draws should give epochs of different lengths: \(counts)")
+        for epoch in 0..<4 {
+            #expect(last[epoch]?.batch == counts[epoch] && last[epoch]?.batchesPerEpoch == counts[epoch])
+        }
+    }
+
     /// A deeper run grows from a shallower run's weights: the saved blocks are copied, the
     /// new block starts as an identity (the grown model's logits are the saved model's, bit
     /// for bit), and training moves its residual outputs away from zero.

@@ -147,10 +147,12 @@ struct Train: ParsableCommand {
             print("\(trainer.unreadablePhotos.count) unreadable photos (listed on stderr) are not counted above "
                   + "and are left out of every batch")
         }
-        let batchText = tokensPerBatch > 0 ? "of about \(tokensPerBatch) tokens" : "of \(batch)"
+        let batches = trainer.data.sampler.batchesPerEpoch
+        let batchText = tokensPerBatch > 0 ? "about \(batches) batches of about \(tokensPerBatch) tokens"
+                                           : "\(batches) batches of \(batch)"
         print("model: dim \(dim), depth \(depth), heads \(heads), patch \(patch) (\(patchEmbedding.rawValue)), levels \(levels) "
               + "(\(levelRule.rawValue)), \(positionCode.rawValue), \(pooling.rawValue) pooling, \(recipe.precision.rawValue) "
-              + "products; \(tokensPerBatch > 0 ? "about " : "")\(trainer.data.sampler.batchesPerEpoch) batches \(batchText) per epoch")
+              + "products; \(batchText) per epoch")
         noteSlowPrecisions([recipe.precision])
         if !teacher.isEmpty {
             print("distilling from \(teacher.joined(separator: ", ")) (weight \(distillationWeight)"

@@ -202,11 +202,11 @@ public final class Trainer {
         // tensors are not zero, their gradients are not either (an all-zero block would stay
         // zero). Only attention pooling's scores are new otherwise: zero scores start it as
         // the mean pooling the v1 model was trained with (as its training initialisation does).
-        let fresh = ModelWeights(trainingInitFor: config, seed: seed)
+        let fresh = savedArchitecture.depth < config.depth ? ModelWeights(trainingInitFor: config, seed: seed) : nil
         return ModelWeights(config: config) { entry, _ in
             if let saved = source.layout[entry.name] { return Array(source.values[saved.range]) }
             let isResidualOutput = entry.name.contains(".attn.proj.") || entry.name.contains(".mlp.fc2.")
-            guard entry.name.hasPrefix("blocks."), !isResidualOutput, let new = fresh.layout[entry.name] else {
+            guard !isResidualOutput, let fresh, entry.name.hasPrefix("blocks."), let new = fresh.layout[entry.name] else {
                 return [Float](repeating: 0, count: entry.count)
             }
             return Array(fresh.values[new.range])

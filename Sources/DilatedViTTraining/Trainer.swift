@@ -109,10 +109,9 @@ public final class Trainer {
         model.loss.distillationWeight = recipe.distillationWeight
         self.config = config
         self.recipe = recipe
-        let stepsPerEpoch = data.sampler.batchesPerEpoch
         schedule = LearningRateSchedule(peak: recipe.learningRate,
-                                        warmupSteps: Int(recipe.warmupEpochs * Double(stepsPerEpoch)),
-                                        totalSteps: recipe.epochs * stepsPerEpoch,
+                                        warmupSteps: Int(recipe.warmupEpochs * Double(data.sampler.batchesPerEpoch)),
+                                        totalSteps: data.sampler.batchCount(epochs: recipe.epochs),
                                         minimum: recipe.minimumLearningRate)
         unreadablePhotos = data.unreadablePhotos()
         let unreadable = Set(unreadablePhotos.map(\.path))

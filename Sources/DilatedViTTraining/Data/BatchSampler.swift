@@ -74,6 +74,13 @@ public struct MultiResolutionBatchSampler: Sendable, Equatable {
         return dropsLastPartialBatch ? sampleCount / batchSize : (sampleCount + batchSize - 1) / batchSize
     }
 
+    /// Batches in the first `epochs` epochs: the length of a whole run, which the
+    /// learning-rate schedule spans (token-balanced epochs each count their own).
+    public func batchCount(epochs: Int) -> Int {
+        guard tokensPerBatch != nil else { return epochs * batchesPerEpoch }
+        return (0..<epochs).reduce(0) { $0 + batches(epoch: $1).count }
+    }
+
     /// The seed every draw of `epoch` derives from.
     public func epochSeed(_ epoch: Int) -> UInt64 {
         derivedSeed(seed, UInt64(truncatingIfNeeded: epoch))

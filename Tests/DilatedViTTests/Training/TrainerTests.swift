@@ -126,6 +126,32 @@ import Testing
         }
     }
 
+    /// The learning rate decays over the run's own batches, each token-balanced epoch counted
+    /// as long as it is: it falls at every step after the warm-up and reaches the floor at the
+    /// last one (spanning the first epoch's count four times, it would stop short of the floor
+    /// or sit on it for the last batches).
+    @Test func learningRateDecaysOverEveryEpochsOwnBatches() throws {
+        let folder = try SyntheticImageFolder(counts: ["a": 16, "b": 16, "c": 16])
+        defer { folder.remove() }
+        let run = temporaryRun()
+        defer { try? FileManager.default.removeItem(at: run) }
+        var settings = recipe(epochs: 4)
+        settings.gridSides = [2, 8]
+        settings.tokensPerBatch = 64
+        let trainer = try Trainer(dataRoot: folder.root, output: run, config: tinyConfig(), recipe: settings,
+                                  resume: false, loaderThreads: 0)
+        var rates: [Float] = []
+        try trainer.run { event in if case .batch(let progress) = event { rates.append(progress.learningRate) } }
+        let counts = (0..<4).map { trainer.data.sampler.batches(epoch: $0).count }
+        #expect(rates.count == counts.reduce(0, +) && rates.count != 4 * counts[0], "epochs of \(counts) batches")
+        let warmup = Int(settings.warmupEpochs * Double(counts[0]))
+        let decay = rates[warmup...]
+        #expect(zip(decay, decay.dropFirst()).allSatisfy { $0 > $1 }, "\(decay)")
+        let schedule = LearningRateSchedule(peak: settings.learningRate, warmupSteps: warmup, totalSteps: rates.count,
+                                            minimum: settings.minimumLearningRate)
+        #expect(rates.last! == schedule.learningRate(atStep: rates.count - 1))
+    }
+
     /// A deeper run grows from a shallower run's weights: the saved blocks are copied, the
     /// new block starts as an identity (the grown model's logits are the saved model's, bit
     /// for bit), and training moves its residual outputs away from zero.

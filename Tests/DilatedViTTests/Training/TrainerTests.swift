@@ -106,8 +106,11 @@ import Testing
     }
 
     /// With token-balanced batches each epoch draws its own grids, so its batch count differs
-    /// from the first epoch's: the progress reports count to the epoch's own last batch.
-    @Test func progressCountsEachEpochsOwnBatches() throws {
+    /// from the first epoch's: the progress reports count to the epoch's own last batch, and the
+    /// learning rate decays over the run's own batches — it falls at every step after the
+    /// warm-up and reaches the schedule's last step at the last batch (spanning the first
+    /// epoch's count four times, it would stop short of the floor or sit on it at the end).
+    @Test func eachEpochCountsItsOwnBatches() throws {
         let folder = try SyntheticImageFolder(counts: ["a": 16, "b": 16, "c": 16])
         defer { folder.remove() }
         let run = temporaryRun()
@@ -118,32 +121,19 @@ import Testing
         let trainer = try Trainer(dataRoot: folder.root, output: run, config: tinyConfig(), recipe: settings,
                                   resume: false, loaderThreads: 0)
         var last: [Int: TrainingProgress] = [:]
-        try trainer.run { event in if case .batch(let progress) = event { last[progress.epoch] = progress } }
+        var rates: [Float] = []
+        try trainer.run { event in
+            if case .batch(let progress) = event {
+                last[progress.epoch] = progress
+                rates.append(progress.learningRate)
+            }
+        }
         let counts = (0..<4).map { trainer.data.sampler.batches(epoch: $0).count }
         #expect(Set(counts).count > 1, "the draws should give epochs of different lengths: \(counts)")
         for epoch in 0..<4 {
             #expect(last[epoch]?.batch == counts[epoch] && last[epoch]?.batchesPerEpoch == counts[epoch])
         }
-    }
-
-    /// The learning rate decays over the run's own batches, each token-balanced epoch counted
-    /// as long as it is: it falls at every step after the warm-up and reaches the floor at the
-    /// last one (spanning the first epoch's count four times, it would stop short of the floor
-    /// or sit on it for the last batches).
-    @Test func learningRateDecaysOverEveryEpochsOwnBatches() throws {
-        let folder = try SyntheticImageFolder(counts: ["a": 16, "b": 16, "c": 16])
-        defer { folder.remove() }
-        let run = temporaryRun()
-        defer { try? FileManager.default.removeItem(at: run) }
-        var settings = recipe(epochs: 4)
-        settings.gridSides = [2, 8]
-        settings.tokensPerBatch = 64
-        let trainer = try Trainer(dataRoot: folder.root, output: run, config: tinyConfig(), recipe: settings,
-                                  resume: false, loaderThreads: 0)
-        var rates: [Float] = []
-        try trainer.run { event in if case .batch(let progress) = event { rates.append(progress.learningRate) } }
-        let counts = (0..<4).map { trainer.data.sampler.batches(epoch: $0).count }
-        #expect(rates.count == counts.reduce(0, +) && rates.count != 4 * counts[0], "epochs of \(counts) batches")
+        #expect(rates.count == counts.reduce(0, +) && rates.count != 4 * counts[0])
         let warmup = Int(settings.warmupEpochs * Double(counts[0]))
         let decay = rates[warmup...]
         #expect(zip(decay, decay.dropFirst()).allSatisfy { $0 > $1 }, "\(decay)")

@@ -77,8 +77,7 @@ public struct MultiResolutionBatchSampler: Sendable, Equatable {
     /// Batches in the first `epochs` epochs: the length of a whole run, which the
     /// learning-rate schedule spans (token-balanced epochs each count their own).
     public func batchCount(epochs: Int) -> Int {
-        guard tokensPerBatch != nil else { return epochs * batchesPerEpoch }
-        return (0..<epochs).reduce(0) { $0 + batches(epoch: $1).count }
+        (0..<epochs).reduce(0) { $0 + batches(epoch: $1).count }
     }
 
     /// The seed every draw of `epoch` derives from.

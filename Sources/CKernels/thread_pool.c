@@ -59,8 +59,6 @@ static void run_claimed(uint32_t generation) {
 }
 
 static void *worker_main(void *unused) {
-    // Named for top and /proc; a new thread would otherwise inherit its creator's name.
-    pthread_setname_np(pthread_self(), "dvit-pool");
     (void)unused;
     uint32_t seen = 0;
     for (;;) {
@@ -94,6 +92,9 @@ static void start_workers(void) {
         const int failed = pthread_create(&thread, &attributes, worker_main, NULL);
         pthread_attr_destroy(&attributes);
         if (failed) break;  // fewer workers: the caller runs whatever they leave
+        // Named for top and /proc by its creator, at once: a new thread inherits the creator's
+        // name ("dvit-photo"), and on a busy machine it may not run for a while to rename itself.
+        pthread_setname_np(thread, "dvit-pool");
     }
 }
 

@@ -14,12 +14,17 @@ import os
 import sys
 
 
-def probabilities(path):
+def read_classifications(path):
+    """`dvit classify --json -k 6` output as photo → label → probability. A photo is named by its
+    label folder and file name without extension ("sea/10114"), so readings of re-encoded copies
+    of the same photos (label_shift.py) match; its label is the part before the slash."""
     rows = {}
     with open(path) as lines:
         for line in lines:
             row = json.loads(line)
-            rows[row["path"]] = {entry["label"]: entry["probability"] for entry in row["labels"]}
+            label = os.path.basename(os.path.dirname(row["path"]))
+            stem = os.path.splitext(os.path.basename(row["path"]))[0]
+            rows[f"{label}/{stem}"] = {entry["label"]: entry["probability"] for entry in row["labels"]}
     return rows
 
 
@@ -27,12 +32,12 @@ def main():
     files = sys.argv[1:]
     if not files:
         raise SystemExit(__doc__)
-    models = {os.path.basename(f): probabilities(f) for f in files}
+    models = {os.path.basename(f): read_classifications(f) for f in files}
     photos = sorted(next(iter(models.values())))
     for name, rows in models.items():
         if sorted(rows) != photos:
             raise SystemExit(f"{name}: not the same photos as {files[0]}")
-    truth = {photo: os.path.basename(os.path.dirname(photo)) for photo in photos}
+    truth = {photo: photo.split("/")[0] for photo in photos}
 
     def predicted(names, photo):
         total = {}
@@ -49,12 +54,12 @@ def main():
     for size in range(1, len(names) + 1):
         for group in itertools.combinations(names, size):
             report(group)
+    alone = {name: {p: predicted([name], p) for p in photos} for name in names}
     for a, b in itertools.combinations(names, 2):
-        only_a = sum(predicted([a], p) == truth[p] != predicted([b], p) for p in photos)
-        only_b = sum(predicted([b], p) == truth[p] != predicted([a], p) for p in photos)
-        neither = sum(predicted([a], p) != truth[p] and predicted([b], p) != truth[p] for p in photos)
+        only_a = sum(alone[a][p] == truth[p] != alone[b][p] for p in photos)
+        only_b = sum(alone[b][p] == truth[p] != alone[a][p] for p in photos)
+        neither = sum(alone[a][p] != truth[p] != alone[b][p] for p in photos)
         print(f"{a} right, {b} wrong: {only_a}; the reverse: {only_b}; both wrong: {neither}")
-
 
 if __name__ == "__main__":
     main()

@@ -32,17 +32,10 @@ def upscale(source, target, side):
 
 
 def log_probabilities(path):
-    """Photo key (label/stem) → label → log-probability, from `dvit classify --json -k 6`."""
-    import json
+    from ensemble_accuracy import read_classifications
 
-    rows = {}
-    with open(path) as lines:
-        for line in lines:
-            row = json.loads(line)
-            label = os.path.basename(os.path.dirname(row["path"]))
-            stem = os.path.splitext(os.path.basename(row["path"]))[0]
-            rows[f"{label}/{stem}"] = {e["label"]: math.log(max(e["probability"], 1e-12)) for e in row["labels"]}
-    return rows
+    return {photo: {label: math.log(max(p, 1e-12)) for label, p in row.items()}
+            for photo, row in read_classifications(path).items()}
 
 
 def compare(small_path, large_path):

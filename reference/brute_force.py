@@ -170,3 +170,54 @@ def forward_from_patch_embedding(cfg, state, embedded_patches, rows, cols, mode=
     logits = head_w @ features + head_b
     token_logits = np.array([head_w @ (N * weights[t] * z[t]) + head_b for t in range(N)])
     return {"z": z, "weights": weights, "features": features, "logits": logits, "token_logits": token_logits}
+
+
+def coarse_view(patches, p, view_rows, view_cols):
+    """Model v2 coarse view by plain loops: view pixel (Y, X) of a (view_rows·p × view_cols·p) image is the
+    mean of the source image over [Y·ry, (Y+1)·ry) × [X·rx, (X+1)·rx), each source pixel weighted by the
+    area it shares with that box. patches: (rows, cols, 3p²) numpy; returns (view_rows, view_cols, 3p²)."""
+    rows, cols, _ = patches.shape
+    H, W, h, w = rows * p, cols * p, view_rows * p, view_cols * p
+    ry, rx = H / h, W / w
+
+    def pixel(y, x, c):
+        return patches[y // p, x // p, c * p * p + (y % p) * p + x % p]
+
+    def overlap(a0, a1, b0, b1):
+        return max(0.0, min(a1, b1) - max(a0, b0))
+
+    out = np.zeros((view_rows, view_cols, 3 * p * p))
+    for Y in range(h):
+        ys = [(y, overlap(y, y + 1, Y * ry, (Y + 1) * ry)) for y in range(int(Y * ry), min(H, int((Y + 1) * ry) + 1))]
+        for X in range(w):
+            xs = [(x, overlap(x, x + 1, X * rx, (X + 1) * rx)) for x in range(int(X * rx), min(W, int((X + 1) * rx) + 1))]
+            for c in range(3):
+                total = sum(wy * wx * pixel(y, x, c) for y, wy in ys for x, wx in xs)
+                out[Y // p, X // p, c * p * p + (Y % p) * p + X % p] = total / (ry * rx)
+    return out
+
+
+def joint_pool(cfg, state, z, zv, rows, cols, view_rows, view_cols):
+    """Attention pooling over a grid's final rows z (N, D) and its coarse view's zv (Nv, D) in one softmax
+    per head (the view's scores + log(N/Nv)), by loops. Returns dict(features, logits, token_logits)."""
+    st = {n: np.asarray(t.detach().double().numpy() if hasattr(t, "detach") else t, dtype=np.float64)
+          for n, t in state.items()}
+    D, H = cfg["dim"], cfg["heads"]
+    N, Nv, dh = rows * cols, view_rows * view_cols, D // H
+    rows_all = np.concatenate([z, zv])
+    offsets = [0.0] * N + [math.log(N / Nv)] * Nv
+    scores = rows_all @ st["pool.score.weight"].T + st["pool.score.bias"]
+    weights = np.zeros((N + Nv, D))
+    for h in range(H):
+        e = [math.exp(scores[t, h] + offsets[t]) for t in range(N + Nv)]
+        for t in range(N + Nv):
+            weights[t, h * dh:(h + 1) * dh] = e[t] / sum(e)
+    features = np.array([sum(weights[t, c] * rows_all[t, c] for t in range(N + Nv)) for c in range(D)])
+    head_w, head_b = st["head.weight"], st["head.bias"]
+    # Grid token (i, j) hands its share to the view token holding its centre: row ⌊(2i+1)·view_rows / 2rows⌋.
+    owner = [((2 * (t // cols) + 1) * view_rows // (2 * rows)) * view_cols + (2 * (t % cols) + 1) * view_cols // (2 * cols)
+             for t in range(N)]
+    held = [owner.count(u) for u in range(Nv)]
+    token_logits = np.array([head_w @ (N * (weights[t] * z[t] + weights[N + owner[t]] * zv[owner[t]] / held[owner[t]]))
+                             + head_b for t in range(N)])
+    return {"features": features, "logits": head_w @ features + head_b, "token_logits": token_logits}

@@ -14,7 +14,9 @@ Conventions (the shared contract with the Swift engine):
 - Model v2 (config "format": "dilatedvit-v2") adds three named options, each defaulting to v1:
   level_rule "fixed" | "to_grid" (grid_levels), position_code "sincos2d" | "sincos2d_normalised" with
   position_span (position_scale), pooling "mean" | "attention" (tensors pool.score.weight (H, D),
-  pool.score.bias (H)). A v1 config computes exactly what it computed before.
+  pool.score.bias (H)), and coarse_view_tokens (0 | a budget; needs attention pooling: a grid with more
+  tokens is read beside its area-averaged view, pooled in one softmax; coarse_view, MODEL.md §9.4).
+  A v1 config computes exactly what it computed before.
 """
 from __future__ import annotations
 
@@ -65,6 +67,9 @@ def validate_config(cfg: dict) -> dict:
     span = cfg.get("position_span", 16)
     need(isinstance(span, int) and not isinstance(span, bool) and span > 0, f"position_span {span!r}: a positive int")
     need(cfg.get("pooling", "mean") in POOLINGS, f"pooling {cfg.get('pooling')!r} not in {POOLINGS}")
+    view = cfg.get("coarse_view_tokens", 0)
+    need(isinstance(view, int) and not isinstance(view, bool) and view >= 0, f"coarse_view_tokens {view!r}: an int >= 0")
+    need(view == 0 or cfg.get("pooling") == "attention", "coarse_view_tokens needs pooling 'attention'")
     v2 = version2_keys(cfg)
     need(not (fmt == FORMAT and v2), f"{v2[0] if v2 else ''} needs format {FORMAT_V2!r} (config says {fmt!r})")
     return cfg
@@ -72,7 +77,8 @@ def validate_config(cfg: dict) -> dict:
 
 def version2_keys(cfg: dict) -> list[str]:
     """The config keys set to a Model v2 value (any of them needs format dilatedvit-v2)."""
-    return ([k for k, v1 in (("level_rule", "fixed"), ("position_code", "sincos2d"), ("pooling", "mean"))
+    return ([k for k, v1 in (("level_rule", "fixed"), ("position_code", "sincos2d"), ("pooling", "mean"),
+                             ("coarse_view_tokens", 0))
              if cfg.get(k, v1) != v1])
 
 
@@ -335,6 +341,62 @@ def image_to_patch_grid(image: torch.Tensor, p: int) -> torch.Tensor:
     return image.reshape(3, rows, p, cols, p).permute(1, 3, 0, 2, 4).reshape(rows, cols, 3 * p * p)
 
 
+def patch_grid_to_image(patches: torch.Tensor) -> torch.Tensor:
+    """The inverse of image_to_patch_grid: (rows, cols, 3p²) -> (3, rows·p, cols·p)."""
+    rows, cols, f = patches.shape
+    p = math.isqrt(f // 3)
+    return patches.reshape(rows, cols, 3, p, p).permute(2, 0, 3, 1, 4).reshape(3, rows * p, cols * p)
+
+
+def working_grid(width: int, height: int, p: int, max_tokens: int) -> tuple[int, int]:
+    """(rows, cols) of Swift's WorkingResolution without upscaling: the largest scale k ≤ 1 whose grid
+    (each side round(side·k/p) patches, clamped to [1, side div p]) has at most max_tokens tokens."""
+    cap_r, cap_c = max(1, height // p), max(1, width // p)
+
+    def grid(k):
+        def side(pixels, cap):
+            patches = math.floor(pixels * k / p + 0.5)     # Swift's rounded(): half away from zero
+            return cap if patches >= cap else max(1, patches)
+        return side(height, cap_r), side(width, cap_c)
+
+    lo, hi = 0.0, min((math.sqrt(max_tokens) + 1) * p / min(width, height) * 2, 1.0)
+    top = grid(hi)
+    if top[0] * top[1] <= max_tokens:
+        return top
+    for _ in range(200):
+        if not hi - lo > 1e-15 * hi:
+            break
+        mid = (lo + hi) / 2
+        r, c = grid(mid)
+        if r * c <= max_tokens:
+            lo = mid
+        else:
+            hi = mid
+    return grid(lo)
+
+
+def area_matrix(source: int, target: int, dtype=torch.float64) -> torch.Tensor:
+    """(target, source) area-averaging weights: target pixel t covers [t·r, (t+1)·r), r = source/target,
+    and takes each source pixel [s, s+1) with weight overlap / r."""
+    r = source / target
+    t = torch.arange(target, dtype=dtype).view(-1, 1)
+    s = torch.arange(source, dtype=dtype).view(1, -1)
+    return (torch.minimum(s + 1, (t + 1) * r) - torch.maximum(s, t * r)).clamp(min=0) / r
+
+
+def coarse_view(patches: torch.Tensor, budget: int):
+    """Model v2 coarse view (MODEL.md §9.4): None when the grid has at most `budget` tokens (or budget 0);
+    else the grid's image area-averaged to working_grid(…, budget) patches, as a patch grid."""
+    rows, cols, f = patches.shape
+    if budget == 0 or rows * cols <= budget:
+        return None
+    p = math.isqrt(f // 3)
+    vr, vc = working_grid(cols * p, rows * p, p, budget)
+    image = patch_grid_to_image(patches)
+    ay, ax = area_matrix(rows * p, vr * p, patches.dtype), area_matrix(cols * p, vc * p, patches.dtype)
+    return image_to_patch_grid(ay @ image @ ax.T, p)
+
+
 def normalize_rgb8(rgb: torch.Tensor, mean, std) -> torch.Tensor:
     """DESIGN step 1: (H, W, 3) uint8 -> (3, H, W) float, (x/255 − mean)/std per channel."""
     x = rgb.permute(2, 0, 1).to(torch.float32) / 255.0
@@ -455,6 +517,19 @@ class DilatedViT(nn.Module):
             x = blk(x, rows, cols, core, levels)
         return self.norm(x)
 
+    def view_tokens(self, patches: torch.Tensor, mode=None):
+        """The coarse view's final-LayerNorm rows (Nv, D), or None when the grid has no view."""
+        view = coarse_view(patches, self.config.get("coarse_view_tokens", 0))
+        return None if view is None else self.forward_tokens(view, mode)
+
+    def joint_weights(self, z: torch.Tensor, zv: torch.Tensor):
+        """Attention pooling over the grid's rows z (N, D) and the view's zv (Nv, D) in one softmax per head,
+        the view's scores raised by log(N / Nv): channel weights (N, D) and (Nv, D)."""
+        n, nv = z.shape[0], zv.shape[0]
+        scores = torch.cat([self.pool.score(z), self.pool.score(zv) + math.log(n / nv)])
+        a = torch.softmax(scores, dim=0).repeat_interleave(z.shape[1] // self.pool.heads, dim=1)
+        return a[:n], a[n:]
+
     def pool_weights(self, z: torch.Tensor) -> torch.Tensor:
         """(N, D) per-token, per-channel pooling weights w (f = Σ_t w_t ⊙ z_t): 1/N (mean) or a[t, c div dh]."""
         if self.pooling == "mean":
@@ -468,12 +543,31 @@ class DilatedViT(nn.Module):
 
     def forward_features(self, patches: torch.Tensor, mode=None) -> torch.Tensor:
         """Pooled feature vector (D,) before the head."""
-        return self.pool_tokens(self.forward_tokens(patches, mode))
+        z, zv = self.forward_tokens(patches, mode), self.view_tokens(patches, mode)
+        if zv is None:
+            return self.pool_tokens(z)
+        w, wv = self.joint_weights(z, zv)
+        return (w * z).sum(dim=0) + (wv * zv).sum(dim=0)
 
     def token_logits(self, patches: torch.Tensor, mode=None) -> torch.Tensor:
-        """(N, classes): row t = head(N·w_t ⊙ z_t); their mean over tokens is the logits (dvit explain)."""
-        z = self.forward_tokens(patches, mode)
-        return self.head(z.shape[0] * self.pool_weights(z) * z)
+        """(N, classes): row t = head(N·w_t ⊙ z_t), plus with a coarse view N times the view term w_u ⊙ z_u of
+        the view token u holding t's centre, over the number of grid tokens it holds; their mean over tokens
+        is the logits (dvit explain)."""
+        z, zv = self.forward_tokens(patches, mode), self.view_tokens(patches, mode)
+        n = z.shape[0]
+        if zv is None:
+            return self.head(n * self.pool_weights(z) * z)
+        w, wv = self.joint_weights(z, zv)
+        rows, cols, _ = patches.shape
+        view = coarse_view(patches, self.config["coarse_view_tokens"])
+        vr, vc = view.shape[0], view.shape[1]
+        # Centre of grid row i at (i + ½)/rows of the height; view row ⌊that · vr⌋.
+        owner_r = torch.floor((torch.arange(rows, dtype=torch.float64) + 0.5) * vr / rows).long()
+        owner_c = torch.floor((torch.arange(cols, dtype=torch.float64) + 0.5) * vc / cols).long()
+        owners = (owner_r.view(-1, 1) * vc + owner_c.view(1, -1)).reshape(-1)
+        held = torch.bincount(owners, minlength=vr * vc).to(z.dtype)
+        shares = (wv * zv) / held.view(-1, 1)
+        return self.head(n * (w * z + shares[owners]))
 
     def forward(self, patches: torch.Tensor, mode=None) -> torch.Tensor:
         """Logits (classes,). mode: 'dilated' | 'dense' | a core callable; default from the config."""

@@ -53,6 +53,9 @@ CASES.update({
     # hMLP stem p = 8 at 7×9: (2,1) (4,2) + (8,4) (16,8); scale 16/9.
     "v2-hmlp-p8":   (32, 2, 4, 8, 4, [(2, 1), (4, 2)], (7, 9), SCENES[:5], torch.float32, 14, "hmlp",
                      {**V2_ALL, "position_span": 16}),
+    # coarse view: 9×14 (126 tokens) over a budget of 20 -> a 4×5 view (18×28 px -> 8×10 px: 2.25 × 2.8).
+    "v2-view":      (24, 2, 3, 2, 2, [(2, 1), (4, 2)], (9, 14), SCENES[:4], torch.float32, 15, "linear",
+                     {**V2_ALL, "position_span": 16, "coarse_view_tokens": 20}),
 })
 
 
@@ -64,13 +67,14 @@ def make_config(dim, depth, heads, patch, mlp_ratio, levels, grid, labels, patch
     v2 = dict(v2 or {})
     rule = {} if not v2 else {"level_rule": v2.get("level_rule", "fixed")}
     span = {} if not v2 else {"position_span": v2.get("position_span", 16)}
+    view = {"coarse_view_tokens": v2["coarse_view_tokens"]} if v2.get("coarse_view_tokens") else {}
     cfg = {
         "format": "dilatedvit-v2" if v2 else "dilatedvit-v1",
         "dim": dim, "depth": depth, "heads": heads, "patch_size": patch,
         **embedding, "mlp_ratio": mlp_ratio,
         "levels": [{"segment": s, "dilation": r} for s, r in levels], **rule,
         "attention": "dilated", "position_code": v2.get("position_code", "sincos2d"), **span,
-        "pooling": v2.get("pooling", "mean"), "layer_norm_eps": 1e-6,
+        "pooling": v2.get("pooling", "mean"), **view, "layer_norm_eps": 1e-6,
         "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5], "labels": list(labels),
         "train_resolution": max(grid) * patch, "default_max_tokens": 1024,
     }
@@ -182,10 +186,12 @@ def build_v2_case(name, cfg, grid, wdtype, seed, out):
     with torch.no_grad():
         p64 = patches.double()
         z = model.forward_tokens(p64, "dilated")
-        features = model.pool_tokens(z)
+        features = model.forward_features(p64, "dilated")
         logits = model.head(features)
         token_logits = model.token_logits(p64, "dilated")
-        pool_weights = torch.softmax(model.pool.score(z), dim=0)          # (N, H)
+        pool_weights = torch.softmax(model.pool.score(z), dim=0)          # (N, H); with a view, the grid's part:
+        if model.view_tokens(p64) is not None:
+            pool_weights = model.joint_weights(z, model.view_tokens(p64, "dilated"))[0][:, ::dim // heads]
         logits_dense = model(p64, "dense")
         token_logits_dense = model.token_logits(p64, "dense")
         embedded = model.embed(p64)
@@ -197,6 +203,17 @@ def build_v2_case(name, cfg, grid, wdtype, seed, out):
         patch_emb = model._embed_patches(p64).reshape(N, dim)
         brute = bf.forward_from_patch_embedding(cfg, stored, patch_emb.numpy(), rows, cols, "dilated")
         brute_dense = bf.forward_from_patch_embedding(cfg, stored, patch_emb.numpy(), rows, cols, "dense")
+        view = dv.coarse_view(p64, cfg.get("coarse_view_tokens", 0))
+        view_diffs = {}
+        if view is not None:
+            # The grid's and the view's final rows by loops, pooled jointly by loops (brute_force.joint_pool).
+            vr, vc = view.shape[0], view.shape[1]
+            view_brute = bf.coarse_view(p64.numpy(), patch, vr, vc)
+            view_diffs["view_patches"] = max_diff(view, torch.from_numpy(view_brute))
+            view_emb = model._embed_patches(view).reshape(vr * vc, dim).numpy()
+            for result, mode in ((brute, "dilated"), (brute_dense, "dense")):
+                zv = bf.forward_from_patch_embedding(cfg, stored, view_emb, vr, vc, mode)["z"]
+                result.update(bf.joint_pool(cfg, stored, result["z"], zv, rows, cols, vr, vc))
         emb_b = patch_emb.numpy() + bf.position_code(rows, cols, dim, cfg["position_code"], cfg["position_span"])
         np_ = lambda t: torch.from_numpy(t)   # noqa: E731
         diffs = {
@@ -213,17 +230,18 @@ def build_v2_case(name, cfg, grid, wdtype, seed, out):
             "mean(token_logits) - logits": max_diff(token_logits.mean(dim=0), logits),
             "mean(token_logits_dense) - logits_dense": max_diff(token_logits_dense.mean(dim=0), logits_dense),
             # The dense mode is the single level (max(R, K), 1) with no level rule.
-            "dense == single level": max_diff(logits_dense, model.head(model.pool_tokens(
-                model.forward_tokens(p64, lambda q, k, v, r, c, h, lv: dv.dilated_attention(
-                    q, k, v, r, c, h, [(max(rows, cols), 1)]))))),
+            "dense == single level": max_diff(logits_dense, model.head(model.forward_features(
+                p64, lambda q, k, v, r, c, h, lv: dv.dilated_attention(q, k, v, r, c, h, [(max(r, c), 1)])))),
         }
+        diffs.update(view_diffs)
         bad = {k: v for k, v in diffs.items() if not v < 1e-10}
         assert not bad, (name, bad)
 
     io = {"patches": patches, "logits": logits, "logits_dense": logits_dense, "features": features,
           "embedded": embedded, "attn_q": attn_q, "attn_k": attn_k, "attn_v": attn_v, "attn_out": attn_out,
           "attn_out_grid": attn_out_grid, "grid_levels": torch.tensor(glevels, dtype=torch.float64),
-          "token_logits": token_logits, "token_logits_dense": token_logits_dense, "pool_weights": pool_weights}
+          "token_logits": token_logits, "token_logits_dense": token_logits_dense, "pool_weights": pool_weights,
+          **({} if view is None else {"view_patches": view})}
     io = {k: v.to(torch.float32).contiguous() for k, v in io.items()}
     write_case(out, name, cfg, stored, io)
     print(f"{name:13s} grid {rows}x{cols} D={dim} H={heads} p={patch} {cfg.get('patch_embedding', 'linear')} "

@@ -87,4 +87,26 @@ import Testing
         let rows = fixture.model.tokenLogits(for: fixture.grid, attention: .dilated)
         #expect(maxAbsDifference(rows, expected) < 2e-5 * max(1, expected.map(abs).max()!))
     }
+
+    /// The coarse view (MODEL.md §9.4) of the cases that have one: its pixels, built whole
+    /// and from strips of the grid summed (as sequence-parallel ranks build it), against
+    /// the reference's area averaging. The logits above already include the view.
+    @Test(arguments: cases)
+    func coarseViewMatches(_ name: String) throws {
+        let fixture = try Fixture(name)
+        guard let expected = fixture.io["view_patches"] else { return }
+        let grid = fixture.grid, config = fixture.model.config
+        var whole = try #require(CoarseView(rows: grid.rows, columns: grid.columns, patchSize: grid.patchSize,
+                                            budget: config.coarseViewTokens))
+        whole.add(grid, firstRow: 0)
+        #expect([whole.resolution.rows, whole.resolution.columns] == Array(expected.shape.prefix(2)))
+        #expect(maxAbsDifference(whole.grid.values, expected.values) < 1e-5)
+        var pieces = try #require(CoarseView(rows: grid.rows, columns: grid.columns, patchSize: grid.patchSize,
+                                             budget: config.coarseViewTokens))
+        for range in [0..<2, 2..<3, 3..<grid.rows] { pieces.add(grid.rows(range), firstRow: range.lowerBound) }
+        #expect(maxAbsDifference(pieces.grid.values, expected.values) < 1e-5)
+        // A grid within the budget has no view.
+        #expect(CoarseView(rows: grid.rows, columns: grid.columns, patchSize: grid.patchSize,
+                           budget: grid.tokenCount) == nil)
+    }
 }

@@ -5,14 +5,20 @@ extension DilatedViTModel {
     /// `logits(for:)`, up to float rounding. A rank holds its rows widened to whole attention
     /// tiles, not the grid; it exchanges halo rows with its neighbours and the wide levels'
     /// lattice keys and values with every rank, once per block, and the pooled features with
-    /// one gather and one sum.
+    /// one gather and one sum (a coarse view: one more sum, of its pixels, before the blocks).
     public func logits(forStrip strip: PatchGrid, of strips: GridStrips, in group: any ProcessGroup,
                        attention: AttentionMode? = nil) -> StripLogits {
         precondition(strips.ranks == group.size, "GridStrips for \(strips.ranks) ranks in a group of \(group.size)")
         precondition(strips.ranks <= strips.gridRows,
                      "a grid of \(strips.gridRows) rows cannot be cut into \(strips.ranks) strips")
+        // The coarse view (MODEL.md §9.4): every rank adds its rows, one sum, one rank reads it.
+        var view = CoarseView(rows: strips.gridRows, columns: strips.gridColumns, patchSize: config.patchSize,
+                              budget: config.coarseViewTokens)
+        view?.add(strip, firstRow: strips.rows(of: group.rank).lowerBound)
+        view?.combine(in: group)
+        let reading = group.rank == 0 ? view.map { read($0, gridTokens: strips.gridRows * strips.gridColumns, attention: attention) } : nil
         return forward(strip, of: strips, in: group, attention: attention) { workspace, exchange in
-            let features = pool(workspace, tokens: exchange.ownTokens, in: group)
+            let features = pool(workspace, tokens: exchange.ownTokens, in: group, view: reading)
             return StripLogits(logits: logits(forFeatures: features), haloBytes: exchange.haloBytes,
                                latticeBytes: exchange.latticeBytes, depth: config.depth)
         }

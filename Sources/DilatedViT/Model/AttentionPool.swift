@@ -23,12 +23,14 @@ package struct AttentionPool {
         totals = [Double](repeating: 0, count: dimension)
     }
 
-    /// Adds `count` rows `z` (`count × D`) with their scores (`count × H`).
-    package mutating func add(_ rows: UnsafePointer<Float>, scores: UnsafePointer<Float>, count: Int) {
+    /// Adds `count` rows `z` (`count × D`) with their scores (`count × H`), each score raised
+    /// by `scoreOffset` (a coarse view's rows count `log(N/Nview)` more: MODEL.md §9.4).
+    package mutating func add(_ rows: UnsafePointer<Float>, scores: UnsafePointer<Float>, count: Int,
+                              scoreOffset: Float = 0) {
         let d = totals.count, dh = headDimension
         for h in 0..<heads {
             var blockMaximum = -Float.infinity
-            for t in 0..<count { blockMaximum = max(blockMaximum, scores[t * heads + h]) }
+            for t in 0..<count { blockMaximum = max(blockMaximum, scores[t * heads + h] + scoreOffset) }
             let maximum = max(maxima[h], blockMaximum)
             if maximum > maxima[h] && sums[h] > 0 {
                 let rescale = Double(exp(maxima[h] - maximum))
@@ -37,7 +39,7 @@ package struct AttentionPool {
             }
             maxima[h] = maximum
             for t in 0..<count {
-                let weight = exp(scores[t * heads + h] - maximum)
+                let weight = exp(scores[t * heads + h] + scoreOffset - maximum)
                 sums[h] += Double(weight)
                 let row = rows + t * d
                 for c in h * dh..<(h + 1) * dh { totals[c] += Double(weight * row[c]) }
@@ -75,12 +77,12 @@ package struct AttentionPool {
         (0..<totals.count).map { Float(totals[$0] / sums[$0 / headDimension]) }
     }
 
-    /// Overwrites `count` rows of scores (`count × H`) with their final weights `a[t][h]`:
-    /// valid once every token has been added.
-    package func weights(replacing scores: UnsafeMutablePointer<Float>, count: Int) {
+    /// Overwrites `count` rows of scores (`count × H`), added with `scoreOffset`, with their
+    /// final weights `a[t][h]`: valid once every token has been added.
+    package func weights(replacing scores: UnsafeMutablePointer<Float>, count: Int, scoreOffset: Float = 0) {
         for t in 0..<count {
             for h in 0..<heads {
-                scores[t * heads + h] = Float(Double(exp(scores[t * heads + h] - maxima[h])) / sums[h])
+                scores[t * heads + h] = Float(Double(exp(scores[t * heads + h] + scoreOffset - maxima[h])) / sums[h])
             }
         }
     }

@@ -52,10 +52,12 @@ public final class DilatedViTModel: Sendable {
                       weightsURL: directory.appendingPathComponent("model.safetensors"), precision: precision)
     }
 
-    /// The pooled `D`-vector fed to the head: final LayerNorm, then the mean over tokens.
+    /// The pooled `D`-vector fed to the head: final LayerNorm, then the pool over tokens (with
+    /// a coarse view's tokens, for a grid larger than the config's `coarse_view_tokens`).
     /// `attention` defaults to the config's mode.
     public func features(for grid: PatchGrid, attention: AttentionMode? = nil) -> [Float] {
-        forward(grid, attention: attention) { pool($0) }
+        let view = coarseView(of: grid, attention: attention)
+        return forward(grid, attention: attention) { pool($0, view: view) }
     }
 
     /// Each token's share of the logits: `tokenCount × classCount` floats, row-major (token
@@ -65,12 +67,16 @@ public final class DilatedViTModel: Sendable {
     /// Pooling is a weighted sum `f = Σ_t w_t ⊙ z_t` of the final-LayerNorm rows `z_t` and the
     /// head is linear, so row `t` is the head applied to `N·w_t ⊙ z_t`: with mean pooling
     /// (`w_t = 1/N`) the head of `z_t` itself; with attention pooling, `z_t` scaled channel by
-    /// channel by `N` times its head's weight (MODEL.md §9.3).
+    /// channel by `N` times its head's weight (MODEL.md §9.3). A coarse view's term `w_u ⊙ z_u`
+    /// is shared evenly by the grid tokens whose centres lie in view token `u` (§9.4).
     public func tokenLogits(for grid: PatchGrid, attention: AttentionMode? = nil) -> [Float] {
-        forward(grid, attention: attention) { workspace in
+        let view = coarseView(of: grid, attention: attention)
+        return forward(grid, attention: attention) { workspace in
             let d = config.dimension, heads = config.heads, dh = config.headDimension
             // Attention pooling needs every token's score before any weight is final.
-            let pool: AttentionPool? = layers.pool.map { attentionPool(workspace, scores: $0) }
+            var pool: AttentionPool? = layers.pool.map { attentionPool(workspace, scores: $0) }
+            if let view { pool?.add(view) }
+            let viewShares = view.map { $0.shares(of: pool!) }
             var scores = [Float](repeating: 0, count: workspace.blockLength * heads)
             var logits = [Float](repeating: 0, count: grid.tokenCount * config.classCount)
             logits.withUnsafeMutableBufferPointer { output in
@@ -82,6 +88,10 @@ public final class DilatedViTModel: Sendable {
                             let n = Float(grid.tokenCount)
                             for t in 0..<count {
                                 for c in 0..<d { normalised[t * d + c] *= n * weights[t * heads + c / dh] }
+                                if let viewShares {
+                                    let share = viewShares.owners[start + t] * d
+                                    for c in 0..<d { normalised[t * d + c] += n * viewShares.rows[share + c] }
+                                }
                             }
                         }
                     }
@@ -206,19 +216,47 @@ public final class DilatedViTModel: Sendable {
         }
     }
 
-    /// Final LayerNorm and pooling of `tokens` (all by default); with more than one rank
-    /// in `group`, every rank's partial pool combined.
+    /// Final LayerNorm and pooling of `tokens` (all by default), with `view`'s rows; with
+    /// more than one rank in `group`, every rank's partial pool combined (one rank brings
+    /// the view).
     func pool(_ workspace: ForwardWorkspace, tokens: Range<Int>? = nil,
-              in group: any ProcessGroup = SingleProcessGroup()) -> [Float] {
+              in group: any ProcessGroup = SingleProcessGroup(), view: CoarseViewReading? = nil) -> [Float] {
         guard let score = layers.pool else {
+            precondition(view == nil, "a coarse view needs attention pooling")
             var pool = MeanPool(dimension: config.dimension)
             forEachNormalisedBlock(workspace, tokens: tokens) { _, count, normalised in pool.add(normalised, count: count) }
             pool.combine(in: group)
             return pool.mean
         }
         var pool = attentionPool(workspace, tokens: tokens, scores: score)
+        if let view { pool.add(view) }
         pool.combine(in: group)
         return pool.pooled
+    }
+
+    /// The coarse view of a whole grid, read (nil when the grid has none: MODEL.md §9.4).
+    private func coarseView(of grid: PatchGrid, attention: AttentionMode?) -> CoarseViewReading? {
+        guard var view = CoarseView(rows: grid.rows, columns: grid.columns, patchSize: grid.patchSize,
+                                    budget: config.coarseViewTokens) else { return nil }
+        view.add(grid, firstRow: 0)
+        return read(view, gridTokens: grid.tokenCount, attention: attention)
+    }
+
+    /// Runs the blocks over `view`'s grid and keeps what the pool needs of it: its
+    /// final-LayerNorm rows and pooling scores. Read before the grid, so its activations are
+    /// gone when the grid's are made.
+    func read(_ view: CoarseView, gridTokens: Int, attention: AttentionMode?) -> CoarseViewReading {
+        let grid = view.grid, d = config.dimension, heads = config.heads
+        return forward(grid, attention: attention) { workspace in
+            var rows = [Float](repeating: 0, count: grid.tokenCount * d)
+            var scores = [Float](repeating: 0, count: grid.tokenCount * heads)
+            forEachNormalisedBlock(workspace) { start, count, normalised in
+                rows.withUnsafeMutableBufferPointer { (($0.baseAddress! + start * d)).update(from: normalised, count: count * d) }
+                scores.withUnsafeMutableBufferPointer { layers.pool!.apply(normalised, rows: count, into: $0.baseAddress! + start * heads) }
+            }
+            return CoarseViewReading(view: view, rows: rows, scores: scores,
+                               scoreOffset: Float(log(Double(gridTokens) / Double(grid.tokenCount))), heads: heads)
+        }
     }
 
     /// Attention pooling over `tokens` (all by default), its scores computed block by block.

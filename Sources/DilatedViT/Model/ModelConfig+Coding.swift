@@ -10,6 +10,7 @@ extension ModelConfig: Codable {
         case positionCode = "position_code"
         case positionSpan = "position_span"
         case levelRule = "level_rule"
+        case coarseViewTokens = "coarse_view_tokens"
         case layerNormEpsilon = "layer_norm_eps"
         case trainResolution = "train_resolution"
         case defaultMaxTokens = "default_max_tokens"
@@ -61,6 +62,7 @@ extension ModelConfig: Codable {
             positionCode: container.option(.positionCode, default: .sinCos2D),
             positionSpan: container.optional(.positionSpan, "an integer") ?? 16,
             pooling: container.option(.pooling, default: .mean),
+            coarseViewTokens: container.optional(.coarseViewTokens, "an integer") ?? 0,
             layerNormEpsilon: container.optional(.layerNormEpsilon, "a number") ?? 1e-6,
             mean: container.require(.mean, "an array of 3 numbers"),
             std: container.require(.std, "an array of 3 numbers"),
@@ -94,6 +96,9 @@ extension ModelConfig: Codable {
             try container.encode(architecture.positionSpan, forKey: .positionSpan)
         }
         try container.encode(architecture.pooling.rawValue, forKey: .pooling)
+        if architecture.coarseViewTokens != 0 {
+            try container.encode(architecture.coarseViewTokens, forKey: .coarseViewTokens)
+        }
         try container.encode(architecture.layerNormEpsilon, forKey: .layerNormEpsilon)
         try container.encode(architecture.mean, forKey: .mean)
         try container.encode(architecture.std, forKey: .std)

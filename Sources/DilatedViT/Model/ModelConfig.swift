@@ -7,7 +7,7 @@ import Foundation
 /// The architecture's properties read directly on the config (`config.dimension`).
 ///
 /// Keys are snake_case (see `CodingKeys`); `patch_embedding`, `attention`,
-/// `position_code`, `pooling`, `layer_norm_eps`, `train_resolution` and
+/// `position_code`, `pooling`, `coarse_view_tokens`, `layer_norm_eps`, `train_resolution` and
 /// `default_max_tokens` may be omitted and then take the documented defaults. The
 /// initialisers validate and throw `ModelConfigError` naming the key at fault; code that
 /// changes properties afterwards should call `validate()` again (`DilatedViTModel` insists
@@ -34,7 +34,7 @@ public struct ModelConfig: Sendable, Equatable {
                 patchEmbedding: PatchEmbedding = .linear, mlpRatio: Double = 4,
                 levels: [AttentionLevel], levelRule: LevelRule = .fixed, attention: AttentionMode = .dilated,
                 positionCode: PositionCode = .sinCos2D, positionSpan: Int = 16, pooling: Pooling = .mean,
-                layerNormEpsilon: Float = 1e-6,
+                coarseViewTokens: Int = 0, layerNormEpsilon: Float = 1e-6,
                 mean: [Float] = [0.5, 0.5, 0.5], std: [Float] = [0.5, 0.5, 0.5],
                 labels: [String], trainResolution: Int? = nil,
                 defaultMaxTokens: Int = 1024) throws(ModelConfigError) {
@@ -42,7 +42,7 @@ public struct ModelConfig: Sendable, Equatable {
             dimension: dimension, depth: depth, heads: heads, patchSize: patchSize, patchEmbedding: patchEmbedding,
             mlpRatio: mlpRatio, levels: levels, levelRule: levelRule, attention: attention,
             positionCode: positionCode, positionSpan: positionSpan, pooling: pooling,
-            layerNormEpsilon: layerNormEpsilon, mean: mean, std: std, labels: labels)
+            coarseViewTokens: coarseViewTokens, layerNormEpsilon: layerNormEpsilon, mean: mean, std: std, labels: labels)
         reading = ReadingPolicy(trainResolution: trainResolution, defaultMaxTokens: defaultMaxTokens)
         try validate()
     }
@@ -105,6 +105,8 @@ public struct ModelArchitecture: Sendable, Equatable {
     /// Patches the longer grid side spans in `PositionCode.sinCos2DNormalised`.
     public var positionSpan: Int
     public var pooling: Pooling
+    /// Budget of the coarse view pooled beside every larger grid (`CoarseView`); 0: none.
+    public var coarseViewTokens: Int
     public var layerNormEpsilon: Float
     /// Per-channel pixel normalisation `(x/255 − mean) / std`.
     public var mean: [Float]
@@ -119,7 +121,7 @@ public struct ModelArchitecture: Sendable, Equatable {
     /// The config keys set to a Model v2 value.
     var version2Keys: [String] {
         (levelRule != .fixed ? ["level_rule"] : []) + (positionCode != .sinCos2D ? ["position_code"] : [])
-            + (pooling != .mean ? ["pooling"] : [])
+            + (pooling != .mean ? ["pooling"] : []) + (coarseViewTokens != 0 ? ["coarse_view_tokens"] : [])
     }
     public var hiddenDimension: Int { Int((mlpRatio * Double(dimension)).rounded()) }
     public var classCount: Int { labels.count }
@@ -179,6 +181,10 @@ public struct ModelArchitecture: Sendable, Equatable {
                     "must be 1 so that every token is attended, found \(levels[0].dilation)")
         try require(positionSpan > 0 && positionSpan <= Self.maxSegment, "position_span",
                     "must be in 1...\(Self.maxSegment), found \(positionSpan)")
+        try require(coarseViewTokens >= 0 && coarseViewTokens <= Self.maxTokenBudget, "coarse_view_tokens",
+                    "must be in 0...\(Self.maxTokenBudget), found \(coarseViewTokens)")
+        try require(coarseViewTokens == 0 || pooling == .attention, "coarse_view_tokens",
+                    "needs pooling \"attention\" (the view joins the pool's softmax), found \"\(pooling.rawValue)\"")
         try require(layerNormEpsilon > 0 && layerNormEpsilon.isFinite, "layer_norm_eps",
                     "must be positive, found \(layerNormEpsilon)")
         try require(mean.count == 3, "mean", "must have 3 entries (R, G, B), found \(mean.count)")

@@ -47,6 +47,26 @@ import Testing
         }
     }
 
+    /// A v2 model with a coarse view (MODEL.md §9.4): the ranks sum their parts of the view's
+    /// pixels and one of them reads it, for the same logits as one process (a 40×1 strip too).
+    @Test(arguments: [(13, 7), (29, 6), (40, 11), (40, 1)])
+    func coarseViewOfStripsGivesTheWholeGridsLogits(size: (Int, Int)) {
+        var (_, config) = Self.model(version2: true)
+        config.coarseViewTokens = 24
+        let model = DilatedViTModel(config: config, weights: ModelWeights(randomFor: config, seed: 71),
+                                    tokenBlockLength: 7, attentionBandTokens: 8)
+        let grid = ModelTests.grid(rows: size.0, columns: size.1, patchSize: config.patchSize, seed: 77)
+        let expected = model.logits(for: grid)
+        config.coarseViewTokens = 0
+        let withoutView = DilatedViTModel(config: config, weights: model.weights).logits(for: grid)
+        #expect(maxAbsDifference(withoutView, expected) > 1e-3, "the view changes the logits")
+        for ranks in 2...4 {
+            for (rank, result) in Self.readByRanks(model, grid, ranks: ranks).enumerated() {
+                #expect(maxAbsDifference(result.logits, expected) < 1e-5, "\(ranks) ranks, rank \(rank), \(size)")
+            }
+        }
+    }
+
     /// What is exchanged: halo rows only where a strip border cuts a tile, and under v2 the
     /// keys and values (`2·dh` floats a point) of lattice rows that share a window with
     /// another rank's, every block.

@@ -41,6 +41,8 @@ public final class TrainingModel {
     private let offsets: ArenaOffsets
     private let linear: LinearProducts
     private var activations: TrainingActivations?
+    /// The coarse views' activations, for grids that have views (MODEL.md §9.4).
+    private var viewActivations: TrainingActivations?
 
     public init(config: ModelConfig, weights: ModelWeights, attention: AttentionMode? = nil,
                 labelSmoothing: Float = 0, precision: MatmulPrecision = .float32) {
@@ -77,11 +79,15 @@ public final class TrainingModel {
     @discardableResult
     public func step(batch: TrainingBatch, lossScale: Float = 1) -> (loss: Float, correct: Int) {
         let crossEntropy = loss
-        return withPass(over: batch) { pass in
-            let (pooled, logits) = pass.forward(batch.grids)
-            let result = crossEntropy.evaluate(logits: logits, labels: batch.labels,
+        return withPasses(over: batch) { pass, view in
+            pass.forwardRows(batch.grids)
+            view?.pass.forwardRows(view!.grids)
+            let pooled = pass.pooled(with: view?.pass)
+            let result = crossEntropy.evaluate(logits: pass.logits(pooled), labels: batch.labels,
                                                teacherProbabilities: batch.teacherProbabilities, scale: lossScale)
-            pass.backward(logitGradient: result.logitGradient, pooled: pooled)
+            let pooledGradient = pass.headBackward(logitGradient: result.logitGradient, pooled: pooled)
+            pass.backward(pooledGradient: pooledGradient, pooled: pooled)
+            view?.pass.backward(pooledGradient: pooledGradient, pooled: pooled)
             return (result.loss, result.correct)
         }
     }
@@ -89,31 +95,55 @@ public final class TrainingModel {
     /// The training forward pass alone: `batch.count × classCount` logits, row-major
     /// (what `step(batch:)` scores; the gradients are left alone).
     func logits(for batch: TrainingBatch) -> [Float] {
-        withPass(over: batch) { $0.forward(batch.grids).logits }
+        withPasses(over: batch) { pass, view in
+            pass.forwardRows(batch.grids)
+            view?.pass.forwardRows(view!.grids)
+            return pass.logits(pass.pooled(with: view?.pass))
+        }
     }
 
-    /// Sizes the activations for `batch` and hands `body` a pass over them.
-    private func withPass<Result>(over batch: TrainingBatch, _ body: (TrainingPass) -> Result) -> Result {
+    /// Sizes the activations for `batch` and hands `body` a pass over them, and one over the
+    /// batch's coarse views (MODEL.md §9.4) with those views when its grids have them.
+    private func withPasses<Result>(over batch: TrainingBatch,
+                                    _ body: (TrainingPass, (pass: TrainingPass, grids: [PatchGrid])?) -> Result) -> Result {
         precondition(batch.count > 0, "TrainingModel: an empty batch")
         precondition(batch.grids[0].patchSize == config.patchSize,
                      "TrainingModel: grids of \(batch.grids[0].patchSize)-pixel patches for patch \(config.patchSize)")
-        let tokens = batch.count * batch.rows * batch.columns
-        if (activations?.capacity ?? 0) < tokens {
-            activations = nil   // free the old buffers before allocating larger ones
-            activations = TrainingActivations(capacity: tokens, config: config)
+        let views = batch.grids.compactMap { grid -> PatchGrid? in
+            guard var view = CoarseView(rows: grid.rows, columns: grid.columns, patchSize: grid.patchSize,
+                                        budget: config.coarseViewTokens) else { return nil }
+            view.add(grid, firstRow: 0)
+            return view.grid
         }
-        let buffers = activations!
-        let attentionShape = WindowWalker(
-            images: batch.count, rows: batch.rows, columns: batch.columns, heads: config.heads,
-            headDimension: config.headDimension,
-            levels: attentionLevels(mode: attention, levels: config.architecture.attentionLevels(rows: batch.rows, columns: batch.columns),
-                                   rows: batch.rows, columns: batch.columns))
+        let gridActivations = activations(for: batch.grids, at: \.activations)
+        let viewActivations = views.isEmpty ? nil : activations(for: views, at: \.viewActivations)
         return parameters.withUnsafeBufferPointer { parameterBuffer in
             gradients.withUnsafeMutableBufferPointer { gradientBuffer in
-                body(TrainingPass(config: config, offsets: offsets, attention: attentionShape,
-                                  parameters: parameterBuffer.baseAddress!,
-                                  gradients: gradientBuffer.baseAddress!, buffers: buffers, linear: linear))
+                func pass(over grids: [PatchGrid], _ buffers: TrainingActivations) -> TrainingPass {
+                    let rows = grids[0].rows, columns = grids[0].columns
+                    let shape = WindowWalker(
+                        images: grids.count, rows: rows, columns: columns, heads: config.heads,
+                        headDimension: config.headDimension,
+                        levels: attentionLevels(mode: attention, levels: config.architecture.attentionLevels(rows: rows, columns: columns),
+                                               rows: rows, columns: columns))
+                    return TrainingPass(config: config, offsets: offsets, attention: shape,
+                                        parameters: parameterBuffer.baseAddress!,
+                                        gradients: gradientBuffer.baseAddress!, buffers: buffers, linear: linear)
+                }
+                return body(pass(over: batch.grids, gridActivations), viewActivations.map { (pass(over: views, $0), views) })
             }
         }
+    }
+
+    /// The activations at `buffers`, grown for `grids` (one size) if they are too small.
+    private func activations(for grids: [PatchGrid], at buffers: ReferenceWritableKeyPath<TrainingModel, TrainingActivations?>)
+        -> TrainingActivations
+    {
+        let tokens = grids.count * grids[0].tokenCount
+        if (self[keyPath: buffers]?.capacity ?? 0) < tokens {
+            self[keyPath: buffers] = nil   // free the old buffers before allocating larger ones
+            self[keyPath: buffers] = TrainingActivations(capacity: tokens, config: config)
+        }
+        return self[keyPath: buffers]!
     }
 }

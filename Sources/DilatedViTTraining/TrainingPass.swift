@@ -1,4 +1,5 @@
 import DilatedViT
+import Foundation
 
 /// One forward + backward over a stacked batch, on raw views of the parameters, the
 /// gradients and the activation buffers (see `TrainingModel.step(batch:)`).
@@ -16,9 +17,9 @@ struct TrainingPass {
     var tokensPerImage: Int { attention.tokensPerImage }
     var tokens: Int { attention.images * attention.tokensPerImage }
 
-    /// Runs the forward pass, keeping the activations the backward needs; returns the
-    /// pooled features (`images × D`) and the logits (`images × C`).
-    func forward(_ grids: [PatchGrid]) -> (pooled: [Float], logits: [Float]) {
+    /// Runs the forward pass up to the final LayerNorm's rows `z` (and attention pooling's
+    /// scores), keeping the activations the backward needs.
+    func forwardRows(_ grids: [PatchGrid]) {
         let t = tokens, n = tokensPerImage, d = config.dimension
         let features = config.patchFeatures, epsilon = config.layerNormEpsilon
         let a = buffers, p = parameters
@@ -39,61 +40,86 @@ struct TrainingPass {
         layerNormForward(a.residual, rows: t, columns: d, weight: p + offsets.norm.weight, bias: p + offsets.norm.bias,
                          epsilon: epsilon, normalised: a.finalNormalised,
                          inverseDeviation: a.finalInverseDeviation, output: a.normalisedOutput)
-        // Pooling per image, through the inference pass's own pooling steps.
-        let heads = config.heads
         if let score = offsets.pool {
-            linearForward(a.normalisedOutput, rows: t, inputs: d, outputs: heads, weight: p + score.weight,
+            linearForward(a.normalisedOutput, rows: t, inputs: d, outputs: config.heads, weight: p + score.weight,
                           bias: p + score.bias, into: a.poolWeights)
         }
+    }
+
+    /// Pools each image's rows, through the inference pass's own pooling steps: `images × D`
+    /// features. With attention pooling, a coarse view's pass (`view`, one view per image)
+    /// joins each image's softmax, its scores raised by `log(N/Nview)` (MODEL.md §9.4); the
+    /// scores of both passes are replaced by their final weights, for the backward.
+    func pooled(with view: TrainingPass? = nil) -> [Float] {
+        let n = tokensPerImage, d = config.dimension, heads = config.heads
+        let viewOffset = view.map { Float(log(Double(n) / Double($0.tokensPerImage))) } ?? 0
         var pooled = [Float](repeating: 0, count: images * d)
         pooled.withUnsafeMutableBufferPointer { pooled in
             let out = pooled.baseAddress!
             parallelFor(images) { i in
-                let rows = a.normalisedOutput + i * n * d
                 let features: [Float]
                 if offsets.pool == nil {
                     var pool = MeanPool(dimension: d)
-                    pool.add(rows: rows, count: n)
+                    pool.add(rows: buffers.normalisedOutput + i * n * d, count: n)
                     features = pool.mean
                 } else {
                     var pool = AttentionPool(heads: heads, dimension: d)
-                    pool.add(rows, scores: a.poolWeights + i * n * heads, count: n)
-                    pool.weights(replacing: a.poolWeights + i * n * heads, count: n)
+                    for (pass, offset) in [(self, 0), view.map { ($0, viewOffset) }].compactMap({ $0 }) {
+                        let m = pass.tokensPerImage
+                        pool.add(pass.buffers.normalisedOutput + i * m * d, scores: pass.buffers.poolWeights + i * m * heads,
+                                 count: m, scoreOffset: offset)
+                    }
+                    for (pass, offset) in [(self, 0), view.map { ($0, viewOffset) }].compactMap({ $0 }) {
+                        let m = pass.tokensPerImage
+                        pool.weights(replacing: pass.buffers.poolWeights + i * m * heads, count: m, scoreOffset: offset)
+                    }
                     features = pool.pooled
                 }
                 for (c, value) in features.enumerated() { out[i * d + c] = value }
             }
         }
+        return pooled
+    }
+
+    /// The head over pooled features: `images × C` logits. It stays fp32 at every precision,
+    /// as in inference: its few outputs cost nothing, and the loss gradient enters through it
+    /// unrounded.
+    func logits(_ pooled: [Float]) -> [Float] {
         var logits = [Float](repeating: 0, count: images * config.classCount)
         pooled.withUnsafeBufferPointer { pooled in
             logits.withUnsafeMutableBufferPointer { logits in
-                // The head stays fp32 at every precision, as in inference: its few outputs cost
-                // nothing, and the loss gradient enters through it unrounded.
-                linearForward(pooled.baseAddress!, rows: images, inputs: d, outputs: config.classCount,
-                              weight: p + offsets.head.weight, bias: p + offsets.head.bias, into: logits.baseAddress!)
+                linearForward(pooled.baseAddress!, rows: images, inputs: config.dimension, outputs: config.classCount,
+                              weight: parameters + offsets.head.weight, bias: parameters + offsets.head.bias,
+                              into: logits.baseAddress!)
             }
         }
-        return (pooled, logits)
+        return logits
     }
 
-    /// Adds the gradients of the loss whose logit gradient is `logitGradient` to
-    /// `gradients`. Consumes the forward's activations (some are overwritten).
-    func backward(logitGradient: [Float], pooled: [Float]) {
-        let t = tokens, d = config.dimension, m = config.hiddenDimension
-        let a = buffers, p = parameters, g = gradients
-
-        // Head (fp32, see the forward), then mean pooling: each token of image i receives dPooled_i / N.
+    /// The head's backward: adds its gradients, returns the pooled features' (`images × D`).
+    func headBackward(logitGradient: [Float], pooled: [Float]) -> [Float] {
+        let d = config.dimension
         var pooledGradient = [Float](repeating: 0, count: images * d)
         logitGradient.withUnsafeBufferPointer { dLogits in
             pooled.withUnsafeBufferPointer { pooled in
                 pooledGradient.withUnsafeMutableBufferPointer { dPooled in
                     linearBackward(outputGradient: dLogits.baseAddress!, input: pooled.baseAddress!, rows: images,
-                                   inputs: d, outputs: config.classCount, weight: p + offsets.head.weight,
-                                   weightGradient: g + offsets.head.weight, biasGradient: g + offsets.head.bias,
+                                   inputs: d, outputs: config.classCount, weight: parameters + offsets.head.weight,
+                                   weightGradient: gradients + offsets.head.weight, biasGradient: gradients + offsets.head.bias,
                                    inputGradient: dPooled.baseAddress!)
                 }
             }
         }
+        return pooledGradient
+    }
+
+    /// Adds to `gradients` those of this pass's rows, given the pooled features' gradient
+    /// `pooledGradient` (`headBackward`) and the features `pooled`. Consumes the forward's
+    /// activations (some are overwritten).
+    func backward(pooledGradient: [Float], pooled: [Float]) {
+        let t = tokens, d = config.dimension, m = config.hiddenDimension
+        let a = buffers, p = parameters, g = gradients
+
         poolingBackward(pooledGradient, pooled: pooled)
         layerNormBackward(outputGradient: a.branchGradient, normalised: a.finalNormalised,
                           inverseDeviation: a.finalInverseDeviation, weight: p + offsets.norm.weight,
@@ -144,7 +170,8 @@ struct TrainingPass {
     /// Mean: each token gets `df/N`. Attention (MODEL.md §9.3): `dz[t][c] = a[t][h]·df[c]`
     /// through the weighted sum, plus the softmax's part: with `g[t][h] = Σ_{c∈h} df[c]·z[t][c]`
     /// the score gradient is `ds[t][h] = a[t][h]·(g[t][h] − Σ_{c∈h} df[c]·f[c])`, which flows
-    /// back through the score Linear (`dz += ds·Wpool`, `dWpool += dsᵀ·z`).
+    /// back through the score Linear (`dz += ds·Wpool`, `dWpool += dsᵀ·z`). The same holds for
+    /// each of two passes pooled in one softmax (grid and view), with their joint `a` and `f`.
     private func poolingBackward(_ pooledGradient: [Float], pooled: [Float]) {
         let t = tokens, n = tokensPerImage, d = config.dimension, heads = config.heads, dh = config.headDimension
         let a = buffers, z = buffers.normalisedOutput

@@ -197,16 +197,20 @@ import Testing
         var embedding: PatchEmbedding = .linear
         /// Model v2's options: levels to the grid, normalised position code, attention pooling.
         var version2 = false
+        /// With `version2`: the coarse view's budget (0: none).
+        var coarseViewTokens = 0
         /// 2 for the linear embedding; 8 for the stem: three stages, one of them between two others.
         var patchSize: Int { embedding == .linear ? 2 : 8 }
         var testDescription: String {
             "\(mode) \(rows)×\(columns), \(embedding.rawValue) p=\(patchSize)\(version2 ? ", v2" : "")"
+                + (coarseViewTokens > 0 ? ", coarse view of \(coarseViewTokens)" : "")
         }
     }
 
     @Test(arguments: [ModelCase(mode: .dilated, rows: 3, columns: 5), ModelCase(mode: .dense, rows: 2, columns: 3),
                       ModelCase(mode: .dilated, rows: 2, columns: 3, embedding: .hierarchicalMLP),
-                      ModelCase(mode: .dilated, rows: 3, columns: 9, version2: true)])
+                      ModelCase(mode: .dilated, rows: 3, columns: 9, version2: true),
+                      ModelCase(mode: .dilated, rows: 5, columns: 7, version2: true, coarseViewTokens: 8)])
     func wholeModelGradientsMatchFiniteDifferences(_ c: ModelCase) {
         var config = tinyConfig(dimension: 16, depth: 2, heads: 2, patchSize: c.patchSize, patchEmbedding: c.embedding,
                                 levels: .pairs((2, 1), (4, 2)))
@@ -216,6 +220,7 @@ import Testing
             config.positionCode = .sinCos2DNormalised
             config.positionSpan = 4
             config.pooling = .attention
+            config.coarseViewTokens = c.coarseViewTokens
         }
         // Random weights everywhere, the pooling scores included, so its softmax is not flat.
         let weights = ModelWeights(randomFor: config, seed: 41)

@@ -28,10 +28,16 @@ import Testing
     /// 8 tokens) and with token blocks of 7, so attention pooling's online softmax spans blocks.
     @Test(arguments: AttentionMode.allCases)
     func version2TrainingForwardEqualsInference(_ mode: AttentionMode) {
+        for coarseViewTokens in [0, 20] { version2TrainingForwardEqualsInference(mode, coarseViewTokens: coarseViewTokens) }
+    }
+
+    /// With `coarseViewTokens` 20, each 5×11 grid is pooled with its 3×6 view (MODEL.md §9.4).
+    private func version2TrainingForwardEqualsInference(_ mode: AttentionMode, coarseViewTokens: Int) {
         var config = tinyConfig(dimension: 24, heads: 3, levels: [.init(segment: 2, dilation: 1), .init(segment: 4, dilation: 2)])
         config.levelRule = .toGrid
         config.positionCode = .sinCos2DNormalised
         config.pooling = .attention
+        config.coarseViewTokens = coarseViewTokens
         let weights = ModelWeights(randomFor: config, seed: 63)
         let grids = (0..<2).map { i in
             PatchGrid(rows: 5, columns: 11, patchSize: 2, values: randomValues(55 * config.patchFeatures, seed: 64 + UInt64(i)))

@@ -104,10 +104,32 @@ enum TrainingReference {
         return total / Double(labels.count)
     }
 
-    /// The mean loss of the whole model on `grids` (one grid size) with parameters `p`.
+    /// The mean loss of the whole model on `grids` (one grid size) with parameters `p`; a
+    /// grid above the config's coarse-view budget is pooled with its view (MODEL.md §9.4).
     static func loss(config: ModelConfig, parameters p: [String: [Double]], grids: [PatchGrid], labels: [Int],
                      smoothing: Double, mode: AttentionMode) -> Double {
-        let d = config.dimension, rows = grids[0].rows, columns = grids[0].columns, n = rows * columns
+        var logits: [Double] = []
+        for grid in grids {
+            let z = finalRows(config: config, parameters: p, grid: grid, mode: mode)
+            var pooled: [Double]
+            if var view = CoarseView(rows: grid.rows, columns: grid.columns, patchSize: grid.patchSize,
+                                     budget: config.coarseViewTokens) {
+                view.add(grid, firstRow: 0)
+                let zv = finalRows(config: config, parameters: p, grid: view.grid, mode: mode)
+                let n = grid.tokenCount, nv = view.resolution.tokenCount
+                pooled = pool(z + zv, tokens: n + nv, config: config, parameters: p,
+                              scoreOffsets: Array(repeating: 0, count: n) + Array(repeating: log(Double(n) / Double(nv)), count: nv))
+            } else {
+                pooled = pool(z, tokens: grid.tokenCount, config: config, parameters: p)
+            }
+            logits += linear(pooled, rows: 1, weight: p["head.weight"]!, bias: p["head.bias"]!)
+        }
+        return crossEntropy(logits: logits, labels: labels, smoothing: smoothing)
+    }
+
+    /// The final LayerNorm's rows of `grid` (`N × D`).
+    static func finalRows(config: ModelConfig, parameters p: [String: [Double]], grid: PatchGrid, mode: AttentionMode) -> [Double] {
+        let d = config.dimension, rows = grid.rows, columns = grid.columns, n = rows * columns
         let eps = Double(config.layerNormEpsilon)
         let code = positionCode(config, rows: rows, columns: columns)
         // The level rule, from MODEL.md §9.1: double the last level until it covers the grid.
@@ -115,34 +137,28 @@ enum TrainingReference {
         while config.levelRule == .toGrid && levels.last!.segment < max(rows, columns) {
             levels.append(.init(segment: 2 * levels.last!.segment, dilation: 2 * levels.last!.dilation))
         }
-        var logits: [Double] = []
-        for grid in grids {
-            var x = switch config.patchEmbedding {
-            case .linear:
-                linear(grid.values.map(Double.init), rows: n, weight: p["patch_embed.proj.weight"]!,
-                       bias: p["patch_embed.proj.bias"]!)
-            case .hierarchicalMLP:
-                StemReference.embed(grid.values.map(Double.init), tokens: n, config: config) { p[$0]! }
-            }
-            for i in x.indices { x[i] += code[i] }
-            for block in 0..<config.depth {
-                let b = "blocks.\(block)."
-                let qkv = linear(layerNorm(x, columns: d, weight: p[b + "norm1.weight"]!, bias: p[b + "norm1.bias"]!, epsilon: eps),
-                                 rows: n, weight: p[b + "attn.qkv.weight"]!, bias: p[b + "attn.qkv.bias"]!)
-                let attended = attention(qkv: qkv, rows: rows, columns: columns, heads: config.heads, dimension: d,
-                                         levels: levels, mode: mode)
-                let projected = linear(attended, rows: n, weight: p[b + "attn.proj.weight"]!, bias: p[b + "attn.proj.bias"]!)
-                for i in x.indices { x[i] += projected[i] }
-                let hidden = linear(layerNorm(x, columns: d, weight: p[b + "norm2.weight"]!, bias: p[b + "norm2.bias"]!, epsilon: eps),
-                                    rows: n, weight: p[b + "mlp.fc1.weight"]!, bias: p[b + "mlp.fc1.bias"]!).map(gelu)
-                let mlp = linear(hidden, rows: n, weight: p[b + "mlp.fc2.weight"]!, bias: p[b + "mlp.fc2.bias"]!)
-                for i in x.indices { x[i] += mlp[i] }
-            }
-            let normed = layerNorm(x, columns: d, weight: p["norm.weight"]!, bias: p["norm.bias"]!, epsilon: eps)
-            let pooled = pool(normed, tokens: n, config: config, parameters: p)
-            logits += linear(pooled, rows: 1, weight: p["head.weight"]!, bias: p["head.bias"]!)
+        var x = switch config.patchEmbedding {
+        case .linear:
+            linear(grid.values.map(Double.init), rows: n, weight: p["patch_embed.proj.weight"]!,
+                   bias: p["patch_embed.proj.bias"]!)
+        case .hierarchicalMLP:
+            StemReference.embed(grid.values.map(Double.init), tokens: n, config: config) { p[$0]! }
         }
-        return crossEntropy(logits: logits, labels: labels, smoothing: smoothing)
+        for i in x.indices { x[i] += code[i] }
+        for block in 0..<config.depth {
+            let b = "blocks.\(block)."
+            let qkv = linear(layerNorm(x, columns: d, weight: p[b + "norm1.weight"]!, bias: p[b + "norm1.bias"]!, epsilon: eps),
+                             rows: n, weight: p[b + "attn.qkv.weight"]!, bias: p[b + "attn.qkv.bias"]!)
+            let attended = attention(qkv: qkv, rows: rows, columns: columns, heads: config.heads, dimension: d,
+                                     levels: levels, mode: mode)
+            let projected = linear(attended, rows: n, weight: p[b + "attn.proj.weight"]!, bias: p[b + "attn.proj.bias"]!)
+            for i in x.indices { x[i] += projected[i] }
+            let hidden = linear(layerNorm(x, columns: d, weight: p[b + "norm2.weight"]!, bias: p[b + "norm2.bias"]!, epsilon: eps),
+                                rows: n, weight: p[b + "mlp.fc1.weight"]!, bias: p[b + "mlp.fc1.bias"]!).map(gelu)
+            let mlp = linear(hidden, rows: n, weight: p[b + "mlp.fc2.weight"]!, bias: p[b + "mlp.fc2.bias"]!)
+            for i in x.indices { x[i] += mlp[i] }
+        }
+        return layerNorm(x, columns: d, weight: p["norm.weight"]!, bias: p["norm.bias"]!, epsilon: eps)
     }
 
     /// The position code by its formula (MODEL.md §4 step 2, §9.2), in double.
@@ -167,14 +183,17 @@ enum TrainingReference {
 
     /// Mean pooling, or attention pooling by its definition (MODEL.md §9.3): per head a
     /// softmax over tokens of `z·Wpoolᵀ + bpool` weights the head's channels.
-    static func pool(_ z: [Double], tokens n: Int, config: ModelConfig, parameters p: [String: [Double]]) -> [Double] {
+    /// `scoreOffsets` (one per token; none: zeros) raise a coarse view's scores (§9.4).
+    static func pool(_ z: [Double], tokens n: Int, config: ModelConfig, parameters p: [String: [Double]],
+                     scoreOffsets: [Double]? = nil) -> [Double] {
         let d = config.dimension, dh = config.headDimension
         guard config.pooling == .attention else {
             return (0..<d).map { c in (0..<n).reduce(0.0) { $0 + z[$1 * d + c] } / Double(n) }
         }
         let scores = linear(z, rows: n, weight: p["pool.score.weight"]!, bias: p["pool.score.bias"]!)
+        let offsets = scoreOffsets ?? Array(repeating: 0, count: n)
         return (0..<d).map { c in
-            let h = c / dh, column = (0..<n).map { scores[$0 * config.heads + h] }
+            let h = c / dh, column = (0..<n).map { scores[$0 * config.heads + h] + offsets[$0] }
             let largest = column.max()!, total = column.reduce(0) { $0 + exp($1 - largest) }
             return (0..<n).reduce(0.0) { $0 + exp(column[$1] - largest) / total * z[$1 * d + c] }
         }

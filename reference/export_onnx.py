@@ -123,21 +123,20 @@ def attention(g, q, k, v, N, H, dh, levels):
     return g.reshape(o, [N, H * dh])
 
 
-def build(model: dv.DilatedViT, rows: int, cols: int) -> onnx.ModelProto:
+def final_rows(g, model: dv.DilatedViT, W, patches, rows: int, cols: int):
+    """Embedding, position code, blocks and final LayerNorm of a (rows, cols, 3p²) grid: z (N, D)."""
     cfg, p, D = model.config, model.patch_size, model.dim
     H, eps = cfg["heads"], cfg.get("layer_norm_eps", 1e-6)
     N, dh = rows * cols, D // H
-    W = {k: v.detach().to(torch.float32).numpy() for k, v in model.state_dict().items()}
     # Dense mode is the single level (max(rows, cols), 1): one window holding the whole grid.
     levels = model.grid_levels(rows, cols) if model.mode == "dilated" else [(max(rows, cols), 1)]
-    g = Graph()
     level_consts = [level_constants(g, rows, cols, H, s, r) for s, r in levels]
 
     if model.patch_embedding == "linear":
-        x = g.linear(g.reshape("patches", [N, 3 * p * p]), W["patch_embed.proj.weight"].reshape(D, -1),
+        x = g.linear(g.reshape(patches, [N, 3 * p * p]), W["patch_embed.proj.weight"].reshape(D, -1),
                      W["patch_embed.proj.bias"])
     else:  # hMLP stem: Conv(kernel 2, stride 2) stages on each patch as a (3, p, p) image
-        x = g.reshape("patches", [N, 3, p, p])
+        x = g.reshape(patches, [N, 3, p, p])
         for i, stage in enumerate(model.stem):
             x = g.op("Conv", x, g.const(W[f"stem.{i}.weight"]), g.const(W[f"stem.{i}.bias"]), kernel_shape=[2, 2], strides=[2, 2])
             if stage.norm is not None:   # LayerNorm over channels: channels last, then back
@@ -158,12 +157,43 @@ def build(model: dv.DilatedViT, rows: int, cols: int) -> onnx.ModelProto:
         h = g.layer_norm(x, W[b + "norm2.weight"], W[b + "norm2.bias"], eps)
         h = g.linear(g.gelu(g.linear(h, W[b + "mlp.fc1.weight"], W[b + "mlp.fc1.bias"])), W[b + "mlp.fc2.weight"], W[b + "mlp.fc2.bias"])
         x = g.op("Add", x, h)
+    return g.layer_norm(x, W["norm.weight"], W["norm.bias"], eps)
 
-    z = g.layer_norm(x, W["norm.weight"], W["norm.bias"], eps)
+
+def coarse_view(g, patches, rows: int, cols: int, p: int, budget: int):
+    """The coarse view (docs/MODEL.md §9.4) of the input grid as two constant area-averaging products on its
+    image, or None when the grid has none: ((vr, vc, 3p²) node, vr, vc)."""
+    vr, vc = dv.working_grid(cols * p, rows * p, p, budget) if 0 < budget < rows * cols else (None, None)
+    if vr is None:
+        return None
+    image = g.reshape(g.op("Transpose", g.reshape(patches, [rows, cols, 3, p, p]), perm=[2, 0, 3, 1, 4]),
+                      [3, rows * p, cols * p])
+    ay = dv.area_matrix(rows * p, vr * p, torch.float64).to(torch.float32).numpy()
+    ax = dv.area_matrix(cols * p, vc * p, torch.float64).to(torch.float32).numpy()
+    view = g.op("MatMul", g.op("MatMul", g.const(ay), image), g.const(np.ascontiguousarray(ax.T)))
+    view = g.op("Transpose", g.reshape(view, [3, vr, p, vc, p]), perm=[1, 3, 0, 2, 4])
+    return g.reshape(view, [vr, vc, 3 * p * p]), vr, vc
+
+
+def build(model: dv.DilatedViT, rows: int, cols: int) -> onnx.ModelProto:
+    cfg, p, D = model.config, model.patch_size, model.dim
+    H, N = cfg["heads"], rows * cols
+    dh = D // H
+    W = {k: v.detach().to(torch.float32).numpy() for k, v in model.state_dict().items()}
+    g = Graph()
+    z = final_rows(g, model, W, "patches", rows, cols)
+    view = coarse_view(g, "patches", rows, cols, p, cfg.get("coarse_view_tokens", 0))
     if model.pooling == "mean":
         f = g.op("ReduceMean", z, axes=[0], keepdims=0)
     else:  # attention pooling: per-head softmax over tokens weighs that head's channels
-        a = g.op("Softmax", g.linear(z, W["pool.score.weight"], W["pool.score.bias"]), axis=0)       # (N, H)
+        scores = g.linear(z, W["pool.score.weight"], W["pool.score.bias"])                              # (N, H)
+        if view is not None:  # the view's rows join the softmax, their scores raised by log(N / Nv)
+            patches_v, vr, vc = view
+            zv = final_rows(g, model, W, patches_v, vr, vc)
+            offset = np.float32(np.log(N / (vr * vc)))
+            scores_v = g.op("Add", g.linear(zv, W["pool.score.weight"], W["pool.score.bias"]), g.const(np.array([offset])))
+            z, scores, N = g.op("Concat", z, zv, axis=0), g.op("Concat", scores, scores_v, axis=0), N + vr * vc
+        a = g.op("Softmax", scores, axis=0)
         f = g.reshape(g.reduce_sum(g.op("Mul", g.reshape(z, [N, H, dh]), g.reshape(a, [N, H, 1])), 0, keepdims=0), [D])
     g.nodes.append(helper.make_node("Identity", [f], ["features"]))
     g.nodes.append(helper.make_node("Identity", [g.linear(f, W["head.weight"], W["head.bias"])], ["logits"]))

@@ -20,7 +20,9 @@ struct Info: ParsableCommand {
         print("format         \(config.isVersion2 ? ModelConfig.version2FormatIdentifier : ModelConfig.formatIdentifier)")
         print("attention      \(config.attention.rawValue), levels \(levels)\(rule)")
         let span = config.positionCode == .sinCos2DNormalised ? " (longer side spans \(config.positionSpan) patches)" : ""
-        print("position code  \(config.positionCode.rawValue)\(span), pooling \(config.pooling.rawValue)")
+        let view = config.coarseViewTokens > 0
+            ? ", with a coarse view of ≤ \(config.coarseViewTokens) tokens for larger grids" : ""
+        print("position code  \(config.positionCode.rawValue)\(span), pooling \(config.pooling.rawValue)\(view)")
         print("labels         \(config.labels.joined(separator: ", "))")
         print("trained at     \(config.reading.trainResolution.map { "\($0) px" } ?? "unknown")")
         print("token budget   \(config.reading.defaultMaxTokens) by default")

@@ -47,6 +47,8 @@ struct Train: ParsableCommand {
     var positionCode: PositionCode = .sinCos2D
     @Option(help: "Pooling: mean, or attention (Model v2: a learned softmax over tokens per head).")
     var pooling: Pooling = .mean
+    @Option(help: "Coarse view budget in tokens (Model v2, attention pooling): a grid with more tokens is pooled with its view area-averaged to this many; 0 = none.")
+    var coarseViewTokens = 0
 
     @Option(help: "Epochs in the whole run (sets the learning-rate schedule).") var epochs = 30
     @Option(help: "Photos per batch.") var batch = 64
@@ -127,7 +129,7 @@ struct Train: ParsableCommand {
         let config = try ModelConfig(
             dimension: dim, depth: depth, heads: heads, patchSize: patch, patchEmbedding: patchEmbedding,
             mlpRatio: mlpRatio, levels: try Self.parseLevels(levels), levelRule: levelRule,
-            positionCode: positionCode, pooling: pooling, labels: dataset.labels)
+            positionCode: positionCode, pooling: pooling, coarseViewTokens: coarseViewTokens, labels: dataset.labels)
         let recipe = TrainingRecipe(
             epochs: epochs, batchSize: batch, learningRate: lr, minimumLearningRate: minLr, warmupEpochs: warmup,
             weightDecay: weightDecay, labelSmoothing: labelSmoothing, gradientClip: clip, seed: seed,
@@ -151,7 +153,8 @@ struct Train: ParsableCommand {
         let batchText = tokensPerBatch > 0 ? "about \(batches) batches of about \(tokensPerBatch) tokens"
                                            : "\(batches) batches of \(batch)"
         print("model: dim \(dim), depth \(depth), heads \(heads), patch \(patch) (\(patchEmbedding.rawValue)), levels \(levels) "
-              + "(\(levelRule.rawValue)), \(positionCode.rawValue), \(pooling.rawValue) pooling, \(recipe.precision.rawValue) "
+              + "(\(levelRule.rawValue)), \(positionCode.rawValue), \(pooling.rawValue) pooling"
+              + (coarseViewTokens > 0 ? " with a coarse view of \(coarseViewTokens) tokens" : "") + ", \(recipe.precision.rawValue) "
               + "products; \(batchText) per epoch")
         noteSlowPrecisions([recipe.precision])
         if !teacher.isEmpty {

@@ -179,7 +179,7 @@ public final class Trainer {
 
     /// Weights of an earlier run, checked against this run's architecture. The reading
     /// policy may differ, and so may the Model v2 options (level rule, position code,
-    /// pooling): a v1 model starts a v2 run with every tensor the two share, and attention
+    /// pooling, coarse view): a v1 model starts a v2 run with every tensor the two share, and attention
     /// pooling's scores at zero. The run may also be deeper: the blocks past the saved depth
     /// start as identities (below), so the grown model's first logits are the saved model's.
     private static func loadInitialWeights(_ path: String, config: ModelConfig, seed: UInt64) throws -> ModelWeights {
@@ -192,6 +192,7 @@ public final class Trainer {
         saved.positionCode = config.positionCode
         saved.positionSpan = config.positionSpan
         saved.pooling = config.pooling
+        saved.coarseViewTokens = config.coarseViewTokens
         if saved.depth < config.depth { saved.depth = config.depth }
         guard saved.architecture == config.architecture else { throw TrainerError.initialWeightsDiffer(path) }
         saved.architecture = savedArchitecture

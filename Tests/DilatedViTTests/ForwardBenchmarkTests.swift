@@ -54,6 +54,14 @@ import Testing
         // 192 → 192 at 1 — 82,944 multiply-adds per token instead of 192·192.
         let stem = ForwardBenchmark.standardConfig(patchEmbedding: .hierarchicalMLP)
         #expect(stem.architecture.forwardFLOPs(rows: 16, columns: 16, attention: .dilated) - expected == 2 * n * (82_944 - 192 * d))
+
+        // A coarse view of 256 tokens: nothing at 16×16; a 40×20 grid adds its 23×11 view's pass.
+        var viewed = config
+        viewed.coarseViewTokens = 256
+        #expect(viewed.architecture.forwardFLOPs(rows: 16, columns: 16, attention: .dilated) == expected)
+        #expect(viewed.architecture.forwardFLOPs(rows: 40, columns: 20, attention: .dilated)
+                == config.architecture.forwardFLOPs(rows: 40, columns: 20, attention: .dilated)
+                + config.architecture.forwardFLOPs(rows: 23, columns: 11, attention: .dilated))
     }
 
     /// Model v2's levels reach across the grid, yet inference keeps v1's bands: the levels

@@ -61,6 +61,12 @@ import Testing
         let text = String(decoding: config.jsonData(), as: UTF8.self)
         #expect(text.contains("\"format\" : \"dilatedvit-v2\"") && text.contains("\"level_rule\" : \"to_grid\""))
         #expect(try ModelConfig(jsonData: config.jsonData()) == config)
+        #expect(config.coarseViewTokens == 0 && !text.contains("coarse_view_tokens"))
+        object["coarse_view_tokens"] = 256
+        let viewed = try ModelConfig(jsonData: JSONSerialization.data(withJSONObject: object))
+        #expect(viewed.coarseViewTokens == 256 && viewed.architecture != config.architecture)
+        #expect(String(decoding: viewed.jsonData(), as: UTF8.self).contains("\"coarse_view_tokens\" : 256"))
+        #expect(try ModelConfig(jsonData: viewed.jsonData()) == viewed)
         let v1 = String(decoding: try ModelConfig(jsonData: Data(Self.sample.utf8)).jsonData(), as: UTF8.self)
         #expect(!v1.contains("level_rule") && !v1.contains("position_span"))
     }
@@ -131,6 +137,7 @@ import Testing
         ("dim", nil, .missingKey("dim")),
         ("levels", nil, .missingKey("levels")),
         ("heads", "\"four\"", .wrongType(key: "heads", expected: "an integer")),
+        ("coarse_view_tokens", "\"many\"", .wrongType(key: "coarse_view_tokens", expected: "an integer")),
     ])
     func rejectsUnknownOrMissingValues(key: String, json: String?, expected: ModelConfigError) {
         #expect(Self.error(Self.variant(key, json)) == expected)
@@ -157,6 +164,9 @@ import Testing
         ("level_rule", "\"to_grid\"", "level_rule"),
         ("position_code", "\"sincos2d_normalised\"", "position_code"),
         ("pooling", "\"attention\"", "pooling"),
+        // A coarse view needs attention pooling (MODEL.md §9.4), and a budget ≥ 0.
+        ("coarse_view_tokens", "256", "coarse_view_tokens"),
+        ("coarse_view_tokens", "-1", "coarse_view_tokens"),
     ])
     func invalidValuesNameTheirKey(key: String, json: String, namedKey: String) {
         guard case .invalidValue(let reported, let reason) = Self.error(Self.variant(key, json)) else {

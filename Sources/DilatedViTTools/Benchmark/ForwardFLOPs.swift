@@ -5,8 +5,15 @@ extension ModelArchitecture {
     /// from the formulas of MODEL.md: every multiply-add is 2 FLOPs; the patch embedding (or stem),
     /// q/k/v, projection and MLP products, and attention's `q·kᵀ` and `p·v` over exactly the
     /// keys each query sees (border windows are smaller). LayerNorm, GELU, softmax and the
-    /// head are left out: they are O(N·D) and below 1% of the total.
+    /// head are left out: they are O(N·D) and below 1% of the total. A grid with a coarse view
+    /// (MODEL.md §9.4) adds the view's own pass.
     public func forwardFLOPs(rows: Int, columns: Int, attention mode: AttentionMode) -> Double {
+        let view = CoarseView(rows: rows, columns: columns, patchSize: patchSize, budget: coarseViewTokens)
+            .map { forwardFLOPs(rows: $0.resolution.rows, columns: $0.resolution.columns, attention: mode) } ?? 0
+        return view + gridFLOPs(rows: rows, columns: columns, attention: mode)
+    }
+
+    private func gridFLOPs(rows: Int, columns: Int, attention mode: AttentionMode) -> Double {
         let n = Double(rows * columns), d = Double(dimension)
         let linear = 2 * n * (3 * d * d + d * d + 2 * d * Double(hiddenDimension))
         let embedding = switch patchEmbedding {

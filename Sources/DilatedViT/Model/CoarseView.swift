@@ -31,7 +31,7 @@ package struct CoarseView {
     package mutating func add(_ strip: PatchGrid, firstRow: Int) {
         let p = strip.patchSize, width = resolution.width, features = strip.featuresPerToken
         precondition(p == resolution.patchSize && strip.columns == sourceColumns && firstRow + strip.rows <= sourceRows)
-        let across = Self.overlaps(source: sourceColumns * p, target: width).joined()
+        let across = Array(Self.overlaps(source: sourceColumns * p, target: width).joined())
         let down = Self.overlaps(source: sourceRows * p, target: resolution.height)
         var row = [Float](repeating: 0, count: width * 3)
         strip.values.withUnsafeBufferPointer { values in

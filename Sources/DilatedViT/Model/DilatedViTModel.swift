@@ -251,11 +251,11 @@ public final class DilatedViTModel: Sendable {
             var rows = [Float](repeating: 0, count: grid.tokenCount * d)
             var scores = [Float](repeating: 0, count: grid.tokenCount * heads)
             forEachNormalisedBlock(workspace) { start, count, normalised in
-                rows.withUnsafeMutableBufferPointer { (($0.baseAddress! + start * d)).update(from: normalised, count: count * d) }
+                rows.withUnsafeMutableBufferPointer { ($0.baseAddress! + start * d).update(from: normalised, count: count * d) }
                 scores.withUnsafeMutableBufferPointer { layers.pool!.apply(normalised, rows: count, into: $0.baseAddress! + start * heads) }
             }
             return CoarseViewReading(view: view, rows: rows, scores: scores,
-                               scoreOffset: Float(log(Double(gridTokens) / Double(grid.tokenCount))), heads: heads)
+                                     scoreOffset: Float(log(Double(gridTokens) / Double(grid.tokenCount))), heads: heads)
         }
     }
 

@@ -199,13 +199,13 @@ def coarse_view(patches, p, view_rows, view_cols):
 
 def joint_pool(cfg, state, z, zv, rows, cols, view_rows, view_cols):
     """Attention pooling over a grid's final rows z (N, D) and its coarse view's zv (Nv, D) in one softmax
-    per head (the view's scores + log(N/Nv)), by loops. Returns dict(features, logits, token_logits)."""
+    per head (the view's scores + coarse_view_balance·log(N/Nv)), by loops. Returns dict(features, logits, token_logits)."""
     st = {n: np.asarray(t.detach().double().numpy() if hasattr(t, "detach") else t, dtype=np.float64)
           for n, t in state.items()}
     D, H = cfg["dim"], cfg["heads"]
     N, Nv, dh = rows * cols, view_rows * view_cols, D // H
     rows_all = np.concatenate([z, zv])
-    offsets = [0.0] * N + [math.log(N / Nv)] * Nv
+    offsets = [0.0] * N + [cfg.get("coarse_view_balance", 0.5) * math.log(N / Nv)] * Nv
     scores = rows_all @ st["pool.score.weight"].T + st["pool.score.bias"]
     weights = np.zeros((N + Nv, D))
     for h in range(H):

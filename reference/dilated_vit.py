@@ -15,7 +15,8 @@ Conventions (the shared contract with the Swift engine):
   level_rule "fixed" | "to_grid" (grid_levels), position_code "sincos2d" | "sincos2d_normalised" with
   position_span (position_scale), pooling "mean" | "attention" (tensors pool.score.weight (H, D),
   pool.score.bias (H)), and coarse_view_tokens (0 | a budget; needs attention pooling: a grid with more
-  tokens is read beside its area-averaged view, pooled in one softmax; coarse_view, MODEL.md §9.4).
+  tokens is read beside its area-averaged view, pooled in one softmax, the view's scores raised by
+  coarse_view_balance·log(N/Nv), balance in [0, 1], default 0.5; coarse_view, MODEL.md §9.4).
   A v1 config computes exactly what it computed before.
 """
 from __future__ import annotations
@@ -70,6 +71,8 @@ def validate_config(cfg: dict) -> dict:
     view = cfg.get("coarse_view_tokens", 0)
     need(isinstance(view, int) and not isinstance(view, bool) and view >= 0, f"coarse_view_tokens {view!r}: an int >= 0")
     need(view == 0 or cfg.get("pooling") == "attention", "coarse_view_tokens needs pooling 'attention'")
+    balance = cfg.get("coarse_view_balance", 0.5)
+    need(isinstance(balance, (int, float)) and 0 <= balance <= 1, f"coarse_view_balance {balance!r}: a number in [0, 1]")
     v2 = version2_keys(cfg)
     need(not (fmt == FORMAT and v2), f"{v2[0] if v2 else ''} needs format {FORMAT_V2!r} (config says {fmt!r})")
     return cfg
@@ -524,9 +527,10 @@ class DilatedViT(nn.Module):
 
     def joint_weights(self, z: torch.Tensor, zv: torch.Tensor):
         """Attention pooling over the grid's rows z (N, D) and the view's zv (Nv, D) in one softmax per head,
-        the view's scores raised by log(N / Nv): channel weights (N, D) and (Nv, D)."""
+        the view's scores raised by coarse_view_balance·log(N / Nv): channel weights (N, D) and (Nv, D)."""
         n, nv = z.shape[0], zv.shape[0]
-        scores = torch.cat([self.pool.score(z), self.pool.score(zv) + math.log(n / nv)])
+        offset = self.config.get("coarse_view_balance", 0.5) * math.log(n / nv)
+        scores = torch.cat([self.pool.score(z), self.pool.score(zv) + offset])
         a = torch.softmax(scores, dim=0).repeat_interleave(z.shape[1] // self.pool.heads, dim=1)
         return a[:n], a[n:]
 

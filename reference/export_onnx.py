@@ -187,10 +187,10 @@ def build(model: dv.DilatedViT, rows: int, cols: int) -> onnx.ModelProto:
         f = g.op("ReduceMean", z, axes=[0], keepdims=0)
     else:  # attention pooling: per-head softmax over tokens weighs that head's channels
         scores = g.linear(z, W["pool.score.weight"], W["pool.score.bias"])                              # (N, H)
-        if view is not None:  # the view's rows join the softmax, their scores raised by log(N / Nv)
+        if view is not None:  # the view's rows join the softmax, their scores raised by balance·log(N / Nv)
             patches_v, vr, vc = view
             zv = final_rows(g, model, W, patches_v, vr, vc)
-            offset = np.float32(np.log(N / (vr * vc)))
+            offset = np.float32(cfg.get("coarse_view_balance", 0.5) * np.log(N / (vr * vc)))
             scores_v = g.op("Add", g.linear(zv, W["pool.score.weight"], W["pool.score.bias"]), g.const(np.array([offset])))
             z, scores, N = g.op("Concat", z, zv, axis=0), g.op("Concat", scores, scores_v, axis=0), N + vr * vc
         a = g.op("Softmax", scores, axis=0)

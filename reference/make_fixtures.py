@@ -53,9 +53,10 @@ CASES.update({
     # hMLP stem p = 8 at 7×9: (2,1) (4,2) + (8,4) (16,8); scale 16/9.
     "v2-hmlp-p8":   (32, 2, 4, 8, 4, [(2, 1), (4, 2)], (7, 9), SCENES[:5], torch.float32, 14, "hmlp",
                      {**V2_ALL, "position_span": 16}),
-    # coarse view: 9×14 (126 tokens) over a budget of 20 -> a 4×5 view (18×28 px -> 8×10 px: 2.25 × 2.8).
+    # coarse view: 9×14 (126 tokens) over a budget of 20 -> a 4×5 view (18×28 px -> 8×10 px: 2.25 × 2.8),
+    # its scores raised by 0.75·log(126/20).
     "v2-view":      (24, 2, 3, 2, 2, [(2, 1), (4, 2)], (9, 14), SCENES[:4], torch.float32, 15, "linear",
-                     {**V2_ALL, "position_span": 16, "coarse_view_tokens": 20}),
+                     {**V2_ALL, "position_span": 16, "coarse_view_tokens": 20, "coarse_view_balance": 0.75}),
 })
 
 
@@ -67,7 +68,7 @@ def make_config(dim, depth, heads, patch, mlp_ratio, levels, grid, labels, patch
     v2 = dict(v2 or {})
     rule = {} if not v2 else {"level_rule": v2.get("level_rule", "fixed")}
     span = {} if not v2 else {"position_span": v2.get("position_span", 16)}
-    view = {"coarse_view_tokens": v2["coarse_view_tokens"]} if v2.get("coarse_view_tokens") else {}
+    view = {k: v2[k] for k in ("coarse_view_tokens", "coarse_view_balance") if k in v2}
     cfg = {
         "format": "dilatedvit-v2" if v2 else "dilatedvit-v1",
         "dim": dim, "depth": depth, "heads": heads, "patch_size": patch,

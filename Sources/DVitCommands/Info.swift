@@ -21,7 +21,7 @@ struct Info: ParsableCommand {
         print("attention      \(config.attention.rawValue), levels \(levels)\(rule)")
         let span = config.positionCode == .sinCos2DNormalised ? " (longer side spans \(config.positionSpan) patches)" : ""
         let view = config.coarseViewTokens > 0
-            ? ", with a coarse view of ≤ \(config.coarseViewTokens) tokens for larger grids" : ""
+            ? ", with a coarse view of ≤ \(config.coarseViewTokens) tokens for larger grids (balance \(config.coarseViewBalance))" : ""
         print("position code  \(config.positionCode.rawValue)\(span), pooling \(config.pooling.rawValue)\(view)")
         print("labels         \(config.labels.joined(separator: ", "))")
         print("trained at     \(config.reading.trainResolution.map { "\($0) px" } ?? "unknown")")

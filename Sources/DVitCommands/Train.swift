@@ -49,6 +49,8 @@ struct Train: ParsableCommand {
     var pooling: Pooling = .mean
     @Option(help: "Coarse view budget in tokens (Model v2, attention pooling): a grid with more tokens is pooled with its view area-averaged to this many; 0 = none.")
     var coarseViewTokens = 0
+    @Option(help: "How much the coarse view weighs against the grid: its pooling scores are raised by this × log(N/Nview); 1 = as much as the whole grid, 0 = as its own tokens.")
+    var coarseViewBalance = 0.5
 
     @Option(help: "Epochs in the whole run (sets the learning-rate schedule).") var epochs = 30
     @Option(help: "Photos per batch.") var batch = 64
@@ -129,7 +131,8 @@ struct Train: ParsableCommand {
         let config = try ModelConfig(
             dimension: dim, depth: depth, heads: heads, patchSize: patch, patchEmbedding: patchEmbedding,
             mlpRatio: mlpRatio, levels: try Self.parseLevels(levels), levelRule: levelRule,
-            positionCode: positionCode, pooling: pooling, coarseViewTokens: coarseViewTokens, labels: dataset.labels)
+            positionCode: positionCode, pooling: pooling, coarseViewTokens: coarseViewTokens,
+            coarseViewBalance: coarseViewBalance, labels: dataset.labels)
         let recipe = TrainingRecipe(
             epochs: epochs, batchSize: batch, learningRate: lr, minimumLearningRate: minLr, warmupEpochs: warmup,
             weightDecay: weightDecay, labelSmoothing: labelSmoothing, gradientClip: clip, seed: seed,
@@ -154,7 +157,7 @@ struct Train: ParsableCommand {
                                            : "\(batches) batches of \(batch)"
         print("model: dim \(dim), depth \(depth), heads \(heads), patch \(patch) (\(patchEmbedding.rawValue)), levels \(levels) "
               + "(\(levelRule.rawValue)), \(positionCode.rawValue), \(pooling.rawValue) pooling"
-              + (coarseViewTokens > 0 ? " with a coarse view of \(coarseViewTokens) tokens" : "") + ", \(recipe.precision.rawValue) "
+              + (coarseViewTokens > 0 ? " with a coarse view of \(coarseViewTokens) tokens (balance \(coarseViewBalance))" : "") + ", \(recipe.precision.rawValue) "
               + "products; \(batchText) per epoch")
         noteSlowPrecisions([recipe.precision])
         if !teacher.isEmpty {

@@ -193,6 +193,7 @@ public final class Trainer {
         saved.positionSpan = config.positionSpan
         saved.pooling = config.pooling
         saved.coarseViewTokens = config.coarseViewTokens
+        saved.coarseViewBalance = config.coarseViewBalance
         if saved.depth < config.depth { saved.depth = config.depth }
         guard saved.architecture == config.architecture else { throw TrainerError.initialWeightsDiffer(path) }
         saved.architecture = savedArchitecture

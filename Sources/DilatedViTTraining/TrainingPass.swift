@@ -48,11 +48,11 @@ struct TrainingPass {
 
     /// Pools each image's rows, through the inference pass's own pooling steps: `images × D`
     /// features. With attention pooling, a coarse view's pass (`view`, one view per image)
-    /// joins each image's softmax, its scores raised by `log(N/Nview)` (MODEL.md §9.4); the
+    /// joins each image's softmax, its scores raised as in inference (MODEL.md §9.4); the
     /// scores of both passes are replaced by their final weights, for the backward.
     func pooled(with view: TrainingPass? = nil) -> [Float] {
         let n = tokensPerImage, d = config.dimension, heads = config.heads
-        let viewOffset = view.map { Float(log(Double(n) / Double($0.tokensPerImage))) } ?? 0
+        let viewOffset = view.map { config.architecture.coarseViewScoreOffset(gridTokens: n, viewTokens: $0.tokensPerImage) } ?? 0
         var pooled = [Float](repeating: 0, count: images * d)
         pooled.withUnsafeMutableBufferPointer { pooled in
             let out = pooled.baseAddress!

@@ -65,7 +65,8 @@ import Testing
         object["coarse_view_tokens"] = 256
         let viewed = try ModelConfig(jsonData: JSONSerialization.data(withJSONObject: object))
         #expect(viewed.coarseViewTokens == 256 && viewed.architecture != config.architecture)
-        #expect(String(decoding: viewed.jsonData(), as: UTF8.self).contains("\"coarse_view_tokens\" : 256"))
+        let viewedText = String(decoding: viewed.jsonData(), as: UTF8.self)
+        #expect(viewedText.contains("\"coarse_view_tokens\" : 256") && viewedText.contains("\"coarse_view_balance\" : 0.5"))
         #expect(try ModelConfig(jsonData: viewed.jsonData()) == viewed)
         let v1 = String(decoding: try ModelConfig(jsonData: Data(Self.sample.utf8)).jsonData(), as: UTF8.self)
         #expect(!v1.contains("level_rule") && !v1.contains("position_span"))
@@ -167,6 +168,7 @@ import Testing
         // A coarse view needs attention pooling (MODEL.md §9.4), and a budget ≥ 0.
         ("coarse_view_tokens", "256", "coarse_view_tokens"),
         ("coarse_view_tokens", "-1", "coarse_view_tokens"),
+        ("coarse_view_balance", "1.5", "coarse_view_balance"),
     ])
     func invalidValuesNameTheirKey(key: String, json: String, namedKey: String) {
         guard case .invalidValue(let reported, let reason) = Self.error(Self.variant(key, json)) else {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The coarse view of a grid larger than `coarse_view_tokens` (Model v2, MODEL.md §9.4): the
 /// whole photo area-averaged down to the grid that budget gives it (aspect kept as
 /// `WorkingResolution` keeps it), read by the same blocks and pooled in one softmax with the
@@ -100,10 +102,9 @@ package struct CoarseViewReading {
     /// Final-LayerNorm rows `z_u` (`Nview × D`) and their pooling scores (`Nview × H`).
     let rows: [Float]
     let scores: [Float]
-    /// `log(N / Nview)`, added to the view's scores so that its tokens weigh in the softmax
-    /// as much together as the grid's `N` do (when their scores match).
-    let scoreOffset: Float
     let heads: Int
+    /// Added to the view's scores (`ModelArchitecture.coarseViewScoreOffset`).
+    let scoreOffset: Float
 
     /// Each view token's term `w_u ⊙ z_u` of the pooled features, divided among the grid
     /// tokens whose centres it holds: `rows[owners[t]]` is grid token `t`'s part.
@@ -118,6 +119,16 @@ package struct CoarseViewReading {
             for c in 0..<d { shares[u * d + c] *= weights[u * heads + c / dh] / Float(held[u]) }
         }
         return (shares, owners)
+    }
+}
+
+extension ModelArchitecture {
+    /// What a coarse view's pooling scores are raised by: `balance · log(N / Nview)`. At 1 the
+    /// view's tokens weigh together as much as the grid's `N` when their scores match; at 0
+    /// each counts as one grid token; at 0.5, the default, the view weighs `√(N / Nview)` times
+    /// its token count (MODEL.md §9.4).
+    package func coarseViewScoreOffset(gridTokens: Int, viewTokens: Int) -> Float {
+        Float(coarseViewBalance * log(Double(gridTokens) / Double(viewTokens)))
     }
 }
 

@@ -254,8 +254,9 @@ public final class DilatedViTModel: Sendable {
                 rows.withUnsafeMutableBufferPointer { ($0.baseAddress! + start * d).update(from: normalised, count: count * d) }
                 scores.withUnsafeMutableBufferPointer { layers.pool!.apply(normalised, rows: count, into: $0.baseAddress! + start * heads) }
             }
-            return CoarseViewReading(view: view, rows: rows, scores: scores,
-                                     scoreOffset: Float(log(Double(gridTokens) / Double(grid.tokenCount))), heads: heads)
+            return CoarseViewReading(view: view, rows: rows, scores: scores, heads: heads,
+                                     scoreOffset: config.architecture.coarseViewScoreOffset(gridTokens: gridTokens,
+                                                                                            viewTokens: grid.tokenCount))
         }
     }
 

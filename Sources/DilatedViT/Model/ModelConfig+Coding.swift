@@ -11,6 +11,7 @@ extension ModelConfig: Codable {
         case positionSpan = "position_span"
         case levelRule = "level_rule"
         case coarseViewTokens = "coarse_view_tokens"
+        case coarseViewBalance = "coarse_view_balance"
         case layerNormEpsilon = "layer_norm_eps"
         case trainResolution = "train_resolution"
         case defaultMaxTokens = "default_max_tokens"
@@ -63,6 +64,7 @@ extension ModelConfig: Codable {
             positionSpan: container.optional(.positionSpan, "an integer") ?? 16,
             pooling: container.option(.pooling, default: .mean),
             coarseViewTokens: container.optional(.coarseViewTokens, "an integer") ?? 0,
+            coarseViewBalance: container.optional(.coarseViewBalance, "a number") ?? 0.5,
             layerNormEpsilon: container.optional(.layerNormEpsilon, "a number") ?? 1e-6,
             mean: container.require(.mean, "an array of 3 numbers"),
             std: container.require(.std, "an array of 3 numbers"),
@@ -98,6 +100,7 @@ extension ModelConfig: Codable {
         try container.encode(architecture.pooling.rawValue, forKey: .pooling)
         if architecture.coarseViewTokens != 0 {
             try container.encode(architecture.coarseViewTokens, forKey: .coarseViewTokens)
+            try container.encode(architecture.coarseViewBalance, forKey: .coarseViewBalance)
         }
         try container.encode(architecture.layerNormEpsilon, forKey: .layerNormEpsilon)
         try container.encode(architecture.mean, forKey: .mean)

@@ -34,7 +34,7 @@ public struct ModelConfig: Sendable, Equatable {
                 patchEmbedding: PatchEmbedding = .linear, mlpRatio: Double = 4,
                 levels: [AttentionLevel], levelRule: LevelRule = .fixed, attention: AttentionMode = .dilated,
                 positionCode: PositionCode = .sinCos2D, positionSpan: Int = 16, pooling: Pooling = .mean,
-                coarseViewTokens: Int = 0, layerNormEpsilon: Float = 1e-6,
+                coarseViewTokens: Int = 0, coarseViewBalance: Double = 0.5, layerNormEpsilon: Float = 1e-6,
                 mean: [Float] = [0.5, 0.5, 0.5], std: [Float] = [0.5, 0.5, 0.5],
                 labels: [String], trainResolution: Int? = nil,
                 defaultMaxTokens: Int = 1024) throws(ModelConfigError) {
@@ -42,7 +42,7 @@ public struct ModelConfig: Sendable, Equatable {
             dimension: dimension, depth: depth, heads: heads, patchSize: patchSize, patchEmbedding: patchEmbedding,
             mlpRatio: mlpRatio, levels: levels, levelRule: levelRule, attention: attention,
             positionCode: positionCode, positionSpan: positionSpan, pooling: pooling,
-            coarseViewTokens: coarseViewTokens, layerNormEpsilon: layerNormEpsilon, mean: mean, std: std, labels: labels)
+            coarseViewTokens: coarseViewTokens, coarseViewBalance: coarseViewBalance, layerNormEpsilon: layerNormEpsilon, mean: mean, std: std, labels: labels)
         reading = ReadingPolicy(trainResolution: trainResolution, defaultMaxTokens: defaultMaxTokens)
         try validate()
     }
@@ -107,6 +107,9 @@ public struct ModelArchitecture: Sendable, Equatable {
     public var pooling: Pooling
     /// Budget of the coarse view pooled beside every larger grid (`CoarseView`); 0: none.
     public var coarseViewTokens: Int
+    /// How much the view weighs in the pool against the grid's `N` tokens: its scores are
+    /// raised by `balance · log(N / Nview)` (MODEL.md §9.4).
+    public var coarseViewBalance: Double
     public var layerNormEpsilon: Float
     /// Per-channel pixel normalisation `(x/255 − mean) / std`.
     public var mean: [Float]
@@ -183,6 +186,8 @@ public struct ModelArchitecture: Sendable, Equatable {
                     "must be in 1...\(Self.maxSegment), found \(positionSpan)")
         try require(coarseViewTokens >= 0 && coarseViewTokens <= Self.maxTokenBudget, "coarse_view_tokens",
                     "must be in 0...\(Self.maxTokenBudget), found \(coarseViewTokens)")
+        try require(coarseViewBalance >= 0 && coarseViewBalance <= 1, "coarse_view_balance",
+                    "must be in 0...1, found \(coarseViewBalance)")
         try require(coarseViewTokens == 0 || pooling == .attention, "coarse_view_tokens",
                     "needs pooling \"attention\" (the view joins the pool's softmax), found \"\(pooling.rawValue)\"")
         try require(layerNormEpsilon > 0 && layerNormEpsilon.isFinite, "layer_norm_eps",

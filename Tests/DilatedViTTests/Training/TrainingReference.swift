@@ -118,7 +118,8 @@ enum TrainingReference {
                 let zv = finalRows(config: config, parameters: p, grid: view.grid, mode: mode)
                 let n = grid.tokenCount, nv = view.resolution.tokenCount
                 pooled = pool(z + zv, tokens: n + nv, config: config, parameters: p,
-                              scoreOffsets: Array(repeating: 0, count: n) + Array(repeating: log(Double(n) / Double(nv)), count: nv))
+                              scoreOffsets: Array(repeating: 0, count: n)
+                                + Array(repeating: config.coarseViewBalance * log(Double(n) / Double(nv)), count: nv))
             } else {
                 pooled = pool(z, tokens: grid.tokenCount, config: config, parameters: p)
             }

@@ -52,7 +52,10 @@ struct TrainingPass {
     /// scores of both passes are replaced by their final weights, for the backward.
     func pooled(with view: TrainingPass? = nil) -> [Float] {
         let n = tokensPerImage, d = config.dimension, heads = config.heads
-        let viewOffset = view.map { config.architecture.coarseViewScoreOffset(gridTokens: n, viewTokens: $0.tokensPerImage) } ?? 0
+        // Each pass with what its scores are raised by.
+        let passes: [(pass: TrainingPass, offset: Float)] = [(self, 0)] + (view.map {
+            [($0, config.architecture.coarseViewScoreOffset(gridTokens: n, viewTokens: $0.tokensPerImage))]
+        } ?? [])
         var pooled = [Float](repeating: 0, count: images * d)
         pooled.withUnsafeMutableBufferPointer { pooled in
             let out = pooled.baseAddress!
@@ -64,12 +67,12 @@ struct TrainingPass {
                     features = pool.mean
                 } else {
                     var pool = AttentionPool(heads: heads, dimension: d)
-                    for (pass, offset) in [(self, 0), view.map { ($0, viewOffset) }].compactMap({ $0 }) {
+                    for (pass, offset) in passes {
                         let m = pass.tokensPerImage
                         pool.add(pass.buffers.normalisedOutput + i * m * d, scores: pass.buffers.poolWeights + i * m * heads,
                                  count: m, scoreOffset: offset)
                     }
-                    for (pass, offset) in [(self, 0), view.map { ($0, viewOffset) }].compactMap({ $0 }) {
+                    for (pass, offset) in passes {
                         let m = pass.tokensPerImage
                         pool.weights(replacing: pass.buffers.poolWeights + i * m * heads, count: m, scoreOffset: offset)
                     }

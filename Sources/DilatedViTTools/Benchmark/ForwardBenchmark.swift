@@ -39,8 +39,7 @@ public struct ForwardBenchmark: Sendable {
 
     /// The reference size for timings: D = 192, 6 blocks, 6 heads, 8-pixel patches, MLP ×4,
     /// levels (4,1) (8,2) (16,4) (32,8) — every level a 4×4 window, 6 classes; the linear
-    /// patch embedding unless told otherwise. v2 takes the shipped v2's options, its coarse
-    /// view of 256 tokens included (so grids above 256 tokens also pay for the view's pass).
+    /// patch embedding unless told otherwise.
     public static func standardConfig(patchEmbedding: PatchEmbedding = .linear, version: ModelVersion = .v1) -> ModelConfig {
         // Constant, valid values (patch 8 suits both embeddings).
         let v2 = version == .v2
@@ -49,8 +48,7 @@ public struct ForwardBenchmark: Sendable {
             levels: [.init(segment: 4, dilation: 1), .init(segment: 8, dilation: 2),
                      .init(segment: 16, dilation: 4), .init(segment: 32, dilation: 8)],
             levelRule: v2 ? .toGrid : .fixed, positionCode: v2 ? .sinCos2DNormalised : .sinCos2D,
-            pooling: v2 ? .attention : .mean, coarseViewTokens: v2 ? 256 : 0,
-            labels: ["buildings", "forest", "glacier", "mountain", "sea", "street"])
+            pooling: v2 ? .attention : .mean, labels: ["buildings", "forest", "glacier", "mountain", "sea", "street"])
     }
 
     /// Which model's options a benchmark's standard config takes (MODEL.md §9).

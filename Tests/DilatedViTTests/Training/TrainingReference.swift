@@ -111,7 +111,7 @@ enum TrainingReference {
         var logits: [Double] = []
         for grid in grids {
             let z = finalRows(config: config, parameters: p, grid: grid, mode: mode)
-            var pooled: [Double]
+            let pooled: [Double]
             if var view = CoarseView(rows: grid.rows, columns: grid.columns, patchSize: grid.patchSize,
                                      budget: config.coarseViewTokens) {
                 view.add(grid, firstRow: 0)

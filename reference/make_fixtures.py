@@ -191,8 +191,9 @@ def build_v2_case(name, cfg, grid, wdtype, seed, out):
         logits = model.head(features)
         token_logits = model.token_logits(p64, "dilated")
         pool_weights = torch.softmax(model.pool.score(z), dim=0)          # (N, H); with a view, the grid's part:
-        if model.view_tokens(p64) is not None:
-            pool_weights = model.joint_weights(z, model.view_tokens(p64, "dilated"))[0][:, ::dim // heads]
+        zv = model.view_tokens(p64, "dilated")
+        if zv is not None:
+            pool_weights = model.joint_weights(z, zv)[0][:, ::dim // heads]
         logits_dense = model(p64, "dense")
         token_logits_dense = model.token_logits(p64, "dense")
         embedded = model.embed(p64)

@@ -557,13 +557,13 @@ class DilatedViT(nn.Module):
         """(N, classes): row t = head(N·w_t ⊙ z_t), plus with a coarse view N times the view term w_u ⊙ z_u of
         the view token u holding t's centre, over the number of grid tokens it holds; their mean over tokens
         is the logits (dvit explain)."""
-        z, zv = self.forward_tokens(patches, mode), self.view_tokens(patches, mode)
+        z, view = self.forward_tokens(patches, mode), coarse_view(patches, self.config.get("coarse_view_tokens", 0))
         n = z.shape[0]
-        if zv is None:
+        if view is None:
             return self.head(n * self.pool_weights(z) * z)
+        zv = self.forward_tokens(view, mode)
         w, wv = self.joint_weights(z, zv)
         rows, cols, _ = patches.shape
-        view = coarse_view(patches, self.config["coarse_view_tokens"])
         vr, vc = view.shape[0], view.shape[1]
         # Centre of grid row i at (i + ½)/rows of the height; view row ⌊that · vr⌋.
         owner_r = torch.floor((torch.arange(rows, dtype=torch.float64) + 0.5) * vr / rows).long()

@@ -80,9 +80,7 @@ public final class TrainingModel {
     public func step(batch: TrainingBatch, lossScale: Float = 1) -> (loss: Float, correct: Int) {
         let crossEntropy = loss
         return withPasses(over: batch) { pass, view in
-            pass.forwardRows(batch.grids)
-            view?.pass.forwardRows(view!.grids)
-            let pooled = pass.pooled(with: view?.pass)
+            let pooled = Self.pooledFeatures(pass, batch.grids, view: view)
             let result = crossEntropy.evaluate(logits: pass.logits(pooled), labels: batch.labels,
                                                teacherProbabilities: batch.teacherProbabilities, scale: lossScale)
             let pooledGradient = pass.headBackward(logitGradient: result.logitGradient, pooled: pooled)
@@ -95,11 +93,15 @@ public final class TrainingModel {
     /// The training forward pass alone: `batch.count × classCount` logits, row-major
     /// (what `step(batch:)` scores; the gradients are left alone).
     func logits(for batch: TrainingBatch) -> [Float] {
-        withPasses(over: batch) { pass, view in
-            pass.forwardRows(batch.grids)
-            view?.pass.forwardRows(view!.grids)
-            return pass.logits(pass.pooled(with: view?.pass))
-        }
+        withPasses(over: batch) { pass, view in pass.logits(Self.pooledFeatures(pass, batch.grids, view: view)) }
+    }
+
+    /// Both passes forward to their final rows, then pooled together: `images × D` features.
+    private static func pooledFeatures(_ pass: TrainingPass, _ grids: [PatchGrid],
+                                       view: (pass: TrainingPass, grids: [PatchGrid])?) -> [Float] {
+        pass.forwardRows(grids)
+        if let view { view.pass.forwardRows(view.grids) }
+        return pass.pooled(with: view?.pass)
     }
 
     /// Sizes the activations for `batch` and hands `body` a pass over them, and one over the
@@ -109,12 +111,7 @@ public final class TrainingModel {
         precondition(batch.count > 0, "TrainingModel: an empty batch")
         precondition(batch.grids[0].patchSize == config.patchSize,
                      "TrainingModel: grids of \(batch.grids[0].patchSize)-pixel patches for patch \(config.patchSize)")
-        let views = batch.grids.compactMap { grid -> PatchGrid? in
-            guard var view = CoarseView(rows: grid.rows, columns: grid.columns, patchSize: grid.patchSize,
-                                        budget: config.coarseViewTokens) else { return nil }
-            view.add(grid, firstRow: 0)
-            return view.grid
-        }
+        let views = batch.grids.compactMap { CoarseView(of: $0, budget: config.coarseViewTokens)?.grid }
         let gridActivations = activations(for: batch.grids, at: \.activations)
         let viewActivations = views.isEmpty ? nil : activations(for: views, at: \.viewActivations)
         return parameters.withUnsafeBufferPointer { parameterBuffer in

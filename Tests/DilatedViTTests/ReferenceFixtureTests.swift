@@ -96,9 +96,7 @@ import Testing
         let fixture = try Fixture(name)
         guard let expected = fixture.io["view_patches"] else { return }
         let grid = fixture.grid, config = fixture.model.config
-        var whole = try #require(CoarseView(rows: grid.rows, columns: grid.columns, patchSize: grid.patchSize,
-                                            budget: config.coarseViewTokens))
-        whole.add(grid, firstRow: 0)
+        let whole = try #require(CoarseView(of: grid, budget: config.coarseViewTokens))
         #expect([whole.resolution.rows, whole.resolution.columns] == Array(expected.shape.prefix(2)))
         #expect(maxAbsDifference(whole.grid.values, expected.values) < 1e-5)
         var pieces = try #require(CoarseView(rows: grid.rows, columns: grid.columns, patchSize: grid.patchSize,

@@ -24,7 +24,7 @@ package struct AttentionPool {
     }
 
     /// Adds `count` rows `z` (`count × D`) with their scores (`count × H`), each score raised
-    /// by `scoreOffset` (a coarse view's rows count `log(N/Nview)` more: MODEL.md §9.4).
+    /// by `scoreOffset` (a coarse view's rows: `ModelArchitecture.coarseViewScoreOffset`).
     package mutating func add(_ rows: UnsafePointer<Float>, scores: UnsafePointer<Float>, count: Int,
                               scoreOffset: Float = 0) {
         let d = totals.count, dh = headDimension

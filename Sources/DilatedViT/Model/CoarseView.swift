@@ -29,12 +29,19 @@ package struct CoarseView {
         pixels = [Float](repeating: 0, count: resolution.width * resolution.height * 3)
     }
 
+    /// The view of the whole of `grid`, or nil when it has none.
+    package init?(of grid: PatchGrid, budget: Int) {
+        self.init(rows: grid.rows, columns: grid.columns, patchSize: grid.patchSize, budget: budget)
+        add(grid, firstRow: 0)
+    }
+
     /// Adds `strip`, the grid's patch rows from `firstRow` on (the whole grid: `firstRow` 0).
     package mutating func add(_ strip: PatchGrid, firstRow: Int) {
         let p = strip.patchSize, width = resolution.width, features = strip.featuresPerToken
         precondition(p == resolution.patchSize && strip.columns == sourceColumns && firstRow + strip.rows <= sourceRows)
-        let across = Array(Self.overlaps(source: sourceColumns * p, target: width).joined())
-        let down = Self.overlaps(source: sourceRows * p, target: resolution.height)
+        let across = Array(Self.overlaps(of: 0..<sourceColumns * p, source: sourceColumns * p, target: width).joined())
+        let down = Self.overlaps(of: firstRow * p..<(firstRow + strip.rows) * p, source: sourceRows * p,
+                                 target: resolution.height)
         var row = [Float](repeating: 0, count: width * 3)
         strip.values.withUnsafeBufferPointer { values in
             for y in 0..<strip.rows * p {
@@ -44,7 +51,7 @@ package struct CoarseView {
                     let value = values.baseAddress! + (gy * strip.columns + x / p) * features + py * p + x % p
                     for c in 0..<3 { row[target * 3 + c] += weight * value[c * p * p] }
                 }
-                for (_, target, weight) in down[firstRow * p + y] {
+                for (_, target, weight) in down[y] {
                     for i in row.indices { pixels[target * width * 3 + i] += weight * row[i] }
                 }
             }
@@ -83,9 +90,10 @@ package struct CoarseView {
     /// Source pixel `s` of `source` covers `[s, s + 1)`, target pixel `t` covers
     /// `[t·r, (t + 1)·r)` with `r = source / target ≥ 1`: for each source pixel, the targets
     /// it overlaps with the overlap's length over `r` (so each target's weights sum to 1).
-    /// Indexed by source pixel; at most two targets each.
-    private static func overlaps(source: Int, target: Int) -> [[(source: Int, target: Int, weight: Float)]] {
-        (0..<source).map { s in
+    /// One entry per source pixel of `pixels`, in order; at most two targets each.
+    private static func overlaps(of pixels: Range<Int>, source: Int,
+                                 target: Int) -> [[(source: Int, target: Int, weight: Float)]] {
+        pixels.map { s in
             // In units of 1/target pixel, so that every bound is an integer.
             let low = s * target, high = (s + 1) * target
             return (low / source...(high - 1) / source).map { t in

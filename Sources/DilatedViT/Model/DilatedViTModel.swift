@@ -236,10 +236,8 @@ public final class DilatedViTModel: Sendable {
 
     /// The coarse view of a whole grid, read (nil when the grid has none: MODEL.md §9.4).
     private func coarseView(of grid: PatchGrid, attention: AttentionMode?) -> CoarseViewReading? {
-        guard var view = CoarseView(rows: grid.rows, columns: grid.columns, patchSize: grid.patchSize,
-                                    budget: config.coarseViewTokens) else { return nil }
-        view.add(grid, firstRow: 0)
-        return read(view, gridTokens: grid.tokenCount, attention: attention)
+        CoarseView(of: grid, budget: config.coarseViewTokens)
+            .map { read($0, gridTokens: grid.tokenCount, attention: attention) }
     }
 
     /// Runs the blocks over `view`'s grid and keeps what the pool needs of it: its

@@ -112,9 +112,7 @@ enum TrainingReference {
         for grid in grids {
             let z = finalRows(config: config, parameters: p, grid: grid, mode: mode)
             let pooled: [Double]
-            if var view = CoarseView(rows: grid.rows, columns: grid.columns, patchSize: grid.patchSize,
-                                     budget: config.coarseViewTokens) {
-                view.add(grid, firstRow: 0)
+            if let view = CoarseView(of: grid, budget: config.coarseViewTokens) {
                 let zv = finalRows(config: config, parameters: p, grid: view.grid, mode: mode)
                 let n = grid.tokenCount, nv = view.resolution.tokenCount
                 pooled = pool(z + zv, tokens: n + nv, config: config, parameters: p,

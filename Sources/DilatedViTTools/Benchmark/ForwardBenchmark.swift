@@ -39,7 +39,9 @@ public struct ForwardBenchmark: Sendable {
 
     /// The reference size for timings: D = 192, 6 blocks, 6 heads, 8-pixel patches, MLP ×4,
     /// levels (4,1) (8,2) (16,4) (32,8) — every level a 4×4 window, 6 classes; the linear
-    /// patch embedding unless told otherwise.
+    /// patch embedding unless told otherwise. v2 has no coarse view (the shipped `weights-v2`
+    /// has one): `reference/bench_torch.py` and the ONNX anchors build this same config, and
+    /// above 256 tokens the view would only add one 256-token pass.
     public static func standardConfig(patchEmbedding: PatchEmbedding = .linear, version: ModelVersion = .v1) -> ModelConfig {
         // Constant, valid values (patch 8 suits both embeddings).
         let v2 = version == .v2

@@ -21,8 +21,8 @@ struct BenchPrecision: ParsableCommand {
     @Option(help: "The precision compared with fp32: bf16 or int8.")
     var precision = MatmulPrecision.bfloat16
 
-    @Option(help: "Weights directory holding config.json and model.safetensors.")
-    var weights = "weights"
+    @Option(help: weightsHelp)
+    var weights = defaultWeightsFolder
 
     @Option(help: "Token budget of the working resolution (default: the model's).")
     var maxTokens: Int?

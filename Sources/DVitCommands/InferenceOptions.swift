@@ -2,10 +2,18 @@ import ArgumentParser
 import DilatedViT
 import Foundation
 
+/// The weights folder read when `--weights` is not given: `$DVIT_WEIGHTS`, else `weights` in the
+/// working directory. `scripts/dvit` sets `DVIT_WEIGHTS` to the repository's `weights/` when
+/// it is unset, so `scripts/dvit classify ~/photos` works from any folder.
+let defaultWeightsFolder = ProcessInfo.processInfo.environment["DVIT_WEIGHTS"].flatMap { $0.isEmpty ? nil : $0 } ?? "weights"
+
+/// The `--weights` help of every command that reads a model.
+let weightsHelp = ArgumentHelp("Weights directory holding config.json and model.safetensors (default: $DVIT_WEIGHTS, else weights).")
+
 /// `--weights`, shared by the commands that need the model.
 struct ModelLocation: ParsableArguments {
-    @Option(help: "Weights directory holding config.json and model.safetensors.")
-    var weights = "weights"
+    @Option(help: weightsHelp)
+    var weights = defaultWeightsFolder
 
     @Option(help: "Linear-layer products in bf16 (the default where the CPU has AVX512-BF16: about twice as fast), fp32 (exact; the default elsewhere) or int8 (opt-in: weights per channel, inputs per token; AVX512-VNNI). See dvit bench precision.")
     var precision = MatmulPrecision.fastest
@@ -13,7 +21,7 @@ struct ModelLocation: ParsableArguments {
     /// The classifier, with the memory and file-size limits of `reading` when given.
     func loadClassifier(reading: InferenceOptions? = nil) throws -> SceneClassifier {
         for file in ["config.json", "model.safetensors"] where !FileManager.default.fileExists(atPath: weights + "/" + file) {
-            throw ValidationError("no model in \(weights)/: \(file) is missing (expected config.json and model.safetensors; see --weights)")
+            throw ValidationError("no model in \(weights)/: \(file) is missing (expected config.json and model.safetensors; give --weights DIR, set DVIT_WEIGHTS, or run from the repository root)")
         }
         let model = try DilatedViTModel(contentsOf: URL(fileURLWithPath: weights), precision: precision)
         guard let reading else { return SceneClassifier(model: model) }
@@ -24,7 +32,7 @@ struct ModelLocation: ParsableArguments {
 
 /// The per-photo settings shared by classify, embed and evaluate.
 struct InferenceOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Token budget of the working resolution (default: the model's; 0 = native).")
+    @Option(parsing: .unconditional, help: "Token budget of the working resolution (default: the model's; 0 = native). A Model v2 (weights-v2/) keeps its accuracy with more tokens; a Model v1 (weights/) loses it above its own budget.")
     var maxTokens: Int?
 
     @Flag(inversion: .prefixedNo,

@@ -95,6 +95,39 @@ private let fixtureWeights = "Tests/DilatedViTTests/Fixtures/reference/grid7x13"
         #expect(result.standardOutput.isEmpty)
     }
 
+    @Test func theDefaultWeightsComeFromDVitWeightsInAnyFolder() throws {
+        let elsewhere = try ScratchDirectory()
+        let photo = DVitProcess.repositoryRoot.appendingPathComponent("images/sea-pier-small.png").path
+        let fixture = DVitProcess.repositoryRoot.appendingPathComponent(fixtureWeights).path
+        let inRepository = try DVitProcess.run(["classify", "--json", "--weights", fixtureWeights, photo])
+        #expect(inRepository.status == 0)
+
+        // Outside the repository with DVIT_WEIGHTS: the same model and label line.
+        let fromVariable = try DVitProcess.run(["classify", "--json", photo], environment: ["DVIT_WEIGHTS": fixture],
+                                               workingDirectory: elsewhere.url)
+        #expect(fromVariable.status == 0)
+        #expect(labels(fromVariable) == labels(inRepository))
+
+        // --weights wins over the variable.
+        let given = try DVitProcess.run(["classify", "--json", "--weights", fixture, photo],
+                                        environment: ["DVIT_WEIGHTS": "/nonexistent"], workingDirectory: elsewhere.url)
+        #expect(labels(given) == labels(inRepository))
+
+        // Neither, and no weights/ here: a usage error that says how to point at a model.
+        let neither = try DVitProcess.run(["classify", photo], environment: ["DVIT_WEIGHTS": ""], workingDirectory: elsewhere.url)
+        #expect(neither.status == 2)
+        #expect(neither.standardError.contains("no model in weights/"))
+        #expect(neither.standardError.contains("DVIT_WEIGHTS"))
+    }
+
+    /// A `--json` line's labels and probabilities, without the timing that differs run to run.
+    private func labels(_ result: DVitProcess.Result) -> [String]? {
+        guard let line = result.outputLines.first,
+              let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+              let labels = object["labels"] as? [[String: Any]] else { return nil }
+        return labels.map { "\($0["label"] ?? "?") \($0["probability"] ?? "?")" }
+    }
+
     @Test func embedAndInfoUseTheGivenWeights() throws {
         let weights = fixtureWeights
         let info = try DVitProcess.run(["info", "--weights", weights])

@@ -24,9 +24,10 @@ enum DVitProcess {
         var errorLines: [Substring] { standardError.split(separator: "\n") }
     }
 
-    /// `environment` entries are added to (or replace) this process's environment.
+    /// `environment` entries are added to (or replace) this process's environment; the
+    /// command runs in `workingDirectory` (the repository root unless given).
     static func run(_ arguments: [String], standardInput: String? = nil,
-                    environment: [String: String] = [:]) throws -> Result {
+                    environment: [String: String] = [:], workingDirectory: URL = repositoryRoot) throws -> Result {
         // Files rather than pipes: a child that fills one pipe while we drain the other can't stall.
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dvit-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -38,7 +39,7 @@ enum DVitProcess {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
-        process.currentDirectoryURL = repositoryRoot
+        process.currentDirectoryURL = workingDirectory
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardInput = try FileHandle(forReadingFrom: paths[0])
         process.standardOutput = try FileHandle(forWritingTo: paths[1])

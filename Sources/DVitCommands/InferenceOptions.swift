@@ -8,7 +8,7 @@ import Foundation
 let defaultWeightsFolder = ProcessInfo.processInfo.environment["DVIT_WEIGHTS"].flatMap { $0.isEmpty ? nil : $0 } ?? "weights"
 
 /// The `--weights` help of every command that reads a model.
-let weightsHelp = ArgumentHelp("Weights directory holding config.json and model.safetensors (default: $DVIT_WEIGHTS, else weights).")
+let weightsHelp = ArgumentHelp("Weights directory holding config.json and model.safetensors; $DVIT_WEIGHTS when set.")
 
 /// `--weights`, shared by the commands that need the model.
 struct ModelLocation: ParsableArguments {
